@@ -1,0 +1,83 @@
+"""``flask --app kiosk ...`` commands for content editors and translators."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+
+from .content_loader import ContentFolderError, load_library
+from .i18n import TRANSLATIONS
+from .settings import PROJECT_ROOT
+
+POT_FILE = TRANSLATIONS / "messages.pot"
+
+
+@click.group("content")
+def content_group() -> None:
+    """Check the content folder."""
+
+
+@content_group.command("check")
+@click.argument("folder", required=False, type=click.Path(path_type=Path))
+def content_check(folder: Path | None) -> None:
+    """Print every problem in FOLDER (default: the kiosk's content folder); exit 1 if any."""
+    folder = folder or current_app.config["KIOSK_CONTENT"]
+    try:
+        library = load_library(folder)
+    except ContentFolderError as error:
+        raise click.ClickException(str(error)) from None
+    for problem in library.problems:
+        click.echo(str(problem))
+    versions = sum(len(article.versions) for article in library.articles.values())
+    click.echo(f"{len(library.articles)} articles ({versions} language files) valid, "
+               f"{len(library.problems)} problems.")
+    if library.problems:
+        sys.exit(1)
+
+
+@click.group("translate")
+def translate_group() -> None:
+    """Extract, update and compile the interface's gettext catalogs (wraps pybabel)."""
+
+
+def _pybabel(*args: str) -> None:
+    command = [sys.executable, "-m", "babel.messages.frontend", *args]
+    if subprocess.run(command, cwd=PROJECT_ROOT).returncode:
+        raise click.ClickException("pybabel " + " ".join(args[:1]) + " failed")
+
+
+@translate_group.command("extract")
+def translate_extract() -> None:
+    """Collect every UI string from the code and templates into translations/messages.pot."""
+    _pybabel("extract", "-F", "babel.cfg", "-k", "lazy_gettext", "-k", "_l",
+             "--no-location", "--sort-output", "-o", str(POT_FILE), "kiosk")
+
+
+@translate_group.command("update")
+def translate_update() -> None:
+    """Extract, then merge new strings into every language's messages.po."""
+    translate_extract.callback()
+    _pybabel("update", "-i", str(POT_FILE), "-d", str(TRANSLATIONS), "--no-fuzzy-matching")
+
+
+@translate_group.command("compile")
+def translate_compile() -> None:
+    """Compile every messages.po into the messages.mo the kiosk reads."""
+    _pybabel("compile", "-d", str(TRANSLATIONS), "--statistics")
+
+
+@translate_group.command("init")
+@click.argument("locale")
+def translate_init(locale: str) -> None:
+    """Start a catalog for a new LOCALE (the registry's ``locale``, e.g. ``pt_BR``)."""
+    _pybabel("init", "-i", str(POT_FILE), "-d", str(TRANSLATIONS), "-l", locale)
+
+
+def init_app(app: Flask) -> None:
+    """Register the command groups with ``flask``."""
+    app.cli.add_command(content_group)
+    app.cli.add_command(translate_group)

@@ -1,0 +1,77 @@
+"""The one registry of languages the kiosk knows.
+
+The language switcher, URL routing, gettext catalogs, content validation, the
+readiness check and the tests all read this list, so adding a language starts
+here (see "Adding a language" in the README).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Language:
+    """A language the kiosk can be configured to offer."""
+
+    tag: str
+    """BCP 47 tag used in URLs, file names and ``lang`` attributes."""
+    native_name: str
+    """The language's name in itself, as a patron looks for it."""
+    english_name: str
+    direction: str
+    """``ltr`` or ``rtl``; sets ``dir`` on the page and on content."""
+    locale: str
+    """Babel locale identifier; also the catalog folder under ``translations/``."""
+    fontconfig_lang: str
+    """What ``fc-list :lang=...`` needs to find a font that covers the script."""
+    font_package: str
+    """The Debian package that provides a suitable font."""
+    words_per_minute: int = 200
+    """Reading speed used for the reading-time estimate; characters per
+    minute for scripts written without spaces."""
+
+    @property
+    def is_rtl(self) -> bool:
+        """True for scripts written right to left."""
+        return self.direction == "rtl"
+
+
+LANGUAGES: tuple[Language, ...] = (
+    Language("en", "English", "English", "ltr", "en", "en", "fonts-noto-core"),
+    Language("es", "Español", "Spanish", "ltr", "es", "es", "fonts-noto-core"),
+    Language("fr", "Français", "French", "ltr", "fr", "fr", "fonts-noto-core"),
+    Language("ar", "العربية", "Arabic", "rtl", "ar", "ar", "fonts-noto-core", 150),
+    Language("zh-Hans", "简体中文", "Chinese (Simplified)", "ltr", "zh_Hans", "zh-cn",
+             "fonts-noto-cjk", 300),
+    Language("uk", "Українська", "Ukrainian", "ltr", "uk", "uk", "fonts-noto-core"),
+)
+
+BY_TAG: dict[str, Language] = {language.tag: language for language in LANGUAGES}
+_BY_FOLDED_TAG: dict[str, Language] = {language.tag.casefold(): language for language in LANGUAGES}
+
+
+def find_language(tag: str) -> Language | None:
+    """Return the registered language for ``tag``, ignoring letter case."""
+    return _BY_FOLDED_TAG.get(tag.casefold())
+
+
+def parse_language_list(text: str) -> tuple[Language, ...]:
+    """Turn ``"en,es,ar"`` into registered languages, keeping the given order.
+
+    Raises ``ValueError`` naming the first unknown tag.
+    """
+    languages: list[Language] = []
+    for part in text.split(","):
+        tag = part.strip()
+        if not tag:
+            continue
+        language = find_language(tag)
+        if language is None:
+            known = ", ".join(language.tag for language in LANGUAGES)
+            raise ValueError(f"unknown language {tag!r} (known: {known})")
+        if language not in languages:
+            languages.append(language)
+    if not languages:
+        raise ValueError("no language given")
+    return tuple(languages)

@@ -1,0 +1,143 @@
+"""Markdown to safe HTML, done once per article file at start-up.
+
+Authors write plain Markdown. Raw HTML, images, first-level headings and links
+other than to websites are refused (the loader reports them with their line).
+Links to websites are not followable on a kiosk: their text stays in place with
+a numbered marker, and the addresses are returned so the page can show each as
+a QR code to scan with a phone. The result is sanitised with nh3 as a second
+line of defence.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+import nh3
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+from mdit_py_plugins.container import container_plugin
+
+ALLOWED_TAGS = {
+    "p", "h2", "h3", "h4", "ul", "ol", "li", "strong", "em", "blockquote",
+    "code", "pre", "hr", "br", "aside", "span", "sup",
+}
+ALLOWED_ATTRIBUTES = {
+    "aside": {"class", "role"},
+    "span": {"class"},
+    "sup": {"class"},
+    "ol": {"start"},
+}
+_WEB_ADDRESS = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
+# Scripts written without spaces between words: counted and searched by character.
+CJK_CHARACTER = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
+_CJK = re.compile(f"[{CJK_CHARACTER}]")
+_WORD = re.compile(rf"[^\W{CJK_CHARACTER}]+")
+
+
+@dataclass(frozen=True)
+class MarkdownProblem:
+    """Something an author wrote that the kiosk will not show."""
+
+    line: int
+    """1-based line within the Markdown body."""
+    message: str
+
+
+@dataclass(frozen=True)
+class RenderedMarkdown:
+    """The outcome of rendering one article body."""
+
+    html: str
+    text: str
+    """Plain text of the body, for search and word counts."""
+    web_links: tuple[str, ...]
+    """Website addresses in the order of their numbered markers."""
+    problems: tuple[MarkdownProblem, ...]
+
+
+def _render_care(renderer, tokens, index, options, env) -> str:
+    # role="note": a complementary landmark nested in <main> would confuse
+    # screen-reader landmark navigation.
+    return '<aside class="care" role="note">\n' if tokens[index].nesting == 1 else "</aside>\n"
+
+
+_MARKDOWN = MarkdownIt("commonmark", {"html": True}).use(
+    container_plugin, "care", render=_render_care)
+
+
+def render_markdown(body: str) -> RenderedMarkdown:
+    """Render an article body, reporting anything an author may not use."""
+    tokens = _MARKDOWN.parse(body)
+    problems: list[MarkdownProblem] = []
+    web_links: list[str] = []
+    text_parts: list[str] = []
+    for token in tokens:
+        line = (token.map[0] + 1) if token.map else 1
+        if token.type == "html_block":
+            problems.append(MarkdownProblem(line, "raw HTML is not allowed; write Markdown"))
+        elif token.type == "heading_open" and token.tag == "h1":
+            problems.append(MarkdownProblem(
+                line, "a '#' heading is not allowed; the title comes from the front matter, use '##'"))
+        elif token.type == "inline":
+            token.children = _inline_children(token.children or [], line, problems, web_links, text_parts)
+            text_parts.append("\n")
+    html = _MARKDOWN.renderer.render(tokens, _MARKDOWN.options, {})
+    return RenderedMarkdown(
+        html=nh3.clean(html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES),
+        text=" ".join("".join(text_parts).split()),
+        web_links=tuple(web_links),
+        problems=tuple(problems),
+    )
+
+
+def _inline_children(children: list[Token], line: int, problems: list[MarkdownProblem],
+                     web_links: list[str], text_parts: list[str]) -> list[Token]:
+    result: list[Token] = []
+    for child in children:
+        if child.type in {"softbreak", "hardbreak"}:
+            line += 1
+        if child.type == "html_inline":
+            problems.append(MarkdownProblem(line, "raw HTML is not allowed; write Markdown"))
+            continue
+        if child.type == "image":
+            problems.append(MarkdownProblem(line, "images are not supported"))
+            continue
+        if child.type in {"text", "code_inline"}:
+            text_parts.append(child.content)
+        elif child.type in {"softbreak", "hardbreak"}:
+            text_parts.append(" ")
+        if child.type == "link_open":
+            href = str(child.attrGet("href") or "")
+            if not _WEB_ADDRESS.match(href):
+                problems.append(MarkdownProblem(
+                    line, f"link to {href!r}: only website addresses (https://...) can be linked"))
+            web_links.append(href)
+            child.tag, child.attrs = "span", {"class": "offsite-link"}
+        elif child.type == "link_close":
+            child.tag = "span"
+            result.append(child)
+            marker = Token("html_inline", "", 0)
+            marker.content = f'<sup class="offsite-marker">{len(web_links)}</sup>'
+            result.append(marker)
+            continue
+        result.append(child)
+    return result
+
+
+def count_words(text: str) -> int:
+    """Count words, taking each CJK character as one word."""
+    return len(_WORD.findall(text)) + len(_CJK.findall(text))
+
+
+def fold_for_search(text: str) -> str:
+    """Lower-case and strip accents and vowel marks, so that search ignores them.
+
+    NFKD splits letters from their combining marks (é, й, Arabic harakat and
+    hamza forms of alef); the marks are dropped and the rest recomposed.
+    Tatweel, the Arabic stretching character, is dropped too.
+    """
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    kept = "".join(c for c in decomposed if unicodedata.category(c) != "Mn" and c != "\u0640")
+    return unicodedata.normalize("NFC", kept)

@@ -1,0 +1,97 @@
+"""Full-text search over the library, in each language, with SQLite FTS5.
+
+The index lives in memory and is built once at start-up from the text each
+language's readers see (the translation, or the source where there is none).
+Text and queries are folded the same way (case, accents, Arabic vowel marks);
+runs of Chinese, Japanese or Korean characters are indexed as overlapping
+pairs, so a two-character word is found without a word segmenter. Queries are
+never passed to FTS5 as syntax: each word becomes a quoted term, so quotes,
+``*``, ``NEAR(`` or brackets are just text.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import threading
+from dataclasses import dataclass
+from typing import Iterable
+
+from .library import Library
+from .rendering import CJK_CHARACTER, fold_for_search
+
+MAX_QUERY_CHARACTERS = 200
+MAX_QUERY_TERMS = 12
+MAX_RESULTS = 50
+_TERM = re.compile(rf"[{CJK_CHARACTER}]+|[^\W{CJK_CHARACTER}]+")
+_CJK_RUN = re.compile(rf"[{CJK_CHARACTER}]+")
+
+
+def _pairs(run: str) -> list[str]:
+    """``"ABCD"`` -> ``["AB", "BC", "CD", "D"]``: every character starts some token."""
+    return [run[i:i + 2] for i in range(len(run) - 1)] + [run[-1]]
+
+
+def prepare_text(text: str) -> str:
+    """Fold ``text`` and split CJK runs into character pairs, ready to index."""
+    return _CJK_RUN.sub(lambda m: " " + " ".join(_pairs(m.group())) + " ", fold_for_search(text))
+
+
+def match_expression(query: str) -> str | None:
+    """Turn what a patron typed into a safe FTS5 MATCH expression, or None if nothing is searchable.
+
+    Every word must appear (as a prefix, so "consen" finds "consent"); a run
+    of CJK characters must appear as written.
+    """
+    terms: list[str] = []
+    for term in _TERM.findall(fold_for_search(query[:MAX_QUERY_CHARACTERS])):
+        if _CJK_RUN.fullmatch(term):
+            if len(term) == 1:
+                terms.append(f'"{term}"*')
+            else:
+                terms.append('"' + " ".join(_pairs(term)[:-1]) + '"')
+        else:
+            terms.append(f'"{term}"*')
+    return " AND ".join(terms[:MAX_QUERY_TERMS]) or None
+
+
+@dataclass(frozen=True)
+class SearchIndex:
+    """An in-memory FTS5 index of one library, shared by all request threads."""
+
+    connection: sqlite3.Connection
+    lock: threading.Lock
+
+    @classmethod
+    def build(cls, library: Library, languages: Iterable[str]) -> "SearchIndex":
+        """Index every article as readers of each of ``languages`` would see it."""
+        connection = sqlite3.connect(":memory:", check_same_thread=False)
+        connection.execute(
+            "CREATE VIRTUAL TABLE passages USING fts5("
+            "language UNINDEXED, slug UNINDEXED, title, summary, body, "
+            "tokenize = 'unicode61 remove_diacritics 2')")
+        rows = []
+        for language in languages:
+            for article in library.articles.values():
+                version = article.version_for(language)
+                rows.append((language, article.slug, prepare_text(version.title),
+                             prepare_text(version.summary), prepare_text(version.text)))
+        with connection:
+            connection.executemany("INSERT INTO passages VALUES (?, ?, ?, ?, ?)", rows)
+            connection.execute("INSERT INTO passages(passages) VALUES ('optimize')")
+        return cls(connection=connection, lock=threading.Lock())
+
+    def search(self, language: str, query: str) -> list[str]:
+        """Slugs of the articles matching ``query`` in ``language``, best first.
+
+        Matches in the title weigh most, then the summary, then the body.
+        """
+        expression = match_expression(query)
+        if expression is None:
+            return []
+        with self.lock:
+            rows = self.connection.execute(
+                "SELECT slug FROM passages WHERE passages MATCH ? AND language = ? "
+                "ORDER BY bm25(passages, 0, 0, 10.0, 4.0, 1.0) LIMIT ?",
+                (expression, language, MAX_RESULTS)).fetchall()
+        return [slug for (slug,) in rows]

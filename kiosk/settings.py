@@ -1,0 +1,162 @@
+"""Every setting of the kiosk, declared once.
+
+Each setting has a name, a default, help text, a command-line flag and a
+``KIOSK_*`` environment variable. ``run_kiosk.py --help``, the Flask config and
+the README's settings table all come from ``SETTINGS``; a test keeps the README
+in step with it. Precedence: command line, then environment, then default.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from .languages import Language, find_language, parse_language_list, LANGUAGES
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SHIPPED_CONTENT = PROJECT_ROOT / "content"
+
+
+class SettingsError(ValueError):
+    """A setting has a value the kiosk cannot run with; the message says which."""
+
+
+def _port(value: Any) -> int:
+    port = int(value)
+    if not 1 <= port <= 65535:
+        raise ValueError("must be between 1 and 65535")
+    return port
+
+
+def _seconds(low: int, high: int) -> Callable[[Any], int]:
+    def parse(value: Any) -> int:
+        seconds = int(value)
+        if not low <= seconds <= high:
+            raise ValueError(f"must be between {low} and {high} seconds")
+        return seconds
+    return parse
+
+
+def _language(value: Any) -> Language:
+    if isinstance(value, Language):
+        return value
+    language = find_language(str(value).strip())
+    if language is None:
+        raise ValueError(f"unknown language (known: {', '.join(l.tag for l in LANGUAGES)})")
+    return language
+
+
+def _languages(value: Any) -> tuple[Language, ...]:
+    if isinstance(value, tuple):
+        return value
+    return parse_language_list(str(value))
+
+
+def _flag(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"", "0", "false", "no", "off"}:
+        return False
+    raise ValueError("must be true or false")
+
+
+def _path(value: Any) -> Path:
+    return Path(value).expanduser()
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One declared setting."""
+
+    name: str
+    default: Any
+    help: str
+    parse: Callable[[Any], Any]
+    metavar: str | None = None
+    is_flag: bool = False
+
+    @property
+    def flag(self) -> str:
+        """The command-line flag, e.g. ``--idle-seconds``."""
+        return "--" + self.name.replace("_", "-")
+
+    @property
+    def env(self) -> str:
+        """The environment variable, e.g. ``KIOSK_IDLE_SECONDS``; also the Flask config key."""
+        return "KIOSK_" + self.name.upper()
+
+    def default_text(self) -> str:
+        """The default as a person would type it (for --help and the README)."""
+        if self.is_flag:
+            return "off"
+        if self.name == "content":
+            return "the shipped `content/` folder"
+        return str(self.default)
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("host", "127.0.0.1",
+            "Address to listen on. Keep the loopback address unless the browser runs on another machine.",
+            str, "ADDRESS"),
+    Setting("port", 8080, "TCP port to listen on.", _port, "PORT"),
+    Setting("content", SHIPPED_CONTENT,
+            "Folder of articles to serve (topics.yaml plus articles/<slug>/<lang>.md).",
+            _path, "DIR"),
+    Setting("default_language", "en",
+            "Language of the welcome page, and the one every reset returns to.",
+            _language, "TAG"),
+    Setting("languages", ",".join(language.tag for language in LANGUAGES),
+            "Comma-separated language tags the kiosk offers, in switcher order.",
+            _languages, "TAGS"),
+    Setting("idle_seconds", 180,
+            "Seconds without a touch, click, key or scroll before the patron session ends.",
+            _seconds(30, 3600), "SECONDS"),
+    Setting("warning_seconds", 30,
+            "Seconds before an idle reset that the \"Still reading?\" warning is shown.",
+            _seconds(5, 600), "SECONDS"),
+    Setting("no_browser", False,
+            "Serve only; do not start the full-screen browser.",
+            _flag, is_flag=True),
+)
+
+BY_NAME: dict[str, Setting] = {setting.name: setting for setting in SETTINGS}
+
+
+def load_settings(environ: Mapping[str, str], overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Resolve every setting into Flask config entries (``KIOSK_*`` keys).
+
+    ``overrides`` holds values from the command line or a test, keyed by
+    setting name or by config key; ``None`` values are ignored. Raises
+    ``SettingsError`` with a message naming the setting and its source.
+    """
+    overrides = dict(overrides or {})
+    config: dict[str, Any] = {}
+    for setting in SETTINGS:
+        for key, source in ((setting.name, setting.flag), (setting.env, setting.env)):
+            if overrides.get(key) is not None:
+                raw = overrides[key]
+                break
+        else:
+            if setting.env in environ:
+                raw, source = environ[setting.env], setting.env
+            else:
+                raw, source = setting.default, "default"
+        try:
+            config[setting.env] = setting.parse(raw)
+        except ValueError as error:
+            raise SettingsError(f"{source}: {raw!r} is not valid: {error}") from None
+    _check_together(config)
+    return config
+
+
+def _check_together(config: dict[str, Any]) -> None:
+    if config["KIOSK_DEFAULT_LANGUAGE"] not in config["KIOSK_LANGUAGES"]:
+        raise SettingsError(
+            f"the default language {config['KIOSK_DEFAULT_LANGUAGE'].tag!r} "
+            "is not among the offered languages")
+    if config["KIOSK_WARNING_SECONDS"] >= config["KIOSK_IDLE_SECONDS"]:
+        raise SettingsError("the idle warning must be shorter than the idle time")
