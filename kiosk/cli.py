@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
+from flask.cli import AppGroup
 
 from .content_loader import ContentFolderError, load_library
 from .i18n import TRANSLATIONS
@@ -16,9 +17,7 @@ from .settings import PROJECT_ROOT
 POT_FILE = TRANSLATIONS / "messages.pot"
 
 
-@click.group("content")
-def content_group() -> None:
-    """Check the content folder."""
+content_group = AppGroup("content", help="Check the content folder.")
 
 
 @content_group.command("check")
@@ -39,9 +38,8 @@ def content_check(folder: Path | None) -> None:
         sys.exit(1)
 
 
-@click.group("translate")
-def translate_group() -> None:
-    """Extract, update and compile the interface's gettext catalogs (wraps pybabel)."""
+translate_group = AppGroup("translate", help="Extract, update and compile the interface's gettext "
+                                            "catalogs (wraps pybabel).")
 
 
 def _pybabel(*args: str) -> None:
@@ -54,7 +52,8 @@ def _pybabel(*args: str) -> None:
 def translate_extract() -> None:
     """Collect every UI string from the code and templates into translations/messages.pot."""
     _pybabel("extract", "-F", "babel.cfg", "-k", "lazy_gettext", "-k", "_l",
-             "--no-location", "--sort-output", "-o", str(POT_FILE), "kiosk")
+             "--no-location", "--sort-output", "--project", "reading-kiosk",
+             "--copyright-holder", "The Reading Kiosk authors", "-o", str(POT_FILE), ".")
 
 
 @translate_group.command("update")

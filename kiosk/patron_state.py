@@ -61,7 +61,7 @@ def url_with_choices(choices: DisplayChoices) -> str:
     """The current page's address with other display choices."""
     args = {key: value for key, value in request.args.items() if key not in {"size", "contrast"}}
     args.update(choices.query_values())
-    return request.base_url + ("?" + urlencode(args) if args else "")
+    return request.script_root + request.path + ("?" + urlencode(args) if args else "")
 
 
 

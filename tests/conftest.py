@@ -1,0 +1,59 @@
+"""Shared fixtures: the app over the shipped library, over fixture folders, and a CLI runner."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kiosk import create_app
+from kiosk.content import get_library
+from kiosk.languages import LANGUAGES
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SHIPPED_TAGS = [language.tag for language in LANGUAGES]
+
+
+@pytest.fixture(scope="session")
+def app():
+    """The kiosk over the shipped library, as `make run` serves it (read-only, so shared)."""
+    return create_app({"TESTING": True})
+
+
+@pytest.fixture
+def client(app):
+    """A test client for the shipped kiosk."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    """A CLI runner for `flask --app kiosk ...` commands."""
+    return app.test_cli_runner()
+
+
+@pytest.fixture(scope="session")
+def shipped_library(app):
+    """The shipped library as loaded at start-up."""
+    with app.app_context():
+        return get_library()
+
+
+@pytest.fixture(scope="session")
+def mixed_app():
+    """The kiosk over tests/fixtures/mixed: good articles beside every kind of broken file."""
+    return create_app({"TESTING": True, "content": FIXTURES / "mixed"})
+
+
+@pytest.fixture
+def mixed_client(mixed_app):
+    """A test client for the mixed fixture library."""
+    return mixed_app.test_client()
+
+
+@pytest.fixture
+def make_app():
+    """Build a kiosk with other settings, e.g. ``make_app(content=folder, languages="en,ar")``."""
+    def build(**config):
+        return create_app({"TESTING": True, **config})
+    return build

@@ -1,0 +1,229 @@
+"""The patron's pages over the shipped library, in every shipped language."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+import pytest
+
+from kiosk.languages import BY_TAG
+
+from .conftest import SHIPPED_TAGS
+
+
+class PageParts(HTMLParser):
+    """Collects what the tests look at: links, h1 count, html attributes, inline script or style."""
+
+    def __init__(self):
+        super().__init__()
+        self.links: list[str] = []
+        self.h1 = 0
+        self.html_attrs: dict[str, str] = {}
+        self.inline_script = False
+        self.style_attributes = False
+        self.external = []
+        self._in_script = False
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "html":
+            self.html_attrs = attrs
+        if tag == "h1":
+            self.h1 += 1
+        if tag == "a" and "href" in attrs:
+            self.links.append(attrs["href"])
+        if tag == "script":
+            self._in_script = "src" not in attrs
+        if "style" in attrs or tag == "style":
+            self.style_attributes = True
+        for name in ("src", "href", "action"):
+            value = attrs.get(name) or ""
+            if re.match(r"^(https?:)?//", value):
+                self.external.append(value)
+
+    def handle_data(self, data):
+        if self._in_script and data.strip():
+            self.inline_script = True
+
+    def handle_endtag(self, tag):
+        if tag == "script":
+            self._in_script = False
+
+
+def parse(response) -> PageParts:
+    parts = PageParts()
+    parts.feed(response.get_data(as_text=True))
+    return parts
+
+
+def page_urls(lang: str) -> list[str]:
+    return [
+        f"/{lang}/",
+        f"/{lang}/topics/closeness",
+        f"/{lang}/articles/intimacy",
+        f"/{lang}/articles/intimacy?compare={'ar' if lang != 'ar' else 'en'}",
+        f"/{lang}/search?q=consent",
+        f"/{lang}/search?q=",
+    ]
+
+
+@pytest.mark.parametrize("lang", SHIPPED_TAGS)
+def test_every_page_type_renders_with_language_and_direction(client, lang):
+    for url in page_urls(lang):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        parts = parse(response)
+        assert parts.html_attrs["lang"] == lang, url
+        assert parts.html_attrs["dir"] == BY_TAG[lang].direction, url
+        assert parts.h1 == 1, url
+        assert not parts.inline_script and not parts.style_attributes, url
+        assert not parts.external, (url, parts.external)
+
+
+def test_arabic_pages_are_right_to_left(client):
+    parts = parse(client.get("/ar/articles/intimacy"))
+    assert parts.html_attrs["dir"] == "rtl"
+
+
+def test_root_redirects_to_the_default_language(make_app):
+    assert make_app().test_client().get("/").headers["Location"].endswith("/en/")
+    app = make_app(default_language="fr")
+    assert app.test_client().get("/").headers["Location"].endswith("/fr/")
+
+
+@pytest.mark.parametrize("lang", SHIPPED_TAGS)
+def test_every_article_is_reachable_from_the_welcome_page(client, shipped_library, lang):
+    welcome_links = set(parse(client.get(f"/{lang}/")).links)
+    reachable = set(welcome_links)
+    for link in welcome_links:
+        if "/topics/" in link:
+            reachable |= set(parse(client.get(link)).links)
+    for slug in shipped_library.articles:
+        assert f"/{lang}/articles/{slug}" in reachable
+        assert client.get(f"/{lang}/articles/{slug}").status_code == 200
+
+
+@pytest.mark.parametrize("lang", SHIPPED_TAGS)
+def test_language_switcher_stays_on_the_same_article_and_names_languages_natively(client, lang):
+    parts = parse(client.get(f"/{lang}/articles/consent"))
+    for other in SHIPPED_TAGS:
+        assert f"/{other}/articles/consent" in parts.links
+    body = client.get(f"/{lang}/articles/consent").get_data(as_text=True)
+    for name in ("English", "Español", "Français", "العربية", "简体中文", "Українська"):
+        assert name in body
+
+
+def test_language_switch_keeps_the_search_words(client):
+    parts = parse(client.get("/en/search?q=trust"))
+    assert "/fr/search?q=trust" in parts.links
+
+
+def test_language_tags_are_matched_without_regard_to_case(client):
+    response = client.get("/ZH-hans/articles/intimacy")
+    assert response.status_code == 308
+    assert response.headers["Location"].endswith("/zh-Hans/articles/intimacy")
+
+
+@pytest.mark.parametrize("url", [
+    "/xx/", "/en/articles/no-such-article", "/en/topics/no-such-topic", "/en/nothing-here",
+    "/de/articles/intimacy", "/en/articles/intimacy?compare=xx", "/en/articles/intimacy?compare=en",
+    "/en/articles/..%2f..%2fetc%2fpasswd", "/en/articles/%00",
+])
+def test_unknown_things_get_a_friendly_404(client, url):
+    response = client.get(url)
+    assert response.status_code == 404
+    text = response.get_data(as_text=True)
+    assert "We could not find that page" in text
+    assert "Traceback" not in text
+    assert 'href="/en/"' in text
+
+
+def test_friendly_404_speaks_the_visitors_language(client):
+    text = client.get("/fr/articles/no-such-article").get_data(as_text=True)
+    assert 'lang="fr"' in text
+
+
+def test_wrong_method_is_answered_plainly(client):
+    response = client.post("/en/articles/intimacy")
+    assert response.status_code == 405
+    assert "Traceback" not in response.get_data(as_text=True)
+
+
+def test_compare_shows_two_columns_each_with_its_own_language_and_direction(client):
+    text = client.get("/en/articles/intimacy?compare=ar").get_data(as_text=True)
+    assert re.search(r'<article lang="en" dir="ltr">', text)
+    assert re.search(r'<article lang="ar" dir="rtl">', text)
+
+
+def test_missing_translation_shows_source_marked_with_its_own_language(mixed_client):
+    text = mixed_client.get("/fr/articles/good").get_data(as_text=True)
+    assert '<article class="article" lang="en" dir="ltr"' in text
+    assert "<html lang=\"fr\"" in text
+    assert "Looking after yourself" in text
+    assert "original language" in text or "langue" in text
+
+
+def test_outdated_translation_is_flagged(mixed_client):
+    text = mixed_client.get("/es/articles/good").get_data(as_text=True)
+    assert 'class="notice"' in text
+    assert "Cuidar de ti" in text
+
+
+def test_current_translation_has_no_outdated_notice_but_says_unreviewed(mixed_client):
+    text = mixed_client.get("/ar/articles/good").get_data(as_text=True)
+    assert text.count('class="notice"') == 0
+    assert 'class="notice notice-quiet"' in text
+
+
+def test_web_links_become_qr_codes_not_links(mixed_client):
+    text = mixed_client.get("/en/articles/good").get_data(as_text=True)
+    assert 'href="https://example.org' not in text
+    assert '<svg aria-hidden="true" focusable="false"' in text
+    assert "https://example.org/rest-guide" in text
+
+
+@pytest.mark.parametrize("query, expected", [("size=3", "text-3"), ("size=4&contrast=high", "text-4 contrast-high"),
+                                             ("size=99", "text-1"), ("size=-1", "text-1"), ("size=２", "text-1")])
+def test_display_choices_come_from_the_address(client, query, expected):
+    parts = parse(client.get(f"/en/?{query}"))
+    assert parts.html_attrs["class"] == expected
+
+
+def test_display_choices_are_carried_by_every_kiosk_link(client):
+    parts = parse(client.get("/en/?size=3&contrast=high"))
+    kiosk_links = [link for link in parts.links if link.startswith("/") and not link.startswith("/static")]
+    assert kiosk_links
+    for link in kiosk_links:
+        if "size=" in link and "size=3" not in link:
+            continue  # the smaller/larger text controls themselves
+        assert "size=3" in link and "contrast=high" in link, link
+
+
+def test_text_size_has_at_least_three_steps_and_stops_at_the_ends(client):
+    smallest = client.get("/en/").get_data(as_text=True)
+    assert 'aria-disabled="true">Smaller text' in smallest
+    assert "size=2" in smallest
+    largest = client.get("/en/?size=4").get_data(as_text=True)
+    assert 'aria-disabled="true">Larger text' in largest
+
+
+def test_no_cookie_is_ever_set(client):
+    for url in page_urls("en") + ["/", "/healthz", "/en/?size=2&contrast=high"]:
+        assert "Set-Cookie" not in client.get(url).headers, url
+
+
+def test_healthz_reports_counts_and_no_patron_data(client, shipped_library):
+    data = client.get("/healthz").get_json()
+    assert data["status"] == "ok"
+    assert data["articles"] == len(shipped_library.articles) >= 1
+    assert data["languages"] == len(SHIPPED_TAGS)
+    assert data["default_language"] == "en"
+
+
+def test_enabled_languages_limit_what_is_served(make_app):
+    client = make_app(languages="en,ar", default_language="ar").test_client()
+    assert client.get("/").headers["Location"].endswith("/ar/")
+    assert client.get("/fr/").status_code == 404
+    text = client.get("/en/").get_data(as_text=True)
+    assert "Français" not in text and "العربية" in text
