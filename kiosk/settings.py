@@ -160,3 +160,10 @@ def _check_together(config: dict[str, Any]) -> None:
             "is not among the offered languages")
     if config["KIOSK_WARNING_SECONDS"] >= config["KIOSK_IDLE_SECONDS"]:
         raise SettingsError("the idle warning must be shorter than the idle time")
+
+
+def markdown_table() -> str:
+    """The README's settings table, generated from ``SETTINGS`` (a test keeps them equal)."""
+    rows = ["| flag | environment variable | default | what it does |", "| --- | --- | --- | --- |"]
+    rows += [f"| `{s.flag}` | `{s.env}` | {s.default_text()} | {s.help} |" for s in SETTINGS]
+    return "\n".join(rows)

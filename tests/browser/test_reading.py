@@ -1,0 +1,133 @@
+"""What only a real browser shows: switching language, display controls, layout direction, accessibility."""
+
+from __future__ import annotations
+
+import pytest
+
+from ..conftest import SHIPPED_TAGS
+
+pytestmark = pytest.mark.browser
+
+
+def test_switching_language_while_reading_keeps_the_article(page, live_kiosk):
+    page.goto(f"{live_kiosk.url}/en/articles/consent")
+    english_title = page.locator("h1").inner_text()
+    page.get_by_role("navigation", name="Choose your language").get_by_role("link", name="Français").click()
+    assert page.url.endswith("/fr/articles/consent")
+    assert page.locator("html").get_attribute("lang") == "fr"
+    assert page.locator("h1").inner_text() != english_title
+    page.locator("nav.languages a[hreflang='ar']").click()
+    assert page.url.endswith("/ar/articles/consent")
+    assert page.locator("html").get_attribute("dir") == "rtl"
+
+
+def test_larger_text_grows_the_type_and_survives_a_page_change(page, live_kiosk):
+    page.goto(f"{live_kiosk.url}/en/articles/intimacy")
+    size = lambda: page.evaluate("parseFloat(getComputedStyle(document.querySelector('.article-body p')).fontSize)")
+    before = size()
+    for _ in range(3):
+        page.locator(".display-controls a", has_text="Larger text").click()
+    assert size() >= before * 1.5
+    page.locator("a.home").click()
+    assert page.locator("html").get_attribute("class").startswith("text-4")
+    page.locator(".cards a").first.click()
+    assert "size=4" in page.url
+
+
+def test_high_contrast_changes_the_colours(page, live_kiosk):
+    page.goto(f"{live_kiosk.url}/en/")
+    background = lambda: page.evaluate("getComputedStyle(document.documentElement).backgroundColor")
+    normal = background()
+    page.locator(".display-controls a", has_text="High contrast").click()
+    assert background() == "rgb(0, 0, 0)" != normal
+    page.locator(".display-controls a", has_text="Normal contrast").click()
+    assert background() == normal
+
+
+def test_arabic_layout_is_mirrored(page, live_kiosk):
+    page.goto(f"{live_kiosk.url}/ar/articles/intimacy")
+    box = page.locator("h1").bounding_box()
+    width = page.viewport_size["width"]
+    # Right-to-left: the heading starts at the right edge of the page.
+    assert box["x"] + box["width"] > width * 0.6
+    page.goto(f"{live_kiosk.url}/en/articles/intimacy")
+    assert page.locator("h1").bounding_box()["x"] < width * 0.2
+
+
+def test_touch_targets_are_at_least_44_pixels(page, live_kiosk):
+    for url in ("/en/", "/en/articles/intimacy", "/ar/search?q=x"):
+        page.goto(live_kiosk.url + url)
+        small = page.evaluate("""() => [...document.querySelectorAll(
+                'a.button, button, select, input[type=search], .card a, .breadcrumbs a')]
+            .filter(e => e.offsetParent !== null)
+            .map(e => [e.textContent.trim(), e.getBoundingClientRect()])
+            .filter(([, r]) => r.width < 44 || r.height < 44)
+            .map(([t, r]) => `${t} ${r.width}x${r.height}`)""")
+        assert small == [], (url, small)
+
+
+def test_skip_link_moves_focus_to_the_main_content(page, live_kiosk):
+    page.goto(f"{live_kiosk.url}/en/articles/intimacy")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip-link"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+
+
+def test_keyboard_focus_is_visible(page, live_kiosk):
+    page.goto(f"{live_kiosk.url}/en/")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline not in ("none", "")
+
+
+def test_pages_read_without_javascript(browser, live_kiosk):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(f"{live_kiosk.url}/en/")
+    page.locator(".cards a").first.click()
+    assert page.locator(".article-body p").count() > 3
+    page.locator(".display-controls a", has_text="Larger text").click()
+    assert "size=2" in page.url
+    page.fill("#search-q", "trust")
+    page.locator(".search-form button").click()
+    assert "/en/search?q=trust" in page.url and "size=2" in page.url
+    context.close()
+
+
+def test_nothing_is_requested_from_another_origin(page, live_kiosk):
+    origins = set()
+    page.on("request", lambda request: origins.add(request.url.split("/")[2]))
+    for url in ("/en/", "/zh-Hans/articles/intimacy?compare=ar", "/uk/search?q=згода"):
+        page.goto(live_kiosk.url + url)
+    assert origins == {live_kiosk.url.split("/")[2]}
+
+
+PAGE_TYPES = {
+    "welcome": "/{lang}/",
+    "topic": "/{lang}/topics/consent-and-boundaries",
+    "article": "/{lang}/articles/intimacy",
+    "compare": "/{lang}/articles/intimacy?compare={other}",
+    "search": "/{lang}/search?q=a",
+    "not-found": "/{lang}/articles/missing",
+}
+
+
+@pytest.mark.parametrize("lang", SHIPPED_TAGS)
+@pytest.mark.parametrize("page_type", PAGE_TYPES)
+def test_no_serious_accessibility_violations(page, live_kiosk, lang, page_type):
+    from axe_playwright_python.sync_playwright import Axe
+    other = "en" if lang != "en" else "ar"
+    page.goto(live_kiosk.url + PAGE_TYPES[page_type].format(lang=lang, other=other))
+    results = Axe().run(page)
+    serious = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+               for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+    assert serious == []
+
+
+def test_high_contrast_has_no_contrast_violations(page, live_kiosk):
+    from axe_playwright_python.sync_playwright import Axe
+    page.goto(f"{live_kiosk.url}/en/articles/intimacy?contrast=high&size=3")
+    results = Axe().run(page)
+    assert [v["id"] for v in results.response["violations"] if v["impact"] in ("serious", "critical")] == []

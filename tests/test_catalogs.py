@@ -1,0 +1,91 @@
+"""Every UI string is translated in every shipped language, with the right plural forms."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from babel.messages.plurals import get_plural
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+from kiosk.languages import LANGUAGES
+
+ROOT = Path(__file__).resolve().parent.parent
+TRANSLATED = [language for language in LANGUAGES if language.tag != "en"]
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory):
+    """A fresh extraction of every UI string in the code and templates."""
+    pot = tmp_path_factory.mktemp("pot") / "messages.pot"
+    subprocess.run([sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg",
+                    "-k", "lazy_gettext", "-k", "_l", "-o", str(pot), "."], cwd=ROOT, check=True, capture_output=True)
+    with pot.open("rb") as handle:
+        return read_po(handle)
+
+
+def catalog(language):
+    with (ROOT / "translations" / language.locale / "LC_MESSAGES" / "messages.po").open("rb") as handle:
+        return read_po(handle, locale=language.locale)
+
+
+def test_the_template_finds_the_interface_strings(template):
+    ids = {message.id if isinstance(message.id, str) else message.id[0] for message in template if message.id}
+    assert "Search the articles" in ids
+    assert len(ids) > 30
+
+
+@pytest.mark.parametrize("language", TRANSLATED, ids=lambda language: language.tag)
+def test_every_ui_string_is_translated_and_not_fuzzy(template, language):
+    translations = catalog(language)
+    missing = []
+    for message in template:
+        if not message.id:
+            continue
+        found = translations.get(message.id)
+        strings = found.string if found and isinstance(found.string, (list, tuple)) else [found and found.string]
+        if found is None or found.fuzzy or not all(strings):
+            missing.append(message.id)
+    assert missing == []
+
+
+@pytest.mark.parametrize("tag, count", [("ar", 6), ("uk", 3), ("zh-Hans", 1), ("es", 2), ("fr", 2)])
+def test_known_plural_counts(tag, count):
+    language = next(language for language in TRANSLATED if language.tag == tag)
+    assert catalog(language).num_plurals == count
+
+
+@pytest.mark.parametrize("language", TRANSLATED, ids=lambda language: language.tag)
+def test_plural_forms_match_the_language(language):
+    translations = catalog(language)
+    expected = get_plural(language.locale).num_plurals
+    assert translations.num_plurals == expected
+    plural_messages = [m for m in translations if m.id and isinstance(m.id, (list, tuple))]
+    assert plural_messages
+    for message in plural_messages:
+        assert len(message.string) == expected and all(message.string), message.id
+
+
+@pytest.mark.parametrize("language", TRANSLATED, ids=lambda language: language.tag)
+def test_placeholders_survive_translation(language):
+    translations = catalog(language)
+    problems = [(message.id, errors) for message in translations if message.id
+                for errors in [list(message.check(translations))] if errors]
+    assert problems == []
+
+
+@pytest.mark.parametrize("language", TRANSLATED, ids=lambda language: language.tag)
+def test_catalog_compiles(language, tmp_path):
+    with (tmp_path / "messages.mo").open("wb") as handle:
+        write_mo(handle, catalog(language))
+
+
+@pytest.mark.parametrize("language", TRANSLATED, ids=lambda language: language.tag)
+def test_pages_use_the_translation(client, language):
+    translations = catalog(language)
+    expected = translations.get("Search the articles").string
+    assert expected and expected != "Search the articles"
+    assert expected in client.get(f"/{language.tag}/").get_data(as_text=True)

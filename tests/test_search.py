@@ -1,0 +1,100 @@
+"""Search: found in every language, forgiving of accents, and safe whatever is typed."""
+
+from __future__ import annotations
+
+import pytest
+
+from kiosk.search import SearchIndex, match_expression
+
+from .conftest import FIXTURES, SHIPPED_TAGS
+
+HOSTILE_QUERIES = [
+    '"', '""', "'", "*", "**", "NEAR(", "NEAR(a b", "a NEAR b", "(((", ")))", "[", "{", "^", "-", "+",
+    "AND", "OR NOT", "title:consent", "col:", "x" * 5000, "\x00", "\x01\x02\x1f", "\u202e", "\ud7ff",
+    "%", "_", "\\", "'; DROP TABLE passages; --", "consent*\"(", " ", "\t\n",
+]
+
+
+@pytest.mark.parametrize("query", HOSTILE_QUERIES)
+def test_hostile_queries_get_an_answer_not_an_error(client, query):
+    response = client.get("/en/search", query_string={"q": query})
+    assert response.status_code == 200
+    assert "Traceback" not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("query", HOSTILE_QUERIES)
+def test_match_expression_only_ever_quotes_words(query):
+    expression = match_expression(query)
+    if expression is not None:
+        for term in expression.split(" AND "):
+            assert term.startswith('"') and term.rstrip("*").endswith('"')
+            assert '"' not in term.rstrip("*")[1:-1]
+
+
+def test_a_long_query_is_cut_not_refused(client):
+    response = client.get("/en/search", query_string={"q": "trust " * 1000})
+    assert response.status_code == 200
+
+
+def test_nothing_found_is_said_plainly(client):
+    text = client.get("/en/search?q=zzzqqqxxx").get_data(as_text=True)
+    assert "Nothing found" in text
+
+
+@pytest.mark.parametrize("lang, word, slug", [
+    ("en", "consent", "consent"),
+    ("en", "CONSENT", "consent"),
+    ("en", "consen", "consent"),
+    ("es", "consentimiento", "consent"),
+    ("fr", "consentement", "consent"),
+    ("uk", "згода", "consent"),
+    ("ar", "الموافقة", "consent"),
+    ("zh-Hans", "同意", "consent"),
+    ("zh-Hans", "边界", "boundaries"),
+])
+def test_each_language_finds_its_own_words(app, lang, word, slug):
+    from kiosk.content import get_search
+    with app.app_context():
+        assert slug in get_search().search(lang, word)
+
+
+@pytest.mark.parametrize("lang", SHIPPED_TAGS)
+def test_search_results_link_to_articles_in_the_same_language(client, shipped_library, lang):
+    title = shipped_library.articles["boundaries"].version_for(lang).title
+    text = client.get(f"/{lang}/search", query_string={"q": title}).get_data(as_text=True)
+    assert f'href="/{lang}/articles/boundaries"' in text
+
+
+@pytest.fixture(scope="module")
+def fixture_index():
+    from kiosk.content_loader import load_library
+    return SearchIndex.build(load_library(FIXTURES / "mixed"), ["en", "es", "ar", "fr"])
+
+
+def test_accents_are_ignored_both_ways(fixture_index):
+    assert fixture_index.search("en", "cafe") == ["good"]
+    assert fixture_index.search("en", "CAFÉ") == ["good"]
+    assert fixture_index.search("es", "cafe") == ["good"]
+
+
+def test_arabic_vowel_marks_are_ignored(fixture_index):
+    # The text has الرَّاحةُ with marks; a patron types it bare, or marked differently.
+    assert fixture_index.search("ar", "الراحة") == ["good"]
+    assert fixture_index.search("ar", "الرّاحة") == ["good"]
+
+
+def test_untranslated_articles_are_found_in_their_source_text(fixture_index):
+    assert fixture_index.search("fr", "sleep") == ["good"]
+
+
+def test_two_character_chinese_word_is_found(app):
+    from kiosk.content import get_search
+    with app.app_context():
+        results = get_search().search("zh-Hans", "信任")
+    assert "intimacy" in results
+
+
+def test_single_chinese_character_is_found(app):
+    from kiosk.content import get_search
+    with app.app_context():
+        assert get_search().search("zh-Hans", "爱")
