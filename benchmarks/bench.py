@@ -33,6 +33,7 @@ ARTICLE = "/en/articles/intimacy"
 SEQUENTIAL_REQUESTS = 400
 CONCURRENT_CLIENTS = 4
 CONCURRENT_SECONDS = 4.0
+ROUNDS = 3
 
 
 def free_port() -> int:
@@ -42,7 +43,7 @@ def free_port() -> int:
 
 
 def start(code: str, port: int, env: dict | None = None) -> tuple[subprocess.Popen, float]:
-    """Start a server process; return it and the seconds until it first answered ARTICLE."""
+    """Start a server process; return it and the seconds until it first served a page."""
     began = time.perf_counter()
     process = subprocess.Popen([PYTHON, "-c", code], cwd=ROOT, env={**os.environ, **(env or {})},
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -51,7 +52,7 @@ def start(code: str, port: int, env: dict | None = None) -> tuple[subprocess.Pop
         try:
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
             connection.request("GET", ARTICLE)
-            if connection.getresponse().status == 200:
+            if connection.getresponse().status in (200, 404):
                 return process, time.perf_counter() - began
         except OSError:
             time.sleep(0.02)
@@ -83,10 +84,13 @@ def bare_code(port: int, size: int) -> str:
     """)
 
 
-def latencies(port: int, path: str, count: int) -> list[float]:
+def latencies(port: int, path: str | list[str], count: int) -> list[float]:
+    """Time ``count`` sequential requests of ``path`` (or of each path in a list, in turn)."""
+    paths = path if isinstance(path, list) else [path]
     connection = http.client.HTTPConnection("127.0.0.1", port)
     timings = []
-    for _ in range(count):
+    for index in range(count):
+        path = paths[index % len(paths)]
         began = time.perf_counter()
         connection.request("GET", path)
         response = connection.getresponse()
@@ -142,34 +146,69 @@ def generate_library(folder: Path, articles: int) -> None:
             (target / file.name).write_text(text, encoding="utf-8")
 
 
-def measure_server(name: str, code: str, port: int) -> dict:
-    process, cold = start(code, port)
+def first_views() -> list[str]:
+    """Every article page of the shipped library in every language and display choice, once each."""
+    from kiosk.content_loader import load_library
+    from kiosk.languages import LANGUAGES
+    slugs = sorted(load_library(ROOT / "content").articles)
+    choices = ["", "?size=2", "?size=3", "?size=4", "?contrast=high", "?size=2&contrast=high",
+               "?size=3&contrast=high", "?size=4&contrast=high"]
+    return [f"/{language.tag}/articles/{slug}{choice}"
+            for choice in choices for language in LANGUAGES for slug in slugs]
+
+
+def compare_with_bare(first_view_paths: list[str]) -> dict:
+    """Kiosk and bare stack started side by side, measured in alternating rounds.
+
+    Alternating evens out whatever else the machine is doing; each figure is
+    the median of the rounds' p50s.
+    """
+    kiosk_port, bare_port = free_port(), free_port()
+    kiosk, kiosk_cold = start(kiosk_code(kiosk_port), kiosk_port)
+    bare, bare_cold = start(bare_code(bare_port, article_size()), bare_port)
     try:
-        latencies(port, ARTICLE, 50)  # warm up
-        result = {"cold_start_s": round(cold, 2), **summary(latencies(port, ARTICLE, SEQUENTIAL_REQUESTS)),
-                  "requests_per_s": round(throughput(port, ARTICLE)), "rss_mib": resident_mib(process.pid)}
+        # Each address once: rendered from the template, as a patron's first view of a page is.
+        first_view = summary(latencies(kiosk_port, first_view_paths, len(first_view_paths)))
+        rounds = {"kiosk": [], "bare": []}
+        for _ in range(ROUNDS):
+            for name, port in (("kiosk", kiosk_port), ("bare", bare_port)):
+                latencies(port, ARTICLE, 30)
+                rounds[name].append(summary(latencies(port, ARTICLE, SEQUENTIAL_REQUESTS)))
+        result = {}
+        for name, port, process, cold in (("kiosk", kiosk_port, kiosk, kiosk_cold),
+                                          ("bare", bare_port, bare, bare_cold)):
+            result[name] = {
+                "p50_ms": statistics.median(r["p50_ms"] for r in rounds[name]),
+                "p95_ms": statistics.median(r["p95_ms"] for r in rounds[name]),
+                "requests_per_s": round(throughput(port, ARTICLE)),
+                "cold_start_s": round(cold, 2), "rss_mib": resident_mib(process.pid)}
+        result["kiosk"]["first_view"] = first_view
     finally:
-        process.terminate()
-        process.wait()
-    print(f"  {name:<26} p50 {result['p50_ms']:>6} ms   p95 {result['p95_ms']:>6} ms   "
-          f"{result['requests_per_s']:>5} req/s   cold start {result['cold_start_s']} s   "
-          f"RSS {result['rss_mib']} MiB", flush=True)
+        for process in (kiosk, bare):
+            process.terminate()
+            process.wait()
+    result["p50_ratio"] = round(result["kiosk"]["p50_ms"] / result["bare"]["p50_ms"], 2)
     return result
+
+
+def show(name: str, figures: dict) -> None:
+    print(f"  {name:<30} p50 {figures['p50_ms']:>6} ms   p95 {figures['p95_ms']:>6} ms" +
+          (f"   {figures['requests_per_s']:>5} req/s   cold start {figures['cold_start_s']} s   "
+           f"RSS {figures['rss_mib']} MiB" if "requests_per_s" in figures else ""), flush=True)
 
 
 def main() -> None:
     import flask  # noqa: F401  (fail early if the venv is not active)
     results: dict = {"machine": f"{os.cpu_count()} cores, {platform_line()}"}
     print(f"Benchmark on {results['machine']}")
-    print("Article page, shipped library (sequential p50/p95, then 4 concurrent clients):")
-    port = free_port()
-    kiosk = measure_server("kiosk", kiosk_code(port), port)
-    size = article_size()
-    port = free_port()
-    bare = measure_server(f"bare Flask+waitress ({size} B)", bare_code(port, size), port)
-    results["shipped"] = {"kiosk": kiosk, "bare": bare,
-                          "p50_ratio": round(kiosk["p50_ms"] / bare["p50_ms"], 2)}
-    print(f"  kiosk/bare p50 ratio: {results['shipped']['p50_ratio']} (target at most 1.3)")
+    print("Article page, shipped library (sequential p50/p95; throughput with 4 concurrent clients):")
+    paths = first_views()
+    shipped = compare_with_bare(paths)
+    show("kiosk, page seen before", shipped["kiosk"])
+    show(f"kiosk, first view ({len(paths)} pages)", shipped["kiosk"]["first_view"])
+    show(f"bare Flask+waitress, same size", shipped["bare"])
+    print(f"  kiosk/bare p50 ratio: {shipped['p50_ratio']} (target at most 1.3)")
+    results["shipped"] = shipped
 
     print("Generated library, 1,000 articles x 6 languages:")
     with tempfile.TemporaryDirectory() as folder:
@@ -177,23 +216,38 @@ def main() -> None:
         port = free_port()
         process, cold = start(kiosk_code(port, Path(folder)), port)
         try:
-            latencies(port, ARTICLE, 20)
-            big = {"cold_start_s": round(cold, 2), "rss_mib": resident_mib(process.pid),
-                   "article": summary(latencies(port, "/en/articles/consent-0001", SEQUENTIAL_REQUESTS)),
-                   "search": summary(latencies(port, "/en/search?q=trust", 200)),
-                   "search_zh": summary(latencies(port, "/zh-Hans/search?q=%E4%BF%A1%E4%BB%BB", 200))}
+            slugs = sorted(p.name for p in (Path(folder) / "articles").iterdir())
+            articles = [f"/en/articles/{slug}" for slug in slugs[:SEQUENTIAL_REQUESTS]]
+            words = search_words()
+            big = {"cold_start_s": round(cold, 2),
+                   "article_first_view": summary(latencies(port, articles, len(articles))),
+                   "search": summary(latencies(port, [f"/en/search?q={w}" for w in words["en"]], 200)),
+                   "search_zh": summary(latencies(port, [f"/zh-Hans/search?q={w}" for w in words["zh"]], 200)),
+                   "rss_mib": resident_mib(process.pid)}
         finally:
             process.terminate()
             process.wait()
     results["generated_1000x6"] = big
     print(f"  cold start {big['cold_start_s']} s (target under 10 s), RSS {big['rss_mib']} MiB "
-          f"(target under 300), article p50 {big['article']['p50_ms']} ms, "
-          f"search p50 {big['search']['p50_ms']} ms / Chinese {big['search_zh']['p50_ms']} ms "
-          f"(target under 10 ms)")
+          f"(target under 300)")
+    print(f"  article p50 {big['article_first_view']['p50_ms']} ms (each page viewed once), "
+          f"search p50 {big['search']['p50_ms']} ms, Chinese search p50 {big['search_zh']['p50_ms']} ms "
+          f"(distinct queries; target under 10 ms)")
     out = ROOT / "bench-results"
     out.mkdir(exist_ok=True)
     (out / "latest.json").write_text(json.dumps(results, indent=2))
     print(f"Written to {out / 'latest.json'}")
+
+
+def search_words() -> dict[str, list[str]]:
+    """200 distinct English words and 200 distinct Chinese character pairs from the shipped text."""
+    from urllib.parse import quote
+    english = (ROOT / "content" / "articles" / "consent" / "en.md").read_text(encoding="utf-8")
+    chinese = (ROOT / "content" / "articles" / "consent" / "zh-Hans.md").read_text(encoding="utf-8")
+    words = sorted({w.lower() for w in english.split() if w.isalpha() and len(w) > 3})
+    pairs = sorted({chinese[i:i + 2] for i in range(len(chinese) - 1)
+                    if all("\u4e00" <= c <= "\u9fff" for c in chinese[i:i + 2])})
+    return {"en": words[:200], "zh": [quote(pair) for pair in pairs[:200]]}
 
 
 def article_size() -> int:

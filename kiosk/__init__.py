@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from typing import Any, Mapping
 
-from . import cli, content, errors, headers, health, i18n, patron, patron_state
+from . import cli, content, errors, headers, health, i18n, page_cache, patron, patron_session, patron_state
 from .errors import KioskFlask
 from .settings import BY_NAME, PROJECT_ROOT, load_settings
 
@@ -19,8 +19,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> KioskFlask:
     app.config.update(load_settings(os.environ, test_config))
     app.config.update({key: value for key, value in (test_config or {}).items()
                        if key not in BY_NAME and not key.startswith("KIOSK_")})
-    for part in (i18n, patron_state, headers, errors, content, cli):
+    for part in (i18n, patron_state, headers, errors, content, page_cache, cli):
         part.init_app(app)
     app.register_blueprint(patron.bp)
+    app.register_blueprint(patron_session.bp)
     app.register_blueprint(health.bp)
     return app

@@ -8,7 +8,13 @@ one bad file never takes the kiosk down.
 from __future__ import annotations
 
 import math
+import multiprocessing
+import os
 import re
+import threading
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +37,8 @@ TRANSLATION_FIELDS = {"title", "summary", "translated_from", "reviewed"}
 TRANSLATION_OPTIONAL = {"attribution", "publisher_pdf"}
 MAX_TITLE = 120
 MAX_SUMMARY = 300
+PARALLEL_FROM = 200
+"""Article folders from which loading is shared among processes (fewer are quicker alone)."""
 
 
 class ContentFolderError(Exception):
@@ -61,12 +69,34 @@ def load_library(folder: Path) -> Library:
     if not articles_folder.is_dir():
         problems.append(Problem(articles_folder, None, "no articles folder"))
     else:
-        for article_folder in sorted(p for p in articles_folder.iterdir() if p.is_dir()):
-            article = _load_article(article_folder, topics, problems)
+        folders = sorted(p for p in articles_folder.iterdir() if p.is_dir())
+        for article, article_problems in _load_articles(folders, frozenset(topics)):
+            problems.extend(article_problems)
             if article is not None:
-                articles[article.slug] = article
+                articles[article.slug] = replace(article, versions=freeze(dict(article.versions)))
     return Library(folder=folder, topics=freeze(topics), articles=freeze(articles),
                    problems=tuple(problems))
+
+
+def _load_articles(folders: list[Path], topics: frozenset[str]):
+    """Load every article folder; across all cores when the library is large.
+
+    Rendering Markdown is most of the start-up time, and each article is
+    independent, so a big library is shared out among worker processes.
+    """
+    load = partial(_load_article_collecting, topics=topics)
+    # Forking a process that runs other threads can deadlock the child, so a
+    # busy process (a test run, a live server) loads alone.
+    if len(folders) < PARALLEL_FROM or (os.cpu_count() or 1) < 2 or threading.active_count() > 1:
+        return [load(folder) for folder in folders]
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=os.cpu_count(), mp_context=context) as pool:
+        return list(pool.map(load, folders, chunksize=max(1, len(folders) // (8 * os.cpu_count()))))
+
+
+def _load_article_collecting(folder: Path, topics: frozenset[str]) -> tuple[Article | None, list[Problem]]:
+    problems: list[Problem] = []
+    return _load_article(folder, topics, problems), problems
 
 
 def _load_topics(path: Path, problems: list[Problem]) -> dict[str, Topic]:
@@ -107,7 +137,7 @@ def _load_topics(path: Path, problems: list[Problem]) -> dict[str, Topic]:
     return topics
 
 
-def _load_article(folder: Path, topics: dict[str, Topic], problems: list[Problem]) -> Article | None:
+def _load_article(folder: Path, topics: frozenset[str], problems: list[Problem]) -> Article | None:
     slug = folder.name
     if not SLUG.match(slug):
         problems.append(Problem(folder, None, "article folder names use lower-case letters, digits and hyphens"))
@@ -152,7 +182,7 @@ def _load_article(folder: Path, topics: dict[str, Topic], problems: list[Problem
     return Article(
         slug=slug, source_language=source_tag, revision=source_meta["revision"],
         topics=tuple(source_meta["topics"]), licence=source_meta["licence"],
-        source_url=source_meta.get("source_url"), versions=freeze(versions),
+        source_url=source_meta.get("source_url"), versions=versions,
     )
 
 
@@ -202,7 +232,7 @@ def _positive_int(meta: dict, key: str) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 1
 
 
-def _check_source(entry, topics: dict[str, Topic], problems: list[Problem]) -> dict:
+def _check_source(entry, topics: frozenset[str], problems: list[Problem]) -> dict:
     path, meta, key_lines, _body, _first = entry
     errors = _check_common(path, meta, key_lines, SOURCE_FIELDS, SOURCE_OPTIONAL, problems)
     if "translated_from" in meta:

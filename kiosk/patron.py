@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from babel import Locale
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from datetime import timedelta
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask_babel import format_timedelta
 
 from .content import get_library, get_search
 from .i18n import choose_language, current_language, default_language
@@ -17,7 +20,9 @@ bp = Blueprint("patron", __name__)
 
 @bp.app_context_processor
 def _template_helpers():
-    return {"language_named": BY_TAG.get, "language_display_name": language_display_name,
+    return {"language_named": BY_TAG.get, "kiosk_default_language": default_language(),
+            "is_pristine_welcome": request.endpoint == "patron.welcome" and not request.args
+            and current_language() == default_language(), "language_display_name": language_display_name,
             "library_topic": get_library().topics.get, "qr_svg": qr_svg,
             "TranslationState": TranslationState}
 
@@ -69,6 +74,13 @@ def article(slug: str):
             return redirect(url_for("patron.article", slug=slug, compare=other.tag))
         return render_template("compare.html", article=found, other=other)
     return render_template("article.html", article=found)
+
+
+@bp.get("/<lang>/about")
+def about():
+    """What the kiosk erases at the end of a session, and what it cannot."""
+    return render_template("about.html", idle_duration=format_timedelta(
+        timedelta(seconds=current_app.config["KIOSK_IDLE_SECONDS"]), threshold=2))
 
 
 @bp.get("/<lang>/search")

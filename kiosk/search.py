@@ -15,14 +15,14 @@ import re
 import sqlite3
 import threading
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Collection
 
 from .library import Library
 from .rendering import CJK_CHARACTER, fold_for_search
 
 MAX_QUERY_CHARACTERS = 200
 MAX_QUERY_TERMS = 12
-MAX_RESULTS = 50
+MAX_RESULTS = 20
 _TERM = re.compile(rf"[{CJK_CHARACTER}]+|[^\W{CJK_CHARACTER}]+")
 _CJK_RUN = re.compile(rf"[{CJK_CHARACTER}]+")
 
@@ -61,25 +61,28 @@ class SearchIndex:
 
     connection: sqlite3.Connection
     lock: threading.Lock
+    languages: frozenset[str]
 
     @classmethod
-    def build(cls, library: Library, languages: Iterable[str]) -> "SearchIndex":
-        """Index every article as readers of each of ``languages`` would see it."""
+    def build(cls, library: Library, languages: Collection[str]) -> "SearchIndex":
+        """Index every article as readers of each of ``languages`` would see it.
+
+        One table per language, so a query ranks only its own language's rows.
+        """
         connection = sqlite3.connect(":memory:", check_same_thread=False)
-        connection.execute(
-            "CREATE VIRTUAL TABLE passages USING fts5("
-            "language UNINDEXED, slug UNINDEXED, title, summary, body, "
-            "tokenize = 'unicode61 remove_diacritics 2')")
-        rows = []
-        for language in languages:
-            for article in library.articles.values():
-                version = article.version_for(language)
-                rows.append((language, article.slug, prepare_text(version.title),
-                             prepare_text(version.summary), prepare_text(version.text)))
         with connection:
-            connection.executemany("INSERT INTO passages VALUES (?, ?, ?, ?, ?)", rows)
-            connection.execute("INSERT INTO passages(passages) VALUES ('optimize')")
-        return cls(connection=connection, lock=threading.Lock())
+            for language in languages:
+                table = _table(language)
+                connection.execute(
+                    f"CREATE VIRTUAL TABLE {table} USING fts5(slug UNINDEXED, title, summary, body, "
+                    "tokenize = 'unicode61 remove_diacritics 2')")
+                connection.executemany(f"INSERT INTO {table} VALUES (?, ?, ?, ?)", (
+                    (article.slug, prepare_text(version.title), prepare_text(version.summary),
+                     prepare_text(version.text))
+                    for article in library.articles.values()
+                    for version in [article.version_for(language)]))
+                connection.execute(f"INSERT INTO {table}({table}) VALUES ('optimize')")
+        return cls(connection=connection, lock=threading.Lock(), languages=frozenset(languages))
 
     def search(self, language: str, query: str) -> list[str]:
         """Slugs of the articles matching ``query`` in ``language``, best first.
@@ -87,11 +90,17 @@ class SearchIndex:
         Matches in the title weigh most, then the summary, then the body.
         """
         expression = match_expression(query)
-        if expression is None:
+        if expression is None or language not in self.languages:
             return []
+        table = _table(language)
         with self.lock:
             rows = self.connection.execute(
-                "SELECT slug FROM passages WHERE passages MATCH ? AND language = ? "
-                "ORDER BY bm25(passages, 0, 0, 10.0, 4.0, 1.0) LIMIT ?",
-                (expression, language, MAX_RESULTS)).fetchall()
+                f"SELECT slug FROM {table} WHERE {table} MATCH ? "
+                f"ORDER BY bm25({table}, 0, 10.0, 4.0, 1.0) LIMIT ?",
+                (expression, MAX_RESULTS)).fetchall()
         return [slug for (slug,) in rows]
+
+
+def _table(language: str) -> str:
+    """The table of one language; tags come from the registry, never from a request."""
+    return "passages_" + language.replace("-", "_")

@@ -202,10 +202,10 @@ def test_display_choices_are_carried_by_every_kiosk_link(client):
 
 def test_text_size_has_at_least_three_steps_and_stops_at_the_ends(client):
     smallest = client.get("/en/").get_data(as_text=True)
-    assert 'aria-disabled="true">Smaller text' in smallest
+    assert '<span class="button smaller-text" aria-disabled="true">Smaller text' in smallest
     assert "size=2" in smallest
     largest = client.get("/en/?size=4").get_data(as_text=True)
-    assert 'aria-disabled="true">Larger text' in largest
+    assert '<span class="button larger-text" aria-disabled="true">Larger text' in largest
 
 
 def test_no_cookie_is_ever_set(client):

@@ -1,0 +1,82 @@
+"""Every response keeps the patron's visit on this machine and out of every cache."""
+
+from __future__ import annotations
+
+import pytest
+
+PAGES = [
+    "/en/", "/ar/topics/closeness", "/zh-Hans/articles/intimacy", "/uk/articles/consent?compare=fr",
+    "/es/search?q=trust", "/fr/about", "/en/articles/missing", "/xx/", "/healthz", "/",
+]
+
+
+@pytest.mark.parametrize("url", PAGES)
+def test_every_page_sends_the_privacy_headers(client, url):
+    response = client.get(url)
+    csp = response.headers["Content-Security-Policy"]
+    for directive in ("default-src 'self'", "script-src 'self'", "style-src 'self'", "frame-ancestors 'none'",
+                      "form-action 'self'", "base-uri 'none'", "object-src 'none'"):
+        assert directive in csp
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "camera=()" in response.headers["Permissions-Policy"]
+    assert "microphone=()" in response.headers["Permissions-Policy"]
+    assert response.headers["Cache-Control"] == "no-store"
+    assert "Set-Cookie" not in response.headers
+
+
+def test_reset_response_has_the_privacy_headers_too(client):
+    response = client.post("/reset")
+    assert response.headers["Cache-Control"] == "no-store"
+    assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+
+
+def test_static_files_carry_no_patron_data_and_may_be_cached(client):
+    response = client.get("/static/kiosk.css")
+    assert response.status_code == 200
+    assert response.headers.get("Cache-Control") != "no-store"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_forms_never_autofill(client):
+    text = client.get("/en/articles/intimacy").get_data(as_text=True)
+    assert '<form class="search-form" role="search"' in text
+    assert 'autocomplete="off"' in text
+    assert text.count('id="search-q"') == 1
+
+
+def test_pages_fall_back_to_the_welcome_page_without_javascript(client, app):
+    text = client.get("/fr/articles/consent?size=2").get_data(as_text=True)
+    idle = app.config["KIOSK_IDLE_SECONDS"]
+    assert f'<noscript><meta http-equiv="refresh" content="{idle};url=/en/"></noscript>' in text
+
+
+def test_the_untouched_welcome_page_does_not_refresh_itself(client):
+    text = client.get("/en/").get_data(as_text=True)
+    assert 'http-equiv="refresh"' not in text
+    assert 'data-pristine="true"' in text
+    assert 'data-pristine="false"' in client.get("/en/?size=2").get_data(as_text=True)
+    assert 'data-pristine="false"' in client.get("/fr/").get_data(as_text=True)
+
+
+def test_pages_carry_the_session_settings_for_the_script(client, app):
+    text = client.get("/ar/articles/consent").get_data(as_text=True)
+    assert f'data-idle-seconds="{app.config["KIOSK_IDLE_SECONDS"]}"' in text
+    assert f'data-warning-seconds="{app.config["KIOSK_WARNING_SECONDS"]}"' in text
+    assert 'data-welcome="/en/"' in text
+    assert 'data-reset="/reset"' in text
+
+
+@pytest.mark.parametrize("lang", ["en", "es", "fr", "ar", "zh-Hans", "uk"])
+def test_about_page_exists_in_every_language(client, lang):
+    response = client.get(f"/{lang}/about")
+    assert response.status_code == 200
+    assert f'<html lang="{lang}"' in response.get_data(as_text=True)
+
+
+def test_every_page_links_to_quick_exit_and_the_about_page(client):
+    for url in ("/en/", "/en/articles/intimacy", "/en/search?q=x", "/en/articles/missing"):
+        text = client.get(url).get_data(as_text=True)
+        assert '<form class="quick-exit" action="/reset" method="post">' in text, url
+        assert 'href="/en/about"' in text, url
