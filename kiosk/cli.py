@@ -11,6 +11,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from .content_loader import ContentFolderError, load_library
+from .content_status import format_report, status_report
 from .i18n import TRANSLATIONS
 from .settings import PROJECT_ROOT
 
@@ -46,6 +47,21 @@ def _pybabel(*args: str) -> None:
     command = [sys.executable, "-m", "babel.messages.frontend", *args]
     if subprocess.run(command, cwd=PROJECT_ROOT).returncode:
         raise click.ClickException("pybabel " + " ".join(args[:1]) + " failed")
+
+
+@content_group.command("status")
+@click.argument("folder", required=False, type=click.Path(path_type=Path))
+def content_status(folder: Path | None) -> None:
+    """Show each article in each offered language: translated, unreviewed, outdated or missing."""
+    folder = folder or current_app.config["KIOSK_CONTENT"]
+    try:
+        library = load_library(folder)
+    except ContentFolderError as error:
+        raise click.ClickException(str(error)) from None
+    languages = [language.tag for language in current_app.config["KIOSK_LANGUAGES"]]
+    click.echo(format_report(status_report(library, languages)))
+    if library.problems:
+        click.echo(f"\n{len(library.problems)} content problems: run `flask --app kiosk content check`.")
 
 
 @translate_group.command("extract")

@@ -1,0 +1,79 @@
+"""The translation status report, and how a source revision flows through to readers."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from kiosk.content_loader import load_library
+from kiosk.content_status import LABELS, format_report, status_report
+
+from .conftest import FIXTURES, SHIPPED_TAGS
+
+CONTENT = Path(__file__).resolve().parent.parent / "content"
+
+
+def test_status_of_the_fixture_library():
+    report = status_report(load_library(FIXTURES / "mixed"), ["en", "es", "fr", "ar"])
+    good = next(row for row in report.rows if row.slug == "good")
+    assert dict(good.cells) == {"en": "source", "es": "outdated", "fr": "missing", "ar": "unreviewed"}
+    assert report.totals["missing"] == 7
+    assert set(report.totals) == set(LABELS)
+
+
+def test_a_reviewed_current_translation_is_translated(tmp_path):
+    shutil.copytree(FIXTURES / "mixed", tmp_path, dirs_exist_ok=True)
+    path = tmp_path / "articles" / "good" / "ar.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("reviewed: false", "reviewed: true"), encoding="utf-8")
+    report = status_report(load_library(tmp_path), ["ar"])
+    assert dict(next(row for row in report.rows if row.slug == "good").cells) == {"ar": "translated"}
+
+
+def test_status_command_prints_the_table_and_totals(runner):
+    result = runner.invoke(args=["content", "status"])
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert lines[0].split() == ["article", *SHIPPED_TAGS]
+    assert any(line.startswith("intimacy") and "source" in line for line in lines)
+    assert "totals: source 6" in result.output
+
+
+def test_status_command_exits_zero_even_with_problems(runner):
+    result = runner.invoke(args=["content", "status", str(FIXTURES / "mixed")])
+    assert result.exit_code == 0
+    assert "outdated" in result.output
+    assert "14 content problems" in result.output
+
+
+def test_format_report_lines_up_columns():
+    report = status_report(load_library(FIXTURES / "mixed"), ["en", "es"])
+    lines = format_report(report).splitlines()
+    assert lines[1].index("source") == lines[0].index("en")
+
+
+@pytest.fixture
+def bumped_content(tmp_path):
+    """A copy of the shipped library whose intimacy article moved to a new revision."""
+    shutil.copytree(CONTENT, tmp_path / "content")
+    source = tmp_path / "content" / "articles" / "intimacy" / "en.md"
+    source.write_text(source.read_text(encoding="utf-8").replace("revision: 1", "revision: 2"), encoding="utf-8")
+    return tmp_path / "content"
+
+
+def test_bumping_the_source_revision_marks_translations_outdated_in_the_report(bumped_content, runner):
+    result = runner.invoke(args=["content", "status", str(bumped_content)])
+    intimacy = next(line for line in result.output.splitlines() if line.startswith("intimacy"))
+    assert intimacy.split()[1:] == ["source"] + ["outdated"] * (len(SHIPPED_TAGS) - 1)
+    consent = next(line for line in result.output.splitlines() if line.startswith("consent"))
+    assert "outdated" not in consent
+
+
+@pytest.mark.parametrize("tag", [t for t in SHIPPED_TAGS if t != "en"])
+def test_bumping_the_source_revision_shows_an_outdated_notice_on_the_page(bumped_content, make_app, tag):
+    client = make_app(content=bumped_content).test_client()
+    bumped = client.get(f"/{tag}/articles/intimacy").get_data(as_text=True)
+    untouched = client.get(f"/{tag}/articles/consent").get_data(as_text=True)
+    assert '<p class="notice">' in bumped
+    assert '<p class="notice">' not in untouched
