@@ -89,3 +89,22 @@ def test_pages_use_the_translation(client, language):
     expected = translations.get("Search the articles").string
     assert expected and expected != "Search the articles"
     assert expected in client.get(f"/{language.tag}/").get_data(as_text=True)
+
+
+def test_arabic_counts_use_the_dual_form(client, shipped_library):
+    translations = catalog(next(language for language in TRANSLATED if language.tag == "ar"))
+    forms = translations.get(("%(num)s article", "%(num)s articles")).string
+    two = [topic for topic in shipped_library.topics if len(shipped_library.articles_in(topic)) == 2]
+    text = client.get(f"/ar/topics/{two[0]}").get_data(as_text=True)
+    assert forms[2].replace("%(num)s", "2") in text
+
+
+def test_counts_are_formatted_for_the_locale(app):
+    from flask import render_template_string
+    with app.test_request_context("/fr/"):
+        from flask import g
+        from kiosk.languages import BY_TAG
+        g.language = BY_TAG["fr"]
+        text = render_template_string(
+            '{{ ngettext("%(num)s article", "%(num)s articles", 12345, num=12345|numberformat) }}')
+    assert text.startswith("12\u202f345") or text.startswith("12\xa0345")

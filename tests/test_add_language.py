@@ -1,0 +1,85 @@
+"""The README's recipe for adding a language, followed step by step in a throwaway copy of the kiosk."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from babel.messages.pofile import read_po, write_po
+
+ROOT = Path(__file__).resolve().parent.parent
+ESPERANTO = 'Language("eo", "Esperanto", "Esperanto", "ltr", "eo", "eo", "fonts-noto-core"),\n'
+
+
+def run(copy: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(copy)}
+    env.pop("KIOSK_LANGUAGES", None)
+    return subprocess.run([sys.executable, *args], cwd=copy, env=env, capture_output=True, text=True,
+                          timeout=120, check=check)
+
+
+def test_adding_a_language_by_the_readme_recipe(tmp_path):
+    copy = tmp_path / "kiosk-copy"
+    copy.mkdir()
+    shutil.copytree(ROOT / "kiosk", copy / "kiosk", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(ROOT / "content", copy / "content")
+    shutil.copytree(ROOT / "translations", copy / "translations", ignore=shutil.ignore_patterns("*.mo"))
+    shutil.copy(ROOT / "babel.cfg", copy / "babel.cfg")
+
+    # 1. A registry entry.
+    registry = copy / "kiosk" / "languages.py"
+    text = registry.read_text(encoding="utf-8")
+    anchor = '    Language("uk", "Українська"'
+    line_end = text.index("\n", text.index(anchor)) + 1
+    registry.write_text(text[:line_end] + "    " + ESPERANTO + text[line_end:], encoding="utf-8")
+
+    # 2. A catalog, started with `translate init`, then translated.
+    run(copy, "-m", "flask", "--app", "kiosk", "translate", "extract")
+    run(copy, "-m", "flask", "--app", "kiosk", "translate", "init", "eo")
+    po_path = copy / "translations" / "eo" / "LC_MESSAGES" / "messages.po"
+    with po_path.open("rb") as handle:
+        catalog = read_po(handle, locale="eo")
+    for message in catalog:
+        if message.id:
+            message.string = (tuple(f"EO {form}" for form in message.id) if isinstance(message.id, tuple)
+                              else f"EO {message.id}")
+    with po_path.open("wb") as handle:
+        write_po(handle, catalog)
+    run(copy, "-m", "flask", "--app", "kiosk", "translate", "compile")
+
+    # 3. Topic names and an article translation.
+    topics = copy / "content" / "topics.yaml"
+    lines = []
+    for line in topics.read_text(encoding="utf-8").splitlines():
+        lines.append(line)
+        if line.startswith("  uk: "):
+            lines.append("  eo: Temo")
+    topics.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (copy / "content" / "articles" / "intimacy" / "eo.md").write_text(
+        "---\ntitle: Intimeco\nsummary: Pri proksimeco.\ntranslated_from: 1\nreviewed: false\n---\n\n"
+        "Intimeco signifas proksimecon.\n", encoding="utf-8")
+    check = run(copy, "-m", "flask", "--app", "kiosk", "content", "check", check=False)
+    assert check.returncode == 0, check.stdout + check.stderr
+
+    # 4. The kiosk now offers it.
+    probe = run(copy, "-c", """
+import json, kiosk
+from kiosk import create_app
+client = create_app({"TESTING": True}).test_client()
+welcome = client.get("/eo/").get_data(as_text=True)
+article = client.get("/eo/articles/intimacy").get_data(as_text=True)
+missing = client.get("/eo/articles/consent").get_data(as_text=True)
+print(json.dumps({"file": kiosk.__file__, "welcome": welcome, "article": article, "missing": missing}))
+""")
+    pages = json.loads(probe.stdout)
+    assert pages["file"].startswith(str(copy))
+    assert '<html lang="eo" dir="ltr"' in pages["welcome"]
+    assert "EO Search the articles" in pages["welcome"]
+    assert ">Esperanto</a>" in pages["welcome"]
+    assert "Temo" in pages["welcome"]
+    assert "Intimeco" in pages["article"]
+    assert "EO This article is not available in your language yet." in pages["missing"]
