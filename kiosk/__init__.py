@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from typing import Any, Mapping
 
-from . import cli, content, errors, headers, health, i18n, page_cache, patron, patron_session, patron_state
+from . import cli, content, errors, handouts, headers, health, i18n, page_cache, patron, patron_session, patron_state
 from .errors import KioskFlask
 from .settings import BY_NAME, PROJECT_ROOT, load_settings
 
@@ -23,5 +23,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> KioskFlask:
         part.init_app(app)
     app.register_blueprint(patron.bp)
     app.register_blueprint(patron_session.bp)
+    app.register_blueprint(handouts.bp)
     app.register_blueprint(health.bp)
     return app

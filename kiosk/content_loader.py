@@ -166,7 +166,7 @@ def _load_article(folder: Path, topics: frozenset[str], problems: list[Problem])
         problems.append(Problem(folder, None, "article skipped: its source file has errors"))
         return None
     try:
-        versions = {source_tag: _version(parsed[source_tag], source_meta, source_meta, None, problems)}
+        versions = {source_tag: _version(parsed[source_tag], source_meta, source_meta, source_tag, None, problems)}
     except _FileProblems as skipped:
         problems.extend(skipped.problems)
         problems.append(Problem(folder, None, "article skipped: its source file has errors"))
@@ -176,7 +176,7 @@ def _load_article(folder: Path, topics: frozenset[str], problems: list[Problem])
             continue
         try:
             meta = _check_translation(entry, source_meta, problems)
-            versions[tag] = _version(entry, meta, source_meta, meta["translated_from"], problems)
+            versions[tag] = _version(entry, meta, source_meta, source_tag, meta["translated_from"], problems)
         except _FileProblems as skipped:
             problems.extend(skipped.problems)
     return Article(
@@ -280,7 +280,7 @@ def _check_translation(entry, source_meta: dict, problems: list[Problem]) -> dic
     return meta
 
 
-def _version(entry, meta: dict, source_meta: dict, translated_from: int | None,
+def _version(entry, meta: dict, source_meta: dict, source_language: str, translated_from: int | None,
              problems: list[Problem]) -> ArticleVersion:
     path, _meta, key_lines, body, first_body_line = entry
     rendered = render_markdown(body)
@@ -297,6 +297,7 @@ def _version(entry, meta: dict, source_meta: dict, translated_from: int | None,
         word_count=words,
         reading_minutes=max(1, math.ceil(words / language.words_per_minute)),
         attribution=str(meta.get("attribution") or source_meta["attribution"]).strip(),
+        attribution_language=language.tag if meta.get("attribution") else source_language,
         translated_from=translated_from,
         reviewed=True if translated_from is None else meta["reviewed"],
         publisher_pdf=_publisher_pdf(path, meta, key_lines, problems),

@@ -64,6 +64,8 @@ class ArticleVersion:
     word_count: int
     reading_minutes: int
     attribution: str
+    attribution_language: str
+    """The language the attribution line is written in (the source's, unless translated)."""
     translated_from: int | None
     """The source revision this translation was made from; ``None`` for the source."""
     reviewed: bool

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from babel import Locale
-from datetime import timedelta
+from datetime import date, timedelta
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import format_timedelta
@@ -73,7 +73,7 @@ def article(slug: str):
         if other.tag != compare_tag:
             return redirect(url_for("patron.article", slug=slug, compare=other.tag))
         return render_template("compare.html", article=found, other=other)
-    return render_template("article.html", article=found)
+    return render_template("article.html", article=found, printed_on=date.today())
 
 
 @bp.get("/<lang>/about")

@@ -64,6 +64,13 @@ def _flag(value: Any) -> bool:
     raise ValueError("must be true or false")
 
 
+def _paper(value: Any) -> str:
+    for size in ("A4", "letter"):
+        if str(value).strip().lower() == size.lower():
+            return size
+    raise ValueError("must be A4 or letter")
+
+
 def _path(value: Any) -> Path:
     return Path(value).expanduser()
 
@@ -118,6 +125,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("warning_seconds", 30,
             "Seconds before an idle reset that the \"Still reading?\" warning is shown.",
             _seconds(5, 600), "SECONDS"),
+    Setting("paper_size", "A4",
+            "Paper for generated handout PDFs: A4 or letter (printed pages fit either).",
+            _paper, "SIZE"),
     Setting("no_browser", False,
             "Serve only; do not start the full-screen browser.",
             _flag, is_flag=True),

@@ -85,5 +85,11 @@
     if (shiftPresses.length >= 3) { endSession(); }
   }, true);
 
+  // Print buttons print the page they are on; its print stylesheet makes it the handout.
+  document.querySelectorAll(".print-button").forEach(function (button) {
+    button.hidden = false;
+    button.addEventListener("click", function () { window.print(); });
+  });
+
   if (armed) { restartIdleTimer(); }
 })();

@@ -1,0 +1,155 @@
+"""Handouts: the page for paper and the PDF, in every language, attribution always intact."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import unicodedata
+from functools import lru_cache
+
+import pytest
+from markupsafe import escape
+from pypdf import PdfReader
+
+from .conftest import FIXTURES, SHIPPED_TAGS
+from .test_starter_library import SLUGS
+
+PUBLISHER = FIXTURES / "publisher"
+
+
+def squeeze(text: str) -> str:
+    """Text compared without regard to spacing or Arabic presentation forms."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
+
+
+@lru_cache(maxsize=None)
+def pdf_of(app, url: str) -> tuple[int, str, bytes]:
+    response = app.test_client().get(url)
+    assert response.status_code == 200, url
+    assert response.mimetype == "application/pdf"
+    reader = PdfReader(io.BytesIO(response.data))
+    return len(reader.pages), "".join(page.extract_text() for page in reader.pages), response.data
+
+
+@pytest.mark.parametrize("lang", SHIPPED_TAGS)
+@pytest.mark.parametrize("slug", SLUGS)
+def test_handout_page_carries_title_attribution_language_and_date(client, shipped_library, slug, lang):
+    article = shipped_library.articles[slug]
+    version = article.version_for(lang)
+    text = client.get(f"/{lang}/articles/{slug}/handout").get_data(as_text=True)
+    assert f"<h1>{escape(version.title)}</h1>" in text
+    assert str(escape(version.attribution)) in text and article.licence in text
+    assert 'class="handout-meta"' in text
+    assert "print-button" in text
+
+
+@pytest.mark.parametrize("lang", SHIPPED_TAGS)
+@pytest.mark.parametrize("slug", SLUGS)
+def test_generated_pdf_fits_two_pages_with_title_and_attribution(app, shipped_library, slug, lang):
+    pages, text, _ = pdf_of(app, f"/{lang}/articles/{slug}/handout.pdf")
+    version = shipped_library.articles[slug].version_for(lang)
+    assert 1 <= pages <= 2
+    assert squeeze(version.title) in squeeze(text)
+    assert squeeze(version.attribution) in squeeze(text)
+
+
+@pytest.mark.parametrize("paper", ["A4", "letter"])
+def test_the_longest_article_fits_two_pages_on_either_paper(make_app, shipped_library, paper):
+    app = make_app(paper_size=paper)
+    for lang in SHIPPED_TAGS:
+        longest = max(shipped_library.articles.values(), key=lambda a: len(a.version_for(lang).text))
+        pages, _, data = pdf_of(app, f"/{lang}/articles/{longest.slug}/handout.pdf")
+        assert pages <= 2, (lang, longest.slug)
+        width = float(PdfReader(io.BytesIO(data)).pages[0].mediabox.width)
+        assert round(width) == (595 if paper == "A4" else 612)
+
+
+def test_arabic_pdf_is_shaped_right_to_left(app, shipped_library):
+    _, text, _ = pdf_of(app, "/ar/articles/intimacy/handout.pdf")
+    # Shaped Arabic extracts as Arabic letters (not boxes), in reading order.
+    assert squeeze(shipped_library.articles["intimacy"].versions["ar"].title) in squeeze(text)
+    assert "\ufffd" not in text and "\x00" not in text
+
+
+@pytest.fixture(scope="module")
+def publisher_app():
+    from kiosk import create_app
+    return create_app({"TESTING": True, "content": PUBLISHER, "languages": "en,es,fr"})
+
+
+def test_publisher_pdf_is_served_byte_for_byte(publisher_app):
+    response = publisher_app.test_client().get("/en/articles/leaflet/handout.pdf")
+    original = (PUBLISHER / "articles" / "leaflet" / "leaflet-en.pdf").read_bytes()
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert hashlib.sha256(response.get_data()).hexdigest() == hashlib.sha256(original).hexdigest()
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_publisher_pdf_is_sent_as_a_file_not_read_into_memory(publisher_app):
+    class ServerFileWrapper:
+        """Stands in for waitress's wsgi.file_wrapper, which streams an open file."""
+
+        def __init__(self, file, block_size=8192):
+            self.file = file
+
+    environ = {"wsgi.file_wrapper": ServerFileWrapper}
+    with publisher_app.test_request_context("/en/articles/leaflet/handout.pdf", environ_base=environ):
+        response = publisher_app.full_dispatch_request()
+    assert isinstance(response.response, ServerFileWrapper)
+    response.response.file.close()
+
+
+@pytest.mark.parametrize("lang, problem", [("es", "is missing"), ("fr", "is not a PDF file")])
+def test_missing_or_broken_publisher_pdf_is_reported_and_falls_back(publisher_app, runner, lang, problem):
+    result = runner.invoke(args=["content", "check", str(PUBLISHER)])
+    assert result.exit_code == 1
+    assert any(f"leaflet/{lang}.md:6" in line and problem in line for line in result.output.splitlines())
+    pages, text, _ = pdf_of(publisher_app, f"/{lang}/articles/leaflet/handout.pdf")
+    assert pages == 1
+    assert "Example Health Publisher" in text
+
+
+def test_source_url_becomes_a_qr_code_on_the_handout(publisher_app):
+    text = publisher_app.test_client().get("/fr/articles/leaflet/handout").get_data(as_text=True)
+    assert 'class="source-qr"' in text and "https://example.org/leaflet" in text
+    assert 'href="https://example.org' not in text
+
+
+def test_untranslated_handout_prints_the_source_with_the_notice(mixed_app):
+    text = mixed_app.test_client().get("/fr/articles/good/handout").get_data(as_text=True)
+    assert '<p class="notice" lang="fr"' in text
+    assert '<article lang="en" dir="ltr">' in text
+    _, pdf_text, _ = pdf_of(mixed_app, "/fr/articles/good/handout.pdf")
+    assert "Looking after yourself" in pdf_text
+    assert "Test attribution line" in pdf_text
+
+
+def test_bilingual_handout_has_both_languages_each_in_its_direction(client, app, shipped_library):
+    text = client.get("/ar/articles/consent/handout?with=fr").get_data(as_text=True)
+    assert '<article lang="ar" dir="rtl">' in text
+    assert '<article lang="fr" dir="ltr">' in text
+    assert text.count("<h1>") == 1
+    _, pdf_text, _ = pdf_of(app, "/ar/articles/consent/handout.pdf?with=fr")
+    for lang in ("ar", "fr"):
+        assert squeeze(shipped_library.articles["consent"].versions[lang].title) in squeeze(pdf_text)
+
+
+@pytest.mark.parametrize("url", [
+    "/en/articles/consent/handout?with=xx", "/en/articles/consent/handout?with=en",
+    "/en/articles/nothing/handout", "/en/articles/nothing/handout.pdf", "/xx/articles/consent/handout.pdf",
+    "/en/articles/consent/handout.pdf?with=zz",
+])
+def test_bad_handout_requests_get_a_friendly_404(client, url):
+    response = client.get(url)
+    assert response.status_code == 404
+    assert "We could not find that page" in response.get_data(as_text=True)
+
+
+def test_pdf_rendering_fetches_only_static_files():
+    from kiosk.pdf import static_file_for
+    assert static_file_for("http://kiosk.invalid/static/print.css").startswith(b"/*")
+    for url in ("https://example.org/font.woff", "http://kiosk.invalid/static/../kiosk/settings.py",
+                "file:///etc/passwd", "http://kiosk.invalid/en/articles/consent"):
+        with pytest.raises(ValueError):
+            static_file_for(url)
