@@ -102,6 +102,8 @@ class Setting:
             return "off"
         if self.name == "content":
             return "the shipped `content/` folder"
+        if self.name == "instance":
+            return "`instance/` beside the code"
         return str(self.default)
 
 
@@ -128,8 +130,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("paper_size", "A4",
             "Paper for generated handout PDFs: A4 or letter (printed pages fit either).",
             _paper, "SIZE"),
+    Setting("instance", PROJECT_ROOT / "instance",
+            "Folder for the staff PIN hash, the lock-out count and settings saved from the staff screen "
+            "(created owner-only).",
+            _path, "DIR"),
     Setting("no_browser", False,
             "Serve only; do not start the full-screen browser.",
+            _flag, is_flag=True),
+    Setting("allow_remote", False,
+            "Allow listening on an address other than loopback (needs a staff PIN).",
             _flag, is_flag=True),
 )
 
