@@ -14,6 +14,7 @@ from .content_loader import ContentFolderError, load_library
 from .content_status import format_report, status_report
 from .i18n import TRANSLATIONS
 from .settings import PROJECT_ROOT
+from .staff_auth import PinFormatError, set_pin
 
 POT_FILE = TRANSLATIONS / "messages.pot"
 
@@ -92,7 +93,22 @@ def translate_init(locale: str) -> None:
     _pybabel("init", "-i", str(POT_FILE), "-d", str(TRANSLATIONS), "-l", locale)
 
 
+staff_group = AppGroup("staff", help="Manage staff access.")
+
+
+@staff_group.command("set-pin")
+def staff_set_pin() -> None:
+    """Set the staff PIN (4 to 12 digits; asked twice, never shown or stored in clear)."""
+    pin = click.prompt("New staff PIN", hide_input=True, confirmation_prompt=True)
+    try:
+        set_pin(Path(current_app.instance_path), pin.strip())
+    except PinFormatError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Staff PIN set (stored as a salted hash in {current_app.instance_path}).")
+
+
 def init_app(app: Flask) -> None:
     """Register the command groups with ``flask``."""
     app.cli.add_command(content_group)
     app.cli.add_command(translate_group)
+    app.cli.add_command(staff_group)

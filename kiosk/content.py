@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from flask import Flask, current_app
 
 from .content_loader import load_library
+from .languages import LANGUAGES
 from .library import Library
 from .search import SearchIndex
 
@@ -28,7 +29,8 @@ def init_app(app: Flask) -> None:
     library = load_library(app.config["KIOSK_CONTENT"])
     for problem in library.problems:
         app.logger.warning("content: %s", problem)
-    languages = [language.tag for language in app.config["KIOSK_LANGUAGES"]]
+    # Every registered language is indexed, so staff can offer another one without a restart.
+    languages = [language.tag for language in LANGUAGES]
     app.extensions["kiosk_content"] = LoadedContent(library, SearchIndex.build(library, languages))
 
 

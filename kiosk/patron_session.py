@@ -16,6 +16,7 @@ from flask import Blueprint, Flask, redirect, request, url_for
 
 from .i18n import default_language
 from .page_cache import page_cache
+from .staff_session import staff_sessions
 
 bp = Blueprint("patron_session", __name__)
 
@@ -23,22 +24,30 @@ CLEAR_SITE_DATA = '"cache", "cookies", "storage"'
 
 
 def reset_patron_session(app: Flask | None = None) -> None:
-    """Forget everything the server holds about the current patron (the rendered-page cache)."""
+    """Forget everything the server holds about the session: rendered pages, and any staff session."""
     page_cache(app).clear()
+    staff_sessions(app).end_all()
+
+
+def ended_session_response():
+    """Send the browser to the default welcome page, telling it to drop all it holds for the kiosk."""
+    response = redirect(url_for("patron.welcome", lang=default_language().tag), code=303)
+    response.headers["Clear-Site-Data"] = CLEAR_SITE_DATA
+    for name in request.cookies:
+        response.delete_cookie(name)
+        response.delete_cookie(name, path="/staff")
+    return response
 
 
 @bp.post("/reset")
 def reset():
     """End the patron session and send the browser to the welcome page in the default language.
 
-    Any body, or none, is accepted: a reset must never fail.
+    Any body, or none, is accepted: a reset must never fail. (No CSRF token
+    either: the worst a forged reset can do is clear the screen.)
     """
     reset_patron_session()
-    response = redirect(url_for("patron.welcome", lang=default_language().tag), code=303)
-    response.headers["Clear-Site-Data"] = CLEAR_SITE_DATA
-    for name in request.cookies:
-        response.delete_cookie(name)
-    return response
+    return ended_session_response()
 
 
 class IdleWatch:

@@ -168,11 +168,12 @@ def load_settings(environ: Mapping[str, str], overrides: Mapping[str, Any] | Non
             config[setting.env] = setting.parse(raw)
         except ValueError as error:
             raise SettingsError(f"{source}: {raw!r} is not valid: {error}") from None
-    _check_together(config)
+    check_together(config)
     return config
 
 
-def _check_together(config: dict[str, Any]) -> None:
+def check_together(config: dict[str, Any]) -> None:
+    """Raise ``SettingsError`` if settings that depend on each other disagree."""
     if config["KIOSK_DEFAULT_LANGUAGE"] not in config["KIOSK_LANGUAGES"]:
         raise SettingsError(
             f"the default language {config['KIOSK_DEFAULT_LANGUAGE'].tag!r} "
