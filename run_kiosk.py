@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Start the reading kiosk: serve it with waitress on this machine.
+"""Start the reading kiosk: serve it with waitress and show it in a full-screen browser.
 
 Every setting is listed by ``python run_kiosk.py --help``; each can also be set
 with its ``KIOSK_*`` environment variable. There is no debug mode here, and no
@@ -10,19 +10,25 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 
 from kiosk.settings import SETTINGS, SettingsError
 
 LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"
+ACTIONS = {
+    "check": "Check this machine is ready (browser, fonts, printer, content, PIN, address) and exit.",
+    "print_browser_policy": "Print the Chromium managed policy for this kiosk's address and exit.",
+    "print_systemd_unit": "Print a systemd unit that keeps this kiosk running and exit.",
+    "print_cups_config": "Print the CUPS settings that keep no print-job history and exit.",
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line, generated from the declared settings."""
     parser = argparse.ArgumentParser(
-        description="Serve the reading kiosk. Each option can also be set with the environment "
-                    "variable shown; the command line wins.",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Serve the reading kiosk and show it full screen. Each option can also be set "
+                    "with the environment variable shown; the command line wins.",
     )
     for setting in SETTINGS:
         text = f"{setting.help} [env {setting.env}; default: {setting.default_text()}]"
@@ -32,14 +38,17 @@ def build_parser() -> argparse.ArgumentParser:
         else:
             parser.add_argument(setting.flag, dest=setting.name, metavar=setting.metavar,
                                 default=None, help=text)
+    actions = parser.add_argument_group("instead of serving")
+    for name, text in ACTIONS.items():
+        actions.add_argument("--" + name.replace("_", "-"), dest=name, action="store_true", help=text)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Parse the command line, build the app and serve it until stopped."""
+    """Parse the command line, then serve (or run one of the actions)."""
     arguments = vars(build_parser().parse_args(argv))
+    chosen = {name for name in ACTIONS if arguments.pop(name)}
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
-    from waitress import serve
 
     from kiosk import create_app
     from kiosk.content_loader import ContentFolderError
@@ -49,9 +58,79 @@ def main(argv: list[str] | None = None) -> int:
     except (SettingsError, ContentFolderError) as error:
         print(f"run_kiosk: {error}", file=sys.stderr)
         return 2
-    host, port = app.config["KIOSK_HOST"], app.config["KIOSK_PORT"]
-    print(f"Reading kiosk ready: open http://{host}:{port}/ in a browser.", flush=True)
-    serve(app, host=host, port=port, threads=4, ident=None, clear_untrusted_proxy_headers=True)
+    if chosen:
+        return run_actions(app, chosen)
+    return serve(app)
+
+
+def run_actions(app, chosen: set[str]) -> int:
+    """Print lock-down files or the readiness check."""
+    import os
+
+    from kiosk.lockdown import CUPS_SNIPPET, browser_policy_json, systemd_unit
+    from kiosk.readiness import run_checks
+    from kiosk.settings import PROJECT_ROOT
+
+    origin = f"http://{app.config['KIOSK_HOST']}:{app.config['KIOSK_PORT']}"
+    if "print_browser_policy" in chosen:
+        print(browser_policy_json(origin), end="")
+    if "print_systemd_unit" in chosen:
+        print(systemd_unit(PROJECT_ROOT, sys.executable, os.environ.get("USER", "kiosk")), end="")
+    if "print_cups_config" in chosen:
+        print(CUPS_SNIPPET, end="")
+    if "check" in chosen:
+        checks = run_checks(app)
+        for check in checks:
+            print(check)
+        return 1 if any(not check.ok and check.essential for check in checks) else 0
+    return 0
+
+
+def serve(app) -> int:
+    """Serve until Ctrl+C or SIGTERM; start and watch the browser when there is a display."""
+    from waitress.server import create_server
+
+    from kiosk.launcher import BrowserSupervisor, display_available, find_browser
+    from kiosk.patron_session import IdleWatch
+    from kiosk.readiness import listening_problem
+    from kiosk.staff_auth import pin_is_set
+
+    config = app.config
+    host, port = config["KIOSK_HOST"], config["KIOSK_PORT"]
+    problem = listening_problem(host, config["KIOSK_ALLOW_REMOTE"], pin_is_set(app.instance_path))
+    if problem:
+        print(f"run_kiosk: {problem}", file=sys.stderr)
+        return 2
+    server = create_server(app, host=host, port=port, threads=4, ident=None, clear_untrusted_proxy_headers=True)
+    url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{server.effective_port}/"
+    watch = IdleWatch(app, config["KIOSK_IDLE_SECONDS"]).start()
+    supervisor = None
+    browser = find_browser()
+    if config["KIOSK_NO_BROWSER"]:
+        print(f"Reading kiosk ready: open {url} in a browser.", flush=True)
+    elif browser and display_available():
+        supervisor = BrowserSupervisor(browser, url, log=lambda line: print(f"run_kiosk: {line}", flush=True))
+        print(f"Reading kiosk ready at {url}, shown full screen in {browser}.", flush=True)
+    else:
+        reason = "no display" if browser else "no Chromium or Chrome found"
+        print(f"Reading kiosk ready ({reason}): open {url} in a browser.", flush=True)
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    if supervisor:
+        supervisor.start()
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if supervisor:
+            supervisor.stop()
+        watch.stop()
+        server.close()
+    print("Reading kiosk stopped.", flush=True)
     return 0
 
 

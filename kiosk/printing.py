@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import shutil
 import subprocess
 
@@ -15,17 +16,18 @@ class PrintError(RuntimeError):
     """The print system refused or failed the job; the message says why."""
 
 
-def cups_available() -> bool:
-    """Whether the CUPS client commands are installed."""
-    return shutil.which("lp") is not None and shutil.which("lpstat") is not None
+def cups_available(path: str | None = None) -> bool:
+    """Whether the CUPS client commands are installed (on ``path``, default ``PATH``)."""
+    return shutil.which("lp", path=path) is not None and shutil.which("lpstat", path=path) is not None
 
 
-def default_printer() -> str | None:
+def default_printer(path: str | None = None) -> str | None:
     """The name of CUPS's default printer, or None (no CUPS, no server, or no default set)."""
-    if not cups_available():
+    if not cups_available(path):
         return None
+    environ = {**os.environ, "PATH": path} if path is not None else None
     try:
-        result = subprocess.run(["lpstat", "-d"], capture_output=True, text=True, timeout=10)
+        result = subprocess.run(["lpstat", "-d"], capture_output=True, text=True, timeout=10, env=environ)
     except (OSError, subprocess.TimeoutExpired):
         return None
     line = result.stdout.strip()
