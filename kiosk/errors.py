@@ -11,7 +11,7 @@ import traceback
 
 from flask import Flask, render_template
 from flask_babel import lazy_gettext as _l
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException
 
 MESSAGES = {
     400: (_l("Something in that request was not right"),
@@ -41,11 +41,7 @@ def _render_error(error: HTTPException):
     return render_template("error.html", title=title, advice=advice, code=code), error.code or code
 
 
-def _render_unexpected(error: Exception):
-    return _render_error(InternalServerError())
-
-
 def init_app(app: Flask) -> None:
     """Show a friendly page, in the visitor's language, for every error."""
+    # Unexpected exceptions reach this too, as InternalServerError, after log_exception.
     app.register_error_handler(HTTPException, _render_error)
-    app.register_error_handler(Exception, _render_unexpected)

@@ -80,3 +80,23 @@ def test_every_page_links_to_quick_exit_and_the_about_page(client):
         text = client.get(url).get_data(as_text=True)
         assert '<form class="quick-exit" action="/reset" method="post">' in text, url
         assert 'href="/en/about"' in text, url
+
+
+def test_an_unexpected_error_is_a_friendly_page_and_a_log_line_without_the_path(make_app, caplog):
+    app = make_app(TESTING=False)
+
+    def broken():
+        from flask import request
+        raise ValueError(request.args["q"] + request.path)
+
+    app.add_url_rule("/<lang>/broken-secret-page", "broken", broken)
+    with caplog.at_level("ERROR"):
+        response = app.test_client().get("/fr/broken-secret-page?q=secretquery")
+    assert response.status_code == 500
+    text = response.get_data(as_text=True)
+    assert '<html lang="fr"' in text and "<h1>" in text
+    assert "Traceback" not in text and "secretquery" not in text
+    logged = caplog.text
+    assert "ValueError" in logged
+    for trace in ("broken-secret-page", "secretquery", "/fr/"):
+        assert trace not in logged
