@@ -210,6 +210,9 @@ def main() -> None:
     print(f"  kiosk/bare p50 ratio: {shipped['p50_ratio']} (target at most 1.3)")
     results["shipped"] = shipped
 
+    print("Handout PDFs (sequential, 10 each):")
+    results["handouts"] = measure_handouts()
+
     print("Generated library, 1,000 articles x 6 languages:")
     with tempfile.TemporaryDirectory() as folder:
         generate_library(Path(folder), 1000)
@@ -237,6 +240,56 @@ def main() -> None:
     out.mkdir(exist_ok=True)
     (out / "latest.json").write_text(json.dumps(results, indent=2))
     print(f"Written to {out / 'latest.json'}")
+
+
+def measure_handouts() -> dict:
+    """Generated handout PDF per language, and a large publisher PDF streamed from disk."""
+    from kiosk.languages import LANGUAGES
+    figures: dict = {}
+    with tempfile.TemporaryDirectory() as folder:
+        content = Path(folder) / "content"
+        shutil.copytree(ROOT / "content", content)
+        leaflet = content / "articles" / "consent"
+        (leaflet / "publisher.pdf").write_bytes(large_pdf())
+        source = leaflet / "en.md"
+        source.write_text(source.read_text(encoding="utf-8").replace(
+            "licence: CC BY 4.0", "licence: CC BY 4.0\npublisher_pdf: publisher.pdf"), encoding="utf-8")
+        port = free_port()
+        process, _ = start(kiosk_code(port, content), port)
+        try:
+            for language in LANGUAGES:
+                path = f"/{language.tag}/articles/intimacy/handout.pdf"
+                latencies(port, path, 1)  # the first PDF also loads WeasyPrint and the fonts
+                figures[language.tag] = summary(latencies(port, path, 10))
+                print(f"  generated, {language.tag:<8} p50 {figures[language.tag]['p50_ms']:>7} ms "
+                      f"(target under 1000 ms)", flush=True)
+            size = (leaflet / "publisher.pdf").stat().st_size
+            before = resident_mib(process.pid)
+            figures["publisher"] = summary(latencies(port, "/en/articles/consent/handout.pdf", 50))
+            figures["publisher"].update(bytes=size, rss_growth_mib=round(resident_mib(process.pid) - before, 1))
+            print(f"  publisher PDF ({size // 1024} KiB, sent as a file): p50 "
+                  f"{figures['publisher']['p50_ms']} ms, resident memory grew "
+                  f"{figures['publisher']['rss_growth_mib']} MiB over 50 requests", flush=True)
+        finally:
+            process.terminate()
+            process.wait()
+    return figures
+
+
+def large_pdf() -> bytes:
+    """A 4 MiB PDF standing in for a publisher's file (incompressible page content)."""
+    import io
+    from pypdf import PdfWriter
+    from pypdf.generic import DecodedStreamObject, NameObject
+    writer = PdfWriter()
+    for _ in range(8):
+        page = writer.add_blank_page(595, 842)
+        stream = DecodedStreamObject()
+        stream.set_data(b"% " + os.urandom(512 * 1024).hex().encode()[: 512 * 1024] + b"\n")
+        page[NameObject("/Contents")] = writer._add_object(stream)
+    output = io.BytesIO()
+    writer.write(output)
+    return output.getvalue()
 
 
 def search_words() -> dict[str, list[str]]:

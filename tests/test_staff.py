@@ -204,7 +204,8 @@ def test_settings_round_trip_and_survive_a_restart(staff_app, instance):
         "csrf_token": csrf(client), "languages": ["fr", "ar", "en"], "default_language": "fr",
         "idle_seconds": "300"})
     assert response.status_code == 303
-    assert "Settings saved" in client.get(response.headers["Location"]).get_data(as_text=True)
+    saved_page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert '<p class="notice" role="status">' in saved_page and '<html lang="fr"' in saved_page
     assert staff_app.config["KIOSK_IDLE_SECONDS"] == 300
     assert [l.tag for l in staff_app.config["KIOSK_LANGUAGES"]] == ["en", "fr", "ar"] or \
         [l.tag for l in staff_app.config["KIOSK_LANGUAGES"]] == ["fr", "ar", "en"]
