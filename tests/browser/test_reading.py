@@ -116,6 +116,9 @@ PAGE_TYPES = {
     "compare": "/{lang}/articles/intimacy?compare={other}",
     "search": "/{lang}/search?q=a",
     "not-found": "/{lang}/articles/missing",
+    "handout": "/{lang}/articles/consent/handout",
+    "bilingual-handout": "/{lang}/articles/consent/handout?with={other}",
+    "about": "/{lang}/about",
 }
 
 
@@ -136,3 +139,29 @@ def test_high_contrast_has_no_contrast_violations(page, live_kiosk):
     page.goto(f"{live_kiosk.url}/en/articles/intimacy?contrast=high&size=3")
     results = Axe().run(page)
     assert [v["id"] for v in results.response["violations"] if v["impact"] in ("serious", "critical")] == []
+
+
+@pytest.fixture(scope="module")
+def staff_kiosk(tmp_path_factory):
+    from kiosk import create_app
+    from kiosk.staff_auth import set_pin
+    from .conftest import LiveKiosk
+    instance = tmp_path_factory.mktemp("instance")
+    set_pin(instance, "97531")
+    with LiveKiosk(create_app({"instance": instance, "default_language": "ar"})) as kiosk:
+        yield kiosk
+
+
+def test_staff_screens_have_no_serious_accessibility_violations(page, staff_kiosk):
+    from axe_playwright_python.sync_playwright import Axe
+    page.goto(f"{staff_kiosk.url}/staff/login")
+    assert page.locator("html").get_attribute("dir") == "rtl"
+    found = []
+    for step in ("login", "dashboard"):
+        results = Axe().run(page)
+        found += [(step, v["id"]) for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+        if step == "login":
+            page.fill("#pin", "97531")
+            page.locator("form.pin-form button").click()
+            page.wait_for_url("**/staff/")
+    assert found == []
