@@ -20,17 +20,22 @@ POT_FILE = TRANSLATIONS / "messages.pot"
 
 
 content_group = AppGroup("content", help="Check the content folder.")
+folder_argument = click.argument("folder", required=False, type=click.Path(path_type=Path))
+
+
+def _load(folder: Path | None):
+    """The library in FOLDER (default: the kiosk's own), or a clear error if the folder is unusable."""
+    try:
+        return load_library(folder or current_app.config["KIOSK_CONTENT"])
+    except ContentFolderError as error:
+        raise click.ClickException(str(error)) from None
 
 
 @content_group.command("check")
-@click.argument("folder", required=False, type=click.Path(path_type=Path))
+@folder_argument
 def content_check(folder: Path | None) -> None:
     """Print every problem in FOLDER (default: the kiosk's content folder); exit 1 if any."""
-    folder = folder or current_app.config["KIOSK_CONTENT"]
-    try:
-        library = load_library(folder)
-    except ContentFolderError as error:
-        raise click.ClickException(str(error)) from None
+    library = _load(folder)
     for problem in library.problems:
         click.echo(str(problem))
     versions = sum(len(article.versions) for article in library.articles.values())
@@ -38,6 +43,17 @@ def content_check(folder: Path | None) -> None:
                f"{len(library.problems)} problems.")
     if library.problems:
         sys.exit(1)
+
+
+@content_group.command("status")
+@folder_argument
+def content_status(folder: Path | None) -> None:
+    """Show each article in each offered language: translated, unreviewed, outdated or missing."""
+    library = _load(folder)
+    languages = [language.tag for language in current_app.config["KIOSK_LANGUAGES"]]
+    click.echo(format_report(status_report(library, languages)))
+    if library.problems:
+        click.echo(f"\n{len(library.problems)} content problems: run `flask --app kiosk content check`.")
 
 
 translate_group = AppGroup("translate", help="Extract, update and compile the interface's gettext "
@@ -48,21 +64,6 @@ def _pybabel(*args: str) -> None:
     command = [sys.executable, "-m", "babel.messages.frontend", *args]
     if subprocess.run(command, cwd=PROJECT_ROOT).returncode:
         raise click.ClickException("pybabel " + " ".join(args[:1]) + " failed")
-
-
-@content_group.command("status")
-@click.argument("folder", required=False, type=click.Path(path_type=Path))
-def content_status(folder: Path | None) -> None:
-    """Show each article in each offered language: translated, unreviewed, outdated or missing."""
-    folder = folder or current_app.config["KIOSK_CONTENT"]
-    try:
-        library = load_library(folder)
-    except ContentFolderError as error:
-        raise click.ClickException(str(error)) from None
-    languages = [language.tag for language in current_app.config["KIOSK_LANGUAGES"]]
-    click.echo(format_report(status_report(library, languages)))
-    if library.problems:
-        click.echo(f"\n{len(library.problems)} content problems: run `flask --app kiosk content check`.")
 
 
 @translate_group.command("extract")

@@ -57,3 +57,17 @@ def make_app():
     def build(**config):
         return create_app({"TESTING": True, **config})
     return build
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Say loudly when the real browser or the real print server were not used."""
+    reasons = {str(report.longrepr[2]) if isinstance(report.longrepr, tuple) else str(report.longrepr)
+               for report in terminalreporter.stats.get("skipped", [])}
+    missing = sorted(reason for reason in reasons
+                     if "Chromium is not installed" in reason or "REAL PRINT SERVER" in reason)
+    if missing:
+        terminalreporter.write_sep("!", "SOME TESTS DID NOT RUN", red=True, bold=True)
+        for reason in missing:
+            terminalreporter.write_line(f"  {reason.removeprefix('Skipped: ')}", red=True, bold=True)
+        terminalreporter.write_line("  Install them (see README) to run the whole suite; CI runs everything.",
+                                    red=True)
