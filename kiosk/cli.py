@@ -11,7 +11,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from .content_loader import ContentFolderError, load_library
-from .content_status import format_report, status_report
+from .content_status import format_report, status_report, translation_notes
 from .i18n import TRANSLATIONS
 from .settings import PROJECT_ROOT
 from .staff_auth import PinFormatError, set_pin
@@ -34,13 +34,21 @@ def _load(folder: Path | None):
 @content_group.command("check")
 @folder_argument
 def content_check(folder: Path | None) -> None:
-    """Print every problem in FOLDER (default: the kiosk's content folder); exit 1 if any."""
+    """Print every problem in FOLDER (default: the kiosk's content folder); exit 1 if any.
+
+    Missing and out-of-date translations are printed as notes: readers are
+    shown the source, or told, so they do not fail the check.
+    """
     library = _load(folder)
     for problem in library.problems:
         click.echo(str(problem))
+    languages = [language.tag for language in current_app.config["KIOSK_LANGUAGES"]]
+    notes = translation_notes(library, languages)
+    for note in notes:
+        click.echo(note)
     versions = sum(len(article.versions) for article in library.articles.values())
     click.echo(f"{len(library.articles)} articles ({versions} language files) valid, "
-               f"{len(library.problems)} problems.")
+               f"{len(library.problems)} problems, {len(notes)} notes.")
     if library.problems:
         sys.exit(1)
 

@@ -68,3 +68,20 @@ def format_report(report: StatusReport) -> str:
     lines.append("")
     lines.append("totals: " + ", ".join(f"{label} {report.totals[label]}" for label in LABELS))
     return "\n".join(lines)
+
+
+def translation_notes(library: Library, languages: Sequence[str]) -> list[str]:
+    """One line per article lacking a translation, or with one made from an older revision."""
+    notes = []
+    for article in sorted(library.articles.values(), key=lambda a: a.slug):
+        folder = article.source.path.parent
+        missing = [tag for tag in languages if cell_label(article, tag) == "missing"]
+        if missing:
+            notes.append(f"{folder}: note: no translation into {', '.join(missing)} "
+                         "(readers are shown the source, with a notice)")
+        for tag in languages:
+            if cell_label(article, tag) == "outdated":
+                version = article.versions[tag]
+                notes.append(f"{version.path}: note: made from revision {version.translated_from}, the source "
+                             f"is at revision {article.revision} (shown as possibly out of date)")
+    return notes

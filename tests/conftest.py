@@ -15,9 +15,15 @@ SHIPPED_TAGS = [language.tag for language in LANGUAGES]
 
 
 @pytest.fixture(scope="session")
-def app():
+def instance(tmp_path_factory):
+    """An empty instance folder, so a developer's own saved settings or PIN never leak into tests."""
+    return tmp_path_factory.mktemp("instance")
+
+
+@pytest.fixture(scope="session")
+def app(instance):
     """The kiosk over the shipped library, as `make run` serves it (read-only, so shared)."""
-    return create_app({"TESTING": True})
+    return create_app({"TESTING": True, "instance": instance})
 
 
 @pytest.fixture
@@ -40,9 +46,9 @@ def shipped_library(app):
 
 
 @pytest.fixture(scope="session")
-def mixed_app():
+def mixed_app(instance):
     """The kiosk over tests/fixtures/mixed: good articles beside every kind of broken file."""
-    return create_app({"TESTING": True, "content": FIXTURES / "mixed"})
+    return create_app({"TESTING": True, "content": FIXTURES / "mixed", "instance": instance})
 
 
 @pytest.fixture
@@ -52,10 +58,10 @@ def mixed_client(mixed_app):
 
 
 @pytest.fixture
-def make_app():
+def make_app(tmp_path):
     """Build a kiosk with other settings, e.g. ``make_app(content=folder, languages="en,ar")``."""
     def build(**config):
-        return create_app({"TESTING": True, **config})
+        return create_app({"TESTING": True, "instance": tmp_path / "instance", **config})
     return build
 
 

@@ -118,13 +118,13 @@ def test_content_check_command_lists_every_problem_and_fails(runner):
     result = runner.invoke(args=["content", "check", str(MIXED)])
     assert result.exit_code == 1
     assert "raw-script/en.md:12" in result.output
-    assert "14 problems" in result.output
+    assert "14 problems, 4 notes." in result.output
 
 
 def test_content_check_passes_on_the_shipped_library(runner):
     result = runner.invoke(args=["content", "check"])
     assert result.exit_code == 0, result.output
-    assert "0 problems" in result.output
+    assert "0 problems, 0 notes." in result.output
 
 
 def test_content_check_on_a_missing_folder_fails_clearly(runner, tmp_path):

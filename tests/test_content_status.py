@@ -77,3 +77,15 @@ def test_bumping_the_source_revision_shows_an_outdated_notice_on_the_page(bumped
     untouched = client.get(f"/{tag}/articles/consent").get_data(as_text=True)
     assert '<p class="notice">' in bumped
     assert '<p class="notice">' not in untouched
+
+
+def test_content_check_notes_missing_and_outdated_translations_without_failing(runner, bumped_content):
+    result = runner.invoke(args=["content", "check", str(bumped_content)])
+    assert result.exit_code == 0
+    assert "intimacy/es.md: note: made from revision 1, the source is at revision 2" in result.output
+    assert "0 problems, 5 notes." in result.output
+
+
+def test_content_check_notes_articles_without_a_translation(runner):
+    result = runner.invoke(args=["content", "check", str(FIXTURES / "mixed")])
+    assert "articles/good: note: no translation into fr, zh-Hans, uk" in result.output

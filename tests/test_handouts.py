@@ -73,9 +73,9 @@ def test_arabic_pdf_is_shaped_right_to_left(app, shipped_library):
 
 
 @pytest.fixture(scope="module")
-def publisher_app():
+def publisher_app(instance):
     from kiosk import create_app
-    return create_app({"TESTING": True, "content": PUBLISHER, "languages": "en,es,fr"})
+    return create_app({"TESTING": True, "content": PUBLISHER, "languages": "en,es,fr", "instance": instance})
 
 
 def test_publisher_pdf_is_served_byte_for_byte(publisher_app):

@@ -14,6 +14,11 @@ from kiosk.lockdown import CUPS_SNIPPET, browser_policy, standard_files
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(autouse=True)
+def own_instance(tmp_path, monkeypatch):
+    monkeypatch.setenv("KIOSK_INSTANCE", str(tmp_path / "instance"))
+
+
 def test_deploy_folder_matches_what_the_code_generates():
     for name, text in standard_files().items():
         assert (ROOT / "deploy" / name).read_text(encoding="utf-8") == text, name

@@ -7,6 +7,8 @@ import pytest
 PAGES = [
     "/en/", "/ar/topics/closeness", "/zh-Hans/articles/intimacy", "/uk/articles/consent?compare=fr",
     "/es/search?q=trust", "/fr/about", "/en/articles/missing", "/xx/", "/healthz", "/",
+    "/ar/articles/consent/handout", "/uk/articles/consent/handout?with=en", "/fr/articles/consent/handout.pdf",
+    "/staff/", "/staff/login",
 ]
 
 

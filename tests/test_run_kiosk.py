@@ -16,6 +16,12 @@ from kiosk.settings import SETTINGS
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(autouse=True)
+def own_instance(tmp_path, monkeypatch):
+    """Each run gets an empty instance folder: no saved settings or PIN from a developer's machine."""
+    monkeypatch.setenv("KIOSK_INSTANCE", str(tmp_path / "instance"))
+
+
 def run(*args, **kwargs):
     return subprocess.run([sys.executable, "run_kiosk.py", *args], cwd=ROOT, capture_output=True,
                           text=True, timeout=60, **kwargs)

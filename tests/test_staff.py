@@ -19,15 +19,15 @@ PIN = "482913"
 
 
 @pytest.fixture
-def instance(tmp_path):
+def staff_instance(tmp_path):
     folder = tmp_path / "instance"
     set_pin(folder, PIN)
     return folder
 
 
 @pytest.fixture
-def staff_app(instance):
-    return create_app({"TESTING": True, "instance": instance})
+def staff_app(staff_instance):
+    return create_app({"TESTING": True, "instance": staff_instance})
 
 
 def nonce(client) -> str:
@@ -50,13 +50,13 @@ def signed_in(staff_app):
 
 # The PIN and its storage
 
-def test_pin_is_stored_only_as_a_salted_hash_owner_only(instance):
-    stored = json.loads((instance / PIN_FILE).read_text())
+def test_pin_is_stored_only_as_a_salted_hash_owner_only(staff_instance):
+    stored = json.loads((staff_instance / PIN_FILE).read_text())
     assert PIN not in json.dumps(stored)
     assert stored["algorithm"] == "scrypt" and len(bytes.fromhex(stored["salt"])) == 16
-    assert stat.S_IMODE(os.stat(instance / PIN_FILE).st_mode) == 0o600
-    assert stat.S_IMODE(os.stat(instance).st_mode) == 0o700
-    assert pin_matches(instance, PIN) and not pin_matches(instance, "000000")
+    assert stat.S_IMODE(os.stat(staff_instance / PIN_FILE).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(staff_instance).st_mode) == 0o700
+    assert pin_matches(staff_instance, PIN) and not pin_matches(staff_instance, "000000")
 
 
 def test_the_same_pin_gets_a_new_salt_each_time(tmp_path):
@@ -118,34 +118,34 @@ def test_without_a_pin_set_the_screen_says_how_to_set_one(tmp_path):
     assert client.post("/staff/login", data={"pin": "1234"}).status_code == 403
 
 
-def test_wrong_pins_lock_the_screen_for_longer_each_time_even_after_a_restart(instance):
-    client = create_app({"TESTING": True, "instance": instance}).test_client()
+def test_wrong_pins_lock_the_screen_for_longer_each_time_even_after_a_restart(staff_instance):
+    client = create_app({"TESTING": True, "instance": staff_instance}).test_client()
     for _ in range(2):
         assert sign_in(client, "111111").status_code == 403
     response = sign_in(client, "111111")
     assert response.status_code == 403 and "wait" in response.get_data(as_text=True)
     # Locked: even the right PIN is refused, also by a restarted kiosk.
-    restarted = create_app({"TESTING": True, "instance": instance}).test_client()
+    restarted = create_app({"TESTING": True, "instance": staff_instance}).test_client()
     assert sign_in(restarted, PIN).status_code == 429
-    lockout = Lockout(instance)
+    lockout = Lockout(staff_instance)
     first = lockout.seconds_left()
     assert FIRST_LOCK_SECONDS - 2 <= first <= FIRST_LOCK_SECONDS
     assert lockout.record_failure() == 2 * FIRST_LOCK_SECONDS
     assert lockout.record_failure() == 4 * FIRST_LOCK_SECONDS
 
 
-def test_a_right_pin_after_the_lock_clears_the_count(instance):
-    lockout = Lockout(instance)
+def test_a_right_pin_after_the_lock_clears_the_count(staff_instance):
+    lockout = Lockout(staff_instance)
     for _ in range(3):
         lockout.record_failure(now=0)  # long ago
-    client = create_app({"TESTING": True, "instance": instance}).test_client()
+    client = create_app({"TESTING": True, "instance": staff_instance}).test_client()
     assert sign_in(client).status_code == 303
-    assert json.loads((instance / "staff-lockout.json").read_text())["failures"] == 0
+    assert json.loads((staff_instance / "staff-lockout.json").read_text())["failures"] == 0
 
 
-def test_a_damaged_lockout_file_does_not_stop_the_kiosk(instance):
-    (instance / "staff-lockout.json").write_text("{not json")
-    client = create_app({"TESTING": True, "instance": instance}).test_client()
+def test_a_damaged_lockout_file_does_not_stop_the_kiosk(staff_instance):
+    (staff_instance / "staff-lockout.json").write_text("{not json")
+    client = create_app({"TESTING": True, "instance": staff_instance}).test_client()
     assert sign_in(client).status_code == 303
 
 
@@ -198,7 +198,7 @@ def test_forms_without_the_right_csrf_token_change_nothing(staff_app, token):
 
 # Settings
 
-def test_settings_round_trip_and_survive_a_restart(staff_app, instance):
+def test_settings_round_trip_and_survive_a_restart(staff_app, staff_instance):
     client = signed_in(staff_app)
     response = client.post("/staff/settings", data={
         "csrf_token": csrf(client), "languages": ["fr", "ar", "en"], "default_language": "fr",
@@ -212,10 +212,10 @@ def test_settings_round_trip_and_survive_a_restart(staff_app, instance):
     assert client.get("/").headers["Location"] == "/fr/"
     assert client.get("/es/").status_code == 404
     assert 'data-idle-seconds="300"' in client.get("/fr/").get_data(as_text=True)
-    saved = json.loads((instance / "settings.json").read_text())
+    saved = json.loads((staff_instance / "settings.json").read_text())
     assert saved["idle_seconds"] == 300 and saved["default_language"] == "fr"
-    assert stat.S_IMODE(os.stat(instance / "settings.json").st_mode) == 0o600
-    restarted = create_app({"TESTING": True, "instance": instance})
+    assert stat.S_IMODE(os.stat(staff_instance / "settings.json").st_mode) == 0o600
+    restarted = create_app({"TESTING": True, "instance": staff_instance})
     assert restarted.config["KIOSK_IDLE_SECONDS"] == 300
     assert restarted.config["KIOSK_DEFAULT_LANGUAGE"].tag == "fr"
 
@@ -231,7 +231,7 @@ def test_settings_round_trip_and_survive_a_restart(staff_app, instance):
     {"languages": ["en"], "default_language": "en", "idle_seconds": "20"},
     {"languages": ["en"], "default_language": "en"},
 ])
-def test_bad_settings_are_refused_and_leave_settings_intact(staff_app, instance, form):
+def test_bad_settings_are_refused_and_leave_settings_intact(staff_app, staff_instance, form):
     client = signed_in(staff_app)
     before = dict(staff_app.config)
     response = client.post("/staff/settings", data={"csrf_token": csrf(client), **form})
@@ -239,15 +239,15 @@ def test_bad_settings_are_refused_and_leave_settings_intact(staff_app, instance,
     assert "were not saved" in response.get_data(as_text=True)
     for key in ("KIOSK_IDLE_SECONDS", "KIOSK_LANGUAGES", "KIOSK_DEFAULT_LANGUAGE"):
         assert staff_app.config[key] == before[key]
-    assert not (instance / "settings.json").exists()
+    assert not (staff_instance / "settings.json").exists()
 
 
-def test_a_power_cut_while_saving_leaves_the_old_settings(staff_app, instance, monkeypatch):
+def test_a_power_cut_while_saving_leaves_the_old_settings(staff_app, staff_instance, monkeypatch):
     client = signed_in(staff_app)
     token = csrf(client)
     client.post("/staff/settings", data={"csrf_token": token, "languages": ["en", "es"],
                                          "default_language": "en", "idle_seconds": "240"})
-    saved = (instance / "settings.json").read_bytes()
+    saved = (staff_instance / "settings.json").read_bytes()
 
     def cut(*args):
         raise OSError("power cut")
@@ -256,21 +256,21 @@ def test_a_power_cut_while_saving_leaves_the_old_settings(staff_app, instance, m
     with pytest.raises(OSError):
         client.post("/staff/settings", data={"csrf_token": token, "languages": ["en"],
                                              "default_language": "en", "idle_seconds": "600"})
-    assert (instance / "settings.json").read_bytes() == saved
-    assert [p.name for p in instance.iterdir() if p.name.endswith(".tmp")] == []
+    assert (staff_instance / "settings.json").read_bytes() == saved
+    assert [p.name for p in staff_instance.iterdir() if p.name.endswith(".tmp")] == []
 
 
-def test_a_damaged_settings_file_is_ignored_not_fatal(instance):
-    (instance / "settings.json").write_text('{"idle_seconds": "often", "default_language": "xx"}')
-    app = create_app({"TESTING": True, "instance": instance})
+def test_a_damaged_settings_file_is_ignored_not_fatal(staff_instance):
+    (staff_instance / "settings.json").write_text('{"idle_seconds": "often", "default_language": "xx"}')
+    app = create_app({"TESTING": True, "instance": staff_instance})
     assert app.config["KIOSK_IDLE_SECONDS"] == 180
 
 
 # Content health and bulk printing
 
-def test_content_health_shows_the_status_and_every_problem(tmp_path, instance):
+def test_content_health_shows_the_status_and_every_problem(tmp_path, staff_instance):
     from .conftest import FIXTURES
-    app = create_app({"TESTING": True, "instance": instance, "content": FIXTURES / "mixed"})
+    app = create_app({"TESTING": True, "instance": staff_instance, "content": FIXTURES / "mixed"})
     client = signed_in(app)
     text = client.get("/staff/").get_data(as_text=True)
     assert "out of date" in text and "missing" in text

@@ -52,9 +52,9 @@ class LiveKiosk:
 
 
 @pytest.fixture(scope="session")
-def live_kiosk():
+def live_kiosk(tmp_path_factory):
     """The shipped kiosk, served for real."""
-    with LiveKiosk(create_app()) as kiosk:
+    with LiveKiosk(create_app({"instance": tmp_path_factory.mktemp("live-instance")})) as kiosk:
         yield kiosk
 
 
