@@ -206,7 +206,7 @@ def main() -> None:
     shipped = compare_with_bare(paths)
     show("kiosk, page seen before", shipped["kiosk"])
     show(f"kiosk, first view ({len(paths)} pages)", shipped["kiosk"]["first_view"])
-    show(f"bare Flask+waitress, same size", shipped["bare"])
+    show("bare Flask+waitress, same size", shipped["bare"])
     print(f"  kiosk/bare p50 ratio: {shipped['p50_ratio']} (target at most 1.3)")
     results["shipped"] = shipped
 
