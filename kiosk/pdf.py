@@ -9,6 +9,12 @@ from .settings import PROJECT_ROOT
 
 STATIC = PROJECT_ROOT / "static"
 MIME_TYPES = {".css": "text/css", ".svg": "image/svg+xml", ".png": "image/png"}
+# WeasyPrint places grid columns left to right even on a right-to-left page (browsers
+# mirror them), so a bilingual handout that starts with Arabic is mirrored by hand here.
+WEASYPRINT_RTL_GRID = """
+html[dir="rtl"] .handout-bilingual > .handout-column:first-child { grid-column: 2; grid-row: 1; }
+html[dir="rtl"] .handout-bilingual > .handout-column:last-child { grid-column: 1; grid-row: 1; }
+"""
 
 
 def static_file_for(url: str) -> bytes:
@@ -41,6 +47,6 @@ def html_to_pdf(html: str, paper_size: str) -> bytes:
     """Render one handout page to PDF on ``paper_size`` (``A4`` or ``letter``)."""
     import weasyprint
 
-    page = weasyprint.CSS(string=f"@page {{ size: {paper_size}; }}")
+    extra = weasyprint.CSS(string=f"@page {{ size: {paper_size}; }}" + WEASYPRINT_RTL_GRID)
     document = weasyprint.HTML(string=html, base_url="http://kiosk.invalid/", url_fetcher=_local_fetcher())
-    return document.write_pdf(stylesheets=[page])
+    return document.write_pdf(stylesheets=[extra])

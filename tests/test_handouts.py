@@ -135,6 +135,20 @@ def test_bilingual_handout_has_both_languages_each_in_its_direction(client, app,
         assert squeeze(shipped_library.articles["consent"].versions[lang].title) in squeeze(pdf_text)
 
 
+def test_bilingual_pdf_puts_a_right_to_left_first_language_on_the_right(app, shipped_library):
+    _, _, data = pdf_of(app, "/ar/articles/consent/handout.pdf?with=fr")
+    starts: dict[str, float] = {}
+
+    def note(text, cm, tm, font, size):
+        for lang in ("ar", "fr"):
+            title = shipped_library.articles["consent"].versions[lang].title
+            if text.strip() and squeeze(text) == squeeze(title):
+                starts.setdefault(lang, tm[4])
+
+    PdfReader(io.BytesIO(data)).pages[0].extract_text(visitor_text=note)
+    assert starts["ar"] > starts["fr"]
+
+
 @pytest.mark.parametrize("url", [
     "/en/articles/consent/handout?with=xx", "/en/articles/consent/handout?with=en",
     "/en/articles/nothing/handout", "/en/articles/nothing/handout.pdf", "/xx/articles/consent/handout.pdf",
