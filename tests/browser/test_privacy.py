@@ -29,6 +29,11 @@ def storage_is_empty(page) -> bool:
 def go(page, live_kiosk, direction: str) -> None:
     """Back or Forward; a stale page replaces itself, so wait for where it settles, not for its load."""
     getattr(page, f"go_{direction}")(wait_until="commit")
+    go_settled(page)
+
+
+def go_settled(page) -> None:
+    """Wait until the page on screen belongs to the live session."""
     settled = ("document.readyState === 'complete' && !document.documentElement.classList.contains('kiosk-leaving')"
                " && history.state && history.state.kioskSession === sessionStorage.getItem('kiosk-session')")
     deadline = time.monotonic() + 10
@@ -184,3 +189,25 @@ def test_every_request_of_a_visit_stays_on_the_kiosk(page, live_kiosk):
     page.locator("form.quick-exit button").click()
     page.wait_for_url(f"{live_kiosk.url}/en/")
     assert hosts == {live_kiosk.url.split("/")[2]}
+
+
+@pytest.mark.parametrize("forgery", [
+    "history.replaceState({kioskSession: 'forged-or-stale'}, '')",
+    "sessionStorage.setItem('kiosk-session', 'forged-or-stale')",
+    "history.replaceState({kioskSession: 42}, '')",
+])
+def test_a_forged_or_stale_session_id_shows_only_the_welcome_page(page, live_kiosk, forgery):
+    visit(page, f"{live_kiosk.url}/es/articles/consent?size=2")
+    page.evaluate(f"() => {{ {forgery}; }}")
+    page.reload(wait_until="commit")
+    go_settled(page)
+    assert at_default_welcome(page, live_kiosk)
+    assert page.evaluate("history.state.kioskSession === sessionStorage.getItem('kiosk-session')")
+
+
+def test_a_page_without_any_session_mark_simply_starts_one(page, live_kiosk):
+    visit(page, f"{live_kiosk.url}/fr/articles/consent")
+    page.evaluate("() => { history.replaceState(null, ''); sessionStorage.clear(); }")
+    page.reload()
+    assert page.url.endswith("/fr/articles/consent")
+    assert page.evaluate("history.state.kioskSession === sessionStorage.getItem('kiosk-session')")
