@@ -86,9 +86,14 @@
   }, true);
 
   // Print buttons print the page they are on; its print stylesheet makes it the handout.
+  // With silent kiosk printing nothing else on screen would show that it worked.
   document.querySelectorAll(".print-button").forEach(function (button) {
     button.hidden = false;
-    button.addEventListener("click", function () { window.print(); });
+    button.addEventListener("click", function () {
+      window.print();
+      var status = button.parentNode.querySelector(".print-status");
+      if (status) { status.hidden = false; }
+    });
   });
 
   if (armed) { restartIdleTimer(); }

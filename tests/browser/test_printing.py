@@ -34,8 +34,12 @@ def test_article_page_prints_as_a_handout(page, live_kiosk):
 def test_print_button_prints(page, live_kiosk):
     page.goto(f"{live_kiosk.url}/es/articles/boundaries")
     page.evaluate("() => { window.print = () => { window.printed = (window.printed || 0) + 1; }; }")
+    assert not page.locator(".print-status").is_visible()
     page.locator(".print-button").click()
     assert page.evaluate("window.printed") == 1
+    status = page.locator(".print-status")
+    assert status.is_visible() and status.get_attribute("role") == "status"
+    assert status.inner_text().strip() != ""
 
 
 def test_print_button_is_hidden_without_javascript(browser, live_kiosk):
