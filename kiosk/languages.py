@@ -31,11 +31,6 @@ class Language:
     """Reading speed used for the reading-time estimate; characters per
     minute for scripts written without spaces."""
 
-    @property
-    def is_rtl(self) -> bool:
-        """True for scripts written right to left."""
-        return self.direction == "rtl"
-
 
 LANGUAGES: tuple[Language, ...] = (
     Language("en", "English", "English", "ltr", "en", "en", "fonts-noto-core"),
