@@ -24,7 +24,7 @@ CONTENT_SECURITY_POLICY = "; ".join((
     "base-uri 'none'",
 ))
 PERMISSIONS_POLICY = ", ".join(f"{feature}=()" for feature in (
-    "camera", "microphone", "geolocation", "usb", "serial", "bluetooth", "payment",
+    "camera", "microphone", "geolocation", "usb", "serial", "payment",
     "display-capture", "clipboard-read", "interest-cohort", "browsing-topics",
 ))
 SECURITY_HEADERS = {

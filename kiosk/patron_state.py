@@ -64,7 +64,6 @@ def url_with_choices(choices: DisplayChoices) -> str:
     return request.script_root + request.path + ("?" + urlencode(args) if args else "")
 
 
-
 def _carry_choices(endpoint: str, values: dict) -> None:
     if current_app.url_map.is_endpoint_expecting(endpoint, "lang"):
         for key, value in display_choices().query_values().items():

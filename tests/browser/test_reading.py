@@ -109,6 +109,17 @@ def test_nothing_is_requested_from_another_origin(page, live_kiosk):
     assert origins == {live_kiosk.url.split("/")[2]}
 
 
+def test_pages_raise_no_browser_console_errors(page, live_kiosk):
+    # A header the browser does not understand, or a script error, shows up here first.
+    errors = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    for url in ("/en/", "/ar/articles/consent?compare=zh-Hans", "/uk/search?q=згода", "/fr/about",
+                "/es/articles/consent/handout?with=ar"):
+        page.goto(live_kiosk.url + url)
+    assert errors == []
+
+
 PAGE_TYPES = {
     "welcome": "/{lang}/",
     "topic": "/{lang}/topics/consent-and-boundaries",
