@@ -199,12 +199,16 @@ def _read_front_matter(path: Path) -> tuple[dict[str, Any], dict[str, int], str,
     if end is None:
         raise _FileProblems([Problem(path, 1, "front matter has no closing '---'")])
     front = "".join(lines[1:end])
+    loader = _Loader(front)
     try:
-        node = yaml.compose(front, Loader=_Loader)
-        meta = yaml.load(front, Loader=_Loader)
+        # One parse gives both the values and, from the node tree, each key's line.
+        node = loader.get_single_node()
+        meta = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as error:
         raise _FileProblems([Problem(path, _yaml_error_line(error, 1),
                                      f"front matter is not valid YAML: {_yaml_reason(error)}")]) from None
+    finally:
+        loader.dispose()
     if not isinstance(meta, dict):
         raise _FileProblems([Problem(path, 2, "front matter must be 'key: value' lines")])
     key_lines = {str(k.value): k.start_mark.line + 2 for k, _ in node.value}
