@@ -61,7 +61,8 @@ def test_source_article_has_every_required_part(slug):
 @pytest.mark.parametrize("slug", SLUGS)
 def test_every_translation_is_complete_and_honest(shipped_library, slug, tag):
     meta, body = split(CONTENT / "articles" / slug / f"{tag}.md")
-    assert set(meta) == {"title", "summary", "translated_from", "reviewed"}
+    assert set(meta) == {"title", "summary", "translated_from", "reviewed", "attribution"}
+    assert meta["attribution"].startswith("© 2026") and "The Reading Kiosk" in meta["attribution"]
     assert isinstance(meta["reviewed"], bool)
     assert meta["translated_from"] == shipped_library.articles[slug].revision
     _, source_body = split(CONTENT / "articles" / slug / "en.md")
