@@ -1,6 +1,7 @@
 """The reading kiosk: a Flask app that serves a content folder to patrons.
 
-``create_app`` only wires the parts together; each concern has its own module.
+``create_app`` only wires the parts together; each concern has its own module
+or package, and each offers an ``init_app``.
 """
 
 from __future__ import annotations
@@ -8,23 +9,26 @@ from __future__ import annotations
 import os
 from typing import Any, Mapping
 
-from . import (cli, content, errors, handouts, headers, health, i18n, page_cache, patron, patron_session,
-               patron_state, runtime_settings, staff, staff_session)
-from .errors import KioskFlask
-from .settings import BY_NAME, PROJECT_ROOT, load_settings
+from . import catalogs, content, handouts, i18n, layout, patron, staff, web
+from .content import cli as content_cli
+from .patron import article_pages
+from .settings import BY_NAME, apply_saved_settings, load_settings
+from .shipped import STATIC
+from .web import KioskFlask
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> KioskFlask:
     """Build the kiosk app from the declared settings (environment, then ``test_config``)."""
     settings = load_settings(os.environ, test_config)
-    app = KioskFlask(__name__, static_folder=str(PROJECT_ROOT / "static"),
+    app = KioskFlask(__name__, static_folder=str(STATIC),
                      instance_path=str(settings["KIOSK_INSTANCE"].resolve()))
     app.config.update(settings)
     app.config.update({key: value for key, value in (test_config or {}).items()
                        if key not in BY_NAME and not key.startswith("KIOSK_")})
-    runtime_settings.apply_saved_settings(app)
-    for part in (i18n, patron_state, headers, errors, content, page_cache, staff_session, cli):
+    apply_saved_settings(app)
+    for part in (i18n, content, patron, handouts, staff, web, content_cli, catalogs):
         part.init_app(app)
-    for blueprint in (patron.bp, patron_session.bp, handouts.bp, health.bp, staff.bp):
-        app.register_blueprint(blueprint)
+    # Last, as they render ahead of time pages that link to every other page:
+    layout.init_app(app)
+    article_pages.init_app(app)
     return app

@@ -1,23 +1,35 @@
-"""Choosing the language of a request, and the gettext set-up around it.
+"""Choosing the language of a request, and translating the interface into it.
 
 The language lives in the URL (``/<lang>/...``), never in a cookie: a shared
 terminal must not remember the last patron's choice. Pages outside the
 ``/<lang>/`` tree (errors for unknown paths, ``/healthz``, staff screens) use
 the kiosk's default language.
+
+Pages are rendered by ``render_in_language``: each offered language has its
+own template environment in which every constant interface string
+(``_("...")``, ``pgettext("...", "...")``) was translated once, when the
+template was compiled, so a page pays nothing per string. Strings chosen at
+run time (``ngettext``) and Python code (Flask-Babel's ``gettext``) use the
+same catalogs, loaded once at start-up.
 """
 
 from __future__ import annotations
 
-from flask import Flask, abort, current_app, g, request, url_for
+from typing import Any, Iterator
+
+from babel import Locale
+from babel.support import NullTranslations, Translations
+from flask import Flask, abort, current_app, g, request
 from flask_babel import Babel
+from jinja2 import Environment
+from jinja2.ext import Extension
+from jinja2.lexer import Token, TokenStream
+from markupsafe import Markup, escape
 from werkzeug.routing import RequestRedirect
 
-from .languages import Language, find_language
-from .settings import PROJECT_ROOT
-
-TRANSLATIONS = PROJECT_ROOT / "translations"
-# Query arguments that describe what is on screen and so survive a language switch.
-KEPT_ON_LANGUAGE_SWITCH = ("q", "compare", "with")
+from .catalogs import ensure_compiled, missing_catalogs
+from .languages import BY_TAG, LANGUAGES, Language, find_language
+from .shipped import TRANSLATIONS
 
 
 def offered_languages() -> tuple[Language, ...]:
@@ -47,6 +59,11 @@ def current_language() -> Language:
     return g.get("language") or default_language()
 
 
+def language_display_name(tag: str) -> str:
+    """The name of language ``tag`` in the interface language (``anglais`` on a French page)."""
+    return Locale.parse(BY_TAG[tag].locale).get_display_name(current_language().locale)
+
+
 def _pull_language(endpoint: str | None, values: dict | None) -> None:
     if not values or "lang" not in values:
         return
@@ -64,31 +81,119 @@ def _add_language(endpoint: str, values: dict) -> None:
         values["lang"] = current_language().tag
 
 
-def url_in_language(tag: str) -> str:
-    """This page's address in another language, or that language's welcome page."""
-    rule = request.url_rule
-    if rule is not None and "lang" in rule.arguments and request.endpoint:
-        kept = {key: request.args[key] for key in KEPT_ON_LANGUAGE_SWITCH if request.args.get(key)}
-        if kept.get("compare") == tag or kept.get("with") == tag:
-            kept.pop("compare", None)
-            kept.pop("with", None)
-        return url_for(request.endpoint, **(request.view_args or {}), **kept, lang=tag)
-    return url_for("patron.welcome", lang=tag)
+def _load_catalogs() -> dict[str, NullTranslations]:
+    """Every registered language's compiled catalog, by tag."""
+    return {language.tag: Translations.load(str(TRANSLATIONS), [language.locale]) for language in LANGUAGES}
 
 
-def _babel_locale() -> str:
-    return current_language().locale
+def translations() -> NullTranslations:
+    """The catalog of the page being rendered."""
+    return current_app.extensions["kiosk_catalogs"][current_language().tag]
+
+
+def format_translated(text: str, **values: Any) -> Markup:
+    """A translated string with ``%(name)s`` placeholders filled in, all of it escaped."""
+    return escape(text) % values
+
+
+class TranslatedAtCompileTime(Extension):
+    """Replaces ``_("...")``, ``gettext("...")`` and ``pgettext("...", "...")`` by their translation.
+
+    The environment's ``catalog`` decides the language. With arguments, the
+    call becomes ``format_translated("<translation>", ...)``.
+    """
+
+    def __init__(self, environment: Environment):
+        super().__init__(environment)
+        environment.extend(catalog=NullTranslations())
+
+    def filter_stream(self, stream: TokenStream) -> Iterator[Token]:
+        """Rewrite each constant gettext call in the template's tokens."""
+        tokens = list(stream)
+        catalog = self.environment.catalog
+        index = 0
+        while index < len(tokens):
+            token = tokens[index]
+            replaced = None
+            if token.type == "name" and token.value in ("_", "gettext"):
+                replaced = _fold(tokens, index, 1, lambda message: catalog.ugettext(message))
+            elif token.type == "name" and token.value == "pgettext":
+                replaced = _fold(tokens, index, 2, lambda context, message: catalog.upgettext(context, message))
+            if replaced is None:
+                yield token
+                index += 1
+            else:
+                new_tokens, index = replaced
+                yield from new_tokens
+
+
+def _fold(tokens: list[Token], start: int, strings: int, translate) -> tuple[list[Token], int] | None:
+    """Fold ``name ( "s1", ..., "sN" )`` or ``name ( "s1", ..., "sN", more...`` starting at ``start``."""
+    shape = ["lparen"] + ["string", "comma"] * strings
+    window = tokens[start + 1:start + 1 + len(shape)]
+    if len(window) < len(shape) or [t.type for t in window[:-1]] != shape[:-1]:
+        return None
+    line = tokens[start].lineno
+    text = translate(*(t.value for t in window[1::2]))
+    end = window[-1]
+    if end.type == "rparen":
+        return [Token(line, "string", text)], start + len(shape) + 1
+    if end.type == "comma":
+        return [Token(line, "name", "format_translated"), Token(line, "lparen", "("),
+                Token(line, "string", text), Token(line, "comma", ",")], start + len(shape) + 1
+    return None
+
+
+def _language_environment(app: Flask, catalog: NullTranslations) -> Environment:
+    # cache_size: an overlay otherwise shares its parent's compiled templates; and a plain
+    # dict (-1) rather than a least-recently-used cache, whose order would tell which page
+    # was shown last.
+    environment = app.jinja_env.overlay(extensions=[TranslatedAtCompileTime], cache_size=-1)
+    environment.catalog = catalog
+    return environment
+
+
+def render_in_language(template: str, **context: Any) -> str:
+    """Render ``template`` in the language of the page, with the app's template context."""
+    environment = current_app.extensions["kiosk_template_environments"][current_language().tag]
+    current_app.update_template_context(context)
+    return environment.get_template(template).render(context)
+
+
+def compile_templates(app: Flask, names: list[str]) -> None:
+    """Compile ``names`` for every offered language now, so no page waits for it (or shows it was seen)."""
+    environments = app.extensions["kiosk_template_environments"]
+    for language in app.config["KIOSK_LANGUAGES"]:
+        for name in names:
+            environments[language.tag].get_template(name)
 
 
 def init_app(app: Flask) -> None:
-    """Route ``<lang>`` URL segments, select gettext catalogs and expose helpers to templates."""
+    """Route ``<lang>`` URL segments and translate templates into the page's language.
+
+    Catalogs that were never compiled are compiled first (or the kiosk refuses
+    to start, saying how), and an offered language with no catalog at all is
+    logged (and failed by the readiness check): an interface silently in
+    English is not an option.
+    """
+    ensure_compiled(TRANSLATIONS, LANGUAGES)
+    for language in missing_catalogs(TRANSLATIONS, app.config["KIOSK_LANGUAGES"]):
+        app.logger.warning("no interface catalog for %s: its pages would be in English "
+                           "(flask --app kiosk translate init %s)", language.english_name, language.locale)
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
-    Babel(app, locale_selector=_babel_locale)
+    Babel(app, locale_selector=lambda: current_language().locale)
+    catalogs = app.extensions["kiosk_catalogs"] = _load_catalogs()
+    app.jinja_env.globals["format_translated"] = format_translated
+    app.extensions["kiosk_template_environments"] = {
+        tag: _language_environment(app, catalog) for tag, catalog in catalogs.items()}
+    # What is left to translate at run time (ngettext, a template rendered
+    # outside render_in_language) uses the loaded catalogs, not Flask-Babel's
+    # lookup through several context proxies per string.
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: translations().ugettext(s),
+        ngettext=lambda s, p, n: translations().ungettext(s, p, n),
+        pgettext=lambda c, s: translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
+        newstyle=True)
     app.url_value_preprocessor(_pull_language)
     app.url_defaults(_add_language)
-    app.context_processor(lambda: {
-        "language": current_language(),
-        "offered_languages": offered_languages(),
-        "url_in_language": url_in_language,
-    })
-

@@ -1,9 +1,11 @@
-"""Every setting of the kiosk, declared once.
+"""Every setting of the kiosk, declared once, and the ones staff change on the staff screen.
 
 Each setting has a name, a default, help text, a command-line flag and a
-``KIOSK_*`` environment variable. ``run_kiosk.py --help``, the Flask config and
+``KIOSK_*`` environment variable. ``reading-kiosk --help``, the Flask config and
 the README's settings table all come from ``SETTINGS``; a test keeps the README
-in step with it. Precedence: command line, then environment, then default.
+in step with it. Precedence: saved by staff, then command line, then
+environment, then default. What staff save is kept in the instance folder,
+written atomically, and announced with the ``settings_changed`` signal.
 """
 
 from __future__ import annotations
@@ -12,10 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from .languages import Language, find_language, parse_language_list, LANGUAGES
+from flask import Flask
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-SHIPPED_CONTENT = PROJECT_ROOT / "content"
+from .atomic import read_json, write_json_atomically
+from .languages import LANGUAGES, Language, find_language, parse_language_list
+from .shipped import STARTER_LIBRARY
+from .signals import settings_changed
+
+SAVED_SETTINGS_FILE = "settings.json"
 
 
 class SettingsError(ValueError):
@@ -85,6 +91,8 @@ class Setting:
     parse: Callable[[Any], Any]
     metavar: str | None = None
     is_flag: bool = False
+    staff_can_change: bool = False
+    """Shown on the staff screen; what staff save there wins from then on."""
 
     @property
     def flag(self) -> str:
@@ -103,7 +111,7 @@ class Setting:
         if self.name == "content":
             return "the shipped `content/` folder"
         if self.name == "instance":
-            return "`instance/` beside the code"
+            return "`instance/` in the working folder"
         return str(self.default)
 
 
@@ -112,25 +120,25 @@ SETTINGS: tuple[Setting, ...] = (
             "Address to listen on. Keep the loopback address unless the browser runs on another machine.",
             str, "ADDRESS"),
     Setting("port", 8080, "TCP port to listen on.", _port, "PORT"),
-    Setting("content", SHIPPED_CONTENT,
+    Setting("content", STARTER_LIBRARY,
             "Folder of articles to serve (topics.yaml plus articles/<slug>/<lang>.md).",
             _path, "DIR"),
     Setting("default_language", "en",
             "Language of the welcome page, and the one every reset returns to.",
-            _language, "TAG"),
+            _language, "TAG", staff_can_change=True),
     Setting("languages", ",".join(language.tag for language in LANGUAGES),
             "Comma-separated language tags the kiosk offers, in switcher order.",
-            _languages, "TAGS"),
+            _languages, "TAGS", staff_can_change=True),
     Setting("idle_seconds", 180,
             "Seconds without a touch, click, key or scroll before the patron session ends.",
-            _seconds(30, 3600), "SECONDS"),
+            _seconds(30, 3600), "SECONDS", staff_can_change=True),
     Setting("warning_seconds", 30,
             "Seconds before an idle reset that the \"Still reading?\" warning is shown.",
             _seconds(5, 600), "SECONDS"),
     Setting("paper_size", "A4",
             "Paper for generated handout PDFs: A4 or letter (printed pages fit either).",
             _paper, "SIZE"),
-    Setting("instance", PROJECT_ROOT / "instance",
+    Setting("instance", Path("instance"),
             "Folder for the staff PIN hash, the lock-out count and settings saved from the staff screen "
             "(created owner-only).",
             _path, "DIR"),
@@ -143,6 +151,7 @@ SETTINGS: tuple[Setting, ...] = (
 )
 
 BY_NAME: dict[str, Setting] = {setting.name: setting for setting in SETTINGS}
+STAFF_SETTINGS: tuple[Setting, ...] = tuple(setting for setting in SETTINGS if setting.staff_can_change)
 
 
 def load_settings(environ: Mapping[str, str], overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -187,3 +196,51 @@ def markdown_table() -> str:
     rows = ["| flag | environment variable | default | what it does |", "| --- | --- | --- | --- |"]
     rows += [f"| `{s.flag}` | `{s.env}` | {s.default_text()} | {s.help} |" for s in SETTINGS]
     return "\n".join(rows)
+
+
+def _parse_staff_values(values: Mapping[str, Any]) -> dict[str, Any]:
+    parsed = {}
+    for setting in STAFF_SETTINGS:
+        if setting.name in values:
+            try:
+                parsed[setting.env] = setting.parse(values[setting.name])
+            except ValueError as error:
+                raise SettingsError(f"{setting.name}: {error}") from None
+    return parsed
+
+
+def apply_saved_settings(app: Flask) -> None:
+    """Apply what staff saved earlier; a damaged file is reported and ignored."""
+    saved = read_json(Path(app.instance_path) / SAVED_SETTINGS_FILE, {})
+    if not isinstance(saved, dict) or not saved:
+        return
+    try:
+        parsed = _parse_staff_values(saved)
+        check_together({**app.config, **parsed})
+    except SettingsError as error:
+        app.logger.warning("saved staff settings ignored: %s", error)
+        return
+    app.config.update(parsed)
+
+
+def save_staff_settings(app: Flask, values: Mapping[str, Any]) -> None:
+    """Check, save and apply new values for the settings staff may change.
+
+    Raises ``SettingsError`` and changes nothing if any value is wrong.
+    """
+    parsed = _parse_staff_values(values)
+    check_together({**app.config, **parsed})
+    path = Path(app.instance_path) / SAVED_SETTINGS_FILE
+    current = read_json(path, {})
+    current = current if isinstance(current, dict) else {}
+    current.update({setting.name: _as_text(parsed[setting.env]) for setting in STAFF_SETTINGS
+                    if setting.env in parsed})
+    write_json_atomically(path, current)
+    app.config.update(parsed)
+    settings_changed.send(app)
+
+
+def _as_text(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return ",".join(language.tag for language in value)
+    return getattr(value, "tag", value)

@@ -1,7 +1,10 @@
-"""Shared fixtures: the app over the shipped library, over fixture folders, and a CLI runner."""
+"""Shared fixtures and helpers: the app over the shipped library or fixture folders, a CLI runner,
+a free port, an instance folder of a test's own, and signing in to the staff screens."""
 
 from __future__ import annotations
 
+import re
+import socket
 from pathlib import Path
 
 import pytest
@@ -9,9 +12,67 @@ import pytest
 from kiosk import create_app
 from kiosk.content import get_library
 from kiosk.languages import LANGUAGES
+from kiosk.staff.pin import set_pin
 
+ROOT = Path(__file__).resolve().parent.parent
+CONTENT = ROOT / "content"
 FIXTURES = Path(__file__).parent / "fixtures"
 SHIPPED_TAGS = [language.tag for language in LANGUAGES]
+SLUGS = ["intimacy", "consent", "boundaries", "healthy-relationships", "talking-about-feelings",
+         "when-something-is-not-okay"]
+STAFF_PIN = "482913"
+
+
+def free_port() -> int:
+    """A TCP port on the loopback address that nothing listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def own_instance(tmp_path, monkeypatch):
+    """An empty instance folder for kiosks started by this test, so a developer's PIN or settings never leak in."""
+    monkeypatch.setenv("KIOSK_INSTANCE", str(tmp_path / "instance"))
+    return tmp_path / "instance"
+
+
+@pytest.fixture
+def staff_instance(tmp_path):
+    """An instance folder with the staff PIN set."""
+    folder = tmp_path / "staff-instance"
+    set_pin(folder, STAFF_PIN)
+    return folder
+
+
+@pytest.fixture
+def staff_app(staff_instance):
+    """The shipped kiosk with a staff PIN."""
+    return create_app({"TESTING": True, "instance": staff_instance})
+
+
+def pin_form_token(client) -> str:
+    """The one-time token of a fresh PIN form."""
+    page = client.get("/staff/login").get_data(as_text=True)
+    return re.search(r'name="nonce" value="([^"]+)"', page).group(1)
+
+
+def sign_in(client, pin: str = STAFF_PIN):
+    """Send ``pin`` on the PIN form, as staff would."""
+    return client.post("/staff/login", data={"nonce": pin_form_token(client), "pin": pin})
+
+
+def csrf_token(client) -> str:
+    """The form token of the signed-in staff session."""
+    page = client.get("/staff/").get_data(as_text=True)
+    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+
+def signed_in(app):
+    """A test client with an unlocked staff session."""
+    client = app.test_client()
+    assert sign_in(client).status_code == 303
+    return client
 
 
 @pytest.fixture(scope="session")

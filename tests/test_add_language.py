@@ -11,7 +11,8 @@ from pathlib import Path
 
 from babel.messages.pofile import read_po, write_po
 
-ROOT = Path(__file__).resolve().parent.parent
+from .conftest import ROOT
+
 ESPERANTO = 'Language("eo", "Esperanto", "Esperanto", "ltr", "eo", "eo", "fonts-noto-core"),\n'
 
 
@@ -69,6 +70,7 @@ def test_adding_a_language_by_the_readme_recipe(tmp_path):
     probe = run(copy, "-c", """
 import json, kiosk
 from kiosk import create_app
+
 client = create_app({"TESTING": True}).test_client()
 welcome = client.get("/eo/").get_data(as_text=True)
 article = client.get("/eo/articles/intimacy").get_data(as_text=True)

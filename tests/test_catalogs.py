@@ -13,7 +13,8 @@ from babel.messages.pofile import read_po
 
 from kiosk.languages import LANGUAGES
 
-ROOT = Path(__file__).resolve().parent.parent
+from .conftest import ROOT
+
 TRANSLATED = [language for language in LANGUAGES if language.tag != "en"]
 
 

@@ -6,8 +6,8 @@ import shutil
 
 import pytest
 
-from kiosk.content_loader import ContentFolderError, load_library
-from kiosk.library import TranslationState
+from kiosk.content.loader import ContentFolderError, load_library
+from kiosk.content.model import TranslationState
 
 from .conftest import FIXTURES
 
@@ -59,7 +59,8 @@ def test_translation_states_follow_revisions(mixed):
     article = mixed.articles["good"]
     assert article.state_in("en") is TranslationState.SOURCE
     assert article.state_in("es") is TranslationState.OUTDATED
-    assert article.state_in("ar") is TranslationState.CURRENT
+    assert article.state_in("ar") is TranslationState.UNREVIEWED
+    assert article.needs_fluent_check("ar") and not article.needs_fluent_check("es") and not article.needs_fluent_check("en")
     assert article.state_in("fr") is TranslationState.MISSING
     assert article.version_for("fr").language == "en"
     assert article.versions["es"].reviewed is True
@@ -118,13 +119,13 @@ def test_content_check_command_lists_every_problem_and_fails(runner):
     result = runner.invoke(args=["content", "check", str(MIXED)])
     assert result.exit_code == 1
     assert "raw-script/en.md:12" in result.output
-    assert "14 problems, 4 notes." in result.output
+    assert "14 errors, 0 warnings, 4 notes." in result.output
 
 
 def test_content_check_passes_on_the_shipped_library(runner):
     result = runner.invoke(args=["content", "check"])
     assert result.exit_code == 0, result.output
-    assert "0 problems, 0 notes." in result.output
+    assert "0 errors, 0 warnings, 0 notes." in result.output
 
 
 def test_content_check_on_a_missing_folder_fails_clearly(runner, tmp_path):

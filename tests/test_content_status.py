@@ -7,28 +7,29 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.content_loader import load_library
-from kiosk.content_status import LABELS, format_report, status_report
+from kiosk.content.loader import load_library
+from kiosk.content.model import TranslationState
+from kiosk.content.status import format_report, status_report
 
-from .conftest import FIXTURES, SHIPPED_TAGS
+from .conftest import CONTENT, FIXTURES, SHIPPED_TAGS
 
-CONTENT = Path(__file__).resolve().parent.parent / "content"
 
 
 def test_status_of_the_fixture_library():
     report = status_report(load_library(FIXTURES / "mixed"), ["en", "es", "fr", "ar"])
     good = next(row for row in report.rows if row.slug == "good")
-    assert dict(good.cells) == {"en": "source", "es": "outdated", "fr": "missing", "ar": "unreviewed"}
-    assert report.totals["missing"] == 7
-    assert set(report.totals) == set(LABELS)
+    assert {tag: state.value for tag, state in good.cells} == {
+        "en": "source", "es": "outdated", "fr": "missing", "ar": "unreviewed"}
+    assert report.totals[TranslationState.MISSING] == 7
+    assert set(report.totals) == set(TranslationState)
 
 
-def test_a_reviewed_current_translation_is_translated(tmp_path):
+def test_a_checked_current_translation_is_reviewed(tmp_path):
     shutil.copytree(FIXTURES / "mixed", tmp_path, dirs_exist_ok=True)
     path = tmp_path / "articles" / "good" / "ar.md"
     path.write_text(path.read_text(encoding="utf-8").replace("reviewed: false", "reviewed: true"), encoding="utf-8")
     report = status_report(load_library(tmp_path), ["ar"])
-    assert dict(next(row for row in report.rows if row.slug == "good").cells) == {"ar": "translated"}
+    assert dict(next(row for row in report.rows if row.slug == "good").cells) == {"ar": TranslationState.REVIEWED}
 
 
 def test_status_command_prints_the_table_and_totals(runner):
@@ -44,7 +45,7 @@ def test_status_command_exits_zero_even_with_problems(runner):
     result = runner.invoke(args=["content", "status", str(FIXTURES / "mixed")])
     assert result.exit_code == 0
     assert "outdated" in result.output
-    assert "14 content problems" in result.output
+    assert "14 content errors" in result.output
 
 
 def test_format_report_lines_up_columns():
@@ -75,15 +76,15 @@ def test_bumping_the_source_revision_shows_an_outdated_notice_on_the_page(bumped
     client = make_app(content=bumped_content).test_client()
     bumped = client.get(f"/{tag}/articles/intimacy").get_data(as_text=True)
     untouched = client.get(f"/{tag}/articles/consent").get_data(as_text=True)
-    assert '<p class="notice">' in bumped
-    assert '<p class="notice">' not in untouched
+    assert f'<p class="notice" lang="{tag}"' in bumped
+    assert '<p class="notice"' not in untouched
 
 
 def test_content_check_notes_missing_and_outdated_translations_without_failing(runner, bumped_content):
     result = runner.invoke(args=["content", "check", str(bumped_content)])
     assert result.exit_code == 0
     assert "intimacy/es.md: note: made from revision 1, the source is at revision 2" in result.output
-    assert "0 problems, 5 notes." in result.output
+    assert "0 errors, 0 warnings, 5 notes." in result.output
 
 
 def test_content_check_notes_articles_without_a_translation(runner):

@@ -18,8 +18,8 @@ import pytest
 from pypdf import PdfReader
 
 from kiosk import create_app
-from kiosk.printing import default_printer
-from kiosk.staff_auth import set_pin
+from kiosk.handouts.printing import default_printer
+from kiosk.staff.pin import set_pin
 
 PRINTED = Path.home() / "PDF"
 CUPSD_CONF = Path("/etc/cups/cupsd.conf")

@@ -12,8 +12,7 @@ import pytest
 from markupsafe import escape
 from pypdf import PdfReader
 
-from .conftest import FIXTURES, SHIPPED_TAGS
-from .test_starter_library import SLUGS
+from .conftest import FIXTURES, SHIPPED_TAGS, SLUGS
 
 PUBLISHER = FIXTURES / "publisher"
 
@@ -128,6 +127,17 @@ def test_untranslated_handout_prints_the_source_with_the_notice(mixed_app):
     assert "Test attribution line" in pdf_text
 
 
+@pytest.mark.parametrize("address, plain", [
+    ("/en/articles/consent/handout?with=en", "/en/articles/consent/handout"),
+    ("/en/articles/consent/handout.pdf?with=EN&size=2", "/en/articles/consent/handout.pdf?size=2"),
+    ("/fr/articles/consent/handout?with=AR", "/fr/articles/consent/handout?with=ar"),
+])
+def test_a_second_language_that_is_the_first_gives_the_one_language_handout(client, address, plain):
+    response = client.get(address)
+    assert response.status_code == 302
+    assert response.headers["Location"] == plain
+
+
 def test_bilingual_handout_has_both_languages_each_in_its_direction(client, app, shipped_library):
     text = client.get("/ar/articles/consent/handout?with=fr").get_data(as_text=True)
     assert '<article lang="ar" dir="rtl">' in text
@@ -153,7 +163,7 @@ def test_bilingual_pdf_puts_a_right_to_left_first_language_on_the_right(app, shi
 
 
 @pytest.mark.parametrize("url", [
-    "/en/articles/consent/handout?with=xx", "/en/articles/consent/handout?with=en",
+    "/en/articles/consent/handout?with=xx",
     "/en/articles/nothing/handout", "/en/articles/nothing/handout.pdf", "/xx/articles/consent/handout.pdf",
     "/en/articles/consent/handout.pdf?with=zz",
 ])
@@ -164,7 +174,7 @@ def test_bad_handout_requests_get_a_friendly_404(client, url):
 
 
 def test_pdf_rendering_fetches_only_static_files():
-    from kiosk.pdf import static_file_for
+    from kiosk.handouts.pdf import static_file_for
     assert static_file_for("http://kiosk.invalid/static/print.css").startswith(b"/*")
     for url in ("https://example.org/font.woff", "http://kiosk.invalid/static/../kiosk/settings.py",
                 "file:///etc/passwd", "http://kiosk.invalid/en/articles/consent"):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import stat
 import subprocess
 import sys
@@ -15,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.launcher import BrowserSupervisor, browser_command, display_available, find_browser
+from kiosk.deploy.launcher import BrowserSupervisor, browser_command, display_available, find_browser
 
-ROOT = Path(__file__).resolve().parent.parent
+from .conftest import ROOT, free_port
+
 REQUIRED_FLAGS = ["--kiosk", "--kiosk-printing", "--incognito", "--no-first-run", "--noerrdialogs",
                   "--disable-session-crashed-bubble", "--disable-translate", "--disable-pinch",
                   "--overscroll-history-navigation=0", "--disable-background-networking"]
@@ -97,11 +97,6 @@ def test_stop_closes_a_running_browser_and_removes_its_profile(tmp_path):
     profile = next(a for a in calls(tmp_path)[0]["args"] if a.startswith("--user-data-dir="))
     assert not Path(profile.split("=", 1)[1]).exists()
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def start_kiosk(tmp_path, env_extra, *args):

@@ -9,14 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.lockdown import CUPS_SNIPPET, browser_policy, standard_files
+from kiosk.deploy.lockdown import CUPS_SNIPPET, browser_policy, standard_files
 
-ROOT = Path(__file__).resolve().parent.parent
+from .conftest import ROOT
 
 
-@pytest.fixture(autouse=True)
-def own_instance(tmp_path, monkeypatch):
-    monkeypatch.setenv("KIOSK_INSTANCE", str(tmp_path / "instance"))
+
+pytestmark = pytest.mark.usefixtures("own_instance")
 
 
 def test_deploy_folder_matches_what_the_code_generates():
@@ -56,7 +55,8 @@ def test_other_lockdown_files_are_printed(flag, expected):
     assert result.returncode == 0
     assert expected in result.stdout
     if flag == "--print-systemd-unit":
-        assert f"ExecStart={sys.executable} {ROOT}/run_kiosk.py" in result.stdout
+        assert f"ExecStart={Path(sys.executable).parent / 'reading-kiosk'}\n" in result.stdout
+        assert f"WorkingDirectory={ROOT}\n" in result.stdout
 
 
 def test_cups_snippet_keeps_no_jobs_or_files():

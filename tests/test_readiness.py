@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.readiness import is_loopback, listening_problem
+from kiosk.deploy.readiness import is_loopback, listening_problem
 
-ROOT = Path(__file__).resolve().parent.parent
+from .conftest import ROOT
+
 
 
 def command(folder: Path, name: str, body: str) -> None:
@@ -42,7 +43,7 @@ def machine(tmp_path: Path, *, browser=True, fonts=True, missing_font_lang=None,
 def check(tmp_path, folder, *args, pin=False):
     instance = tmp_path / "instance"
     if pin:
-        from kiosk.staff_auth import set_pin
+        from kiosk.staff.pin import set_pin
         set_pin(instance, "2468")
     env = {**os.environ, "PATH": str(folder), "KIOSK_INSTANCE": str(instance)}
     return subprocess.run([sys.executable, str(ROOT / "run_kiosk.py"), "--check", *args], cwd=ROOT,
@@ -101,7 +102,7 @@ def test_a_missing_staff_pin_is_a_warning(tmp_path):
 
 def test_broken_content_is_reported(tmp_path):
     result = check(tmp_path, machine(tmp_path), "--content", str(ROOT / "tests" / "fixtures" / "mixed"))
-    assert line(result, "content").startswith("WARN") and "14 problems" in line(result, "content")
+    assert line(result, "content").startswith("WARN") and "14 errors" in line(result, "content")
 
 
 def test_a_missing_content_folder_stops_with_a_clear_message(tmp_path):

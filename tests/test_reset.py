@@ -1,13 +1,12 @@
-"""POST /reset ends the patron session: the browser is told to forget, the server forgets too."""
+"""POST /reset ends the patron session: the browser is told to forget; the server held nothing to forget."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
-from kiosk.page_cache import page_cache
-from kiosk.patron_session import IdleWatch
+from kiosk.layout import layouts
+from kiosk.patron.article_pages import article_pages
+from kiosk.signals import patron_session_ended
 
 
 @pytest.mark.parametrize("body, content_type", [
@@ -53,49 +52,46 @@ def test_reset_by_get_is_answered_politely(client):
     assert "Traceback" not in text and 'href="/en/"' in text
 
 
-def test_reset_forgets_every_page_rendered_for_the_patron(make_app):
+def server_state(app):
+    """What the server holds between requests that a visit could change, as comparable values."""
+    environments = app.extensions["kiosk_template_environments"]
+    return {
+        "article pages": (id(article_pages(app)._pages), len(article_pages(app)._pages)),
+        "layouts": id(layouts(app)._layouts),
+        "compiled templates": {tag: list(environment.cache) for tag, environment in environments.items()},
+        "app templates": list(app.jinja_env.cache),
+        "extensions": sorted(app.extensions),
+    }
+
+
+def test_a_visit_leaves_nothing_on_the_server(make_app):
     app = make_app()
     client = app.test_client()
-    client.get("/en/articles/consent")
-    client.get("/fr/search?q=secret")
-    assert len(page_cache(app)) == 2
-    client.post("/reset")
-    assert len(page_cache(app)) == 0
+    client.get("/en/")
+    before = server_state(app)
+    for address in ("/en/articles/consent?size=3", "/fr/search?q=secret+words", "/ar/articles/intimacy?compare=uk",
+                    "/uk/articles/boundaries/handout?with=es", "/zh-Hans/topics/relationships", "/es/about",
+                    "/en/articles/no-such-article", "/fr/search?q=%22NEAR("):
+        client.get(address)
+    client.get("/es/articles/consent/handout.pdf")
+    assert server_state(app) == before
 
 
-def test_a_stored_page_is_the_same_page(make_app):
-    client = make_app().test_client()
-    first = client.get("/es/articles/boundaries?size=2")
-    second = client.get("/es/articles/boundaries?size=2")
-    assert first.get_data() == second.get_data()
-    assert second.headers["Cache-Control"] == "no-store"
-    assert second.headers["Content-Type"].startswith("text/html")
+def test_compiled_templates_and_pages_are_made_before_anyone_visits(app):
+    offered = [language.tag for language in app.config["KIOSK_LANGUAGES"]]
+    environments = app.extensions["kiosk_template_environments"]
+    for tag in offered:
+        assert len(environments[tag].cache) == len(app.jinja_env.list_templates(extensions=["html"]))
+    assert len(article_pages(app)._pages) == len(get_library_of(app).articles) * len(offered)
 
 
-def test_error_pages_are_never_stored(make_app):
+def get_library_of(app):
+    return app.extensions["kiosk_content"].current.library
+
+
+def test_reset_announces_the_end_of_the_session_once(make_app):
     app = make_app()
-    app.test_client().get("/en/articles/missing")
-    assert len(page_cache(app)) == 0
-
-
-def test_the_server_forgets_pages_by_itself_after_the_idle_time(make_app):
-    app = make_app()
-    app.test_client().get("/en/articles/consent")
-    watch = IdleWatch(app, idle_seconds=0.2, check_every=0.05).start()
-    try:
-        deadline = time.monotonic() + 5
-        while len(page_cache(app)) and time.monotonic() < deadline:
-            time.sleep(0.05)
-    finally:
-        watch.stop()
-    assert len(page_cache(app)) == 0
-
-
-def test_the_idle_watch_leaves_a_busy_session_alone(make_app):
-    app = make_app()
-    client = app.test_client()
-    client.get("/en/articles/consent")
-    watch = IdleWatch(app, idle_seconds=60, check_every=0.05).start()
-    time.sleep(0.3)
-    watch.stop()
-    assert len(page_cache(app)) == 1
+    heard = []
+    patron_session_ended.connect(lambda sender, **extra: heard.append(sender), sender=app, weak=False)
+    app.test_client().post("/reset")
+    assert heard == [app]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
@@ -13,13 +12,9 @@ import pytest
 
 from kiosk.settings import SETTINGS
 
-ROOT = Path(__file__).resolve().parent.parent
+from .conftest import ROOT, free_port
 
-
-@pytest.fixture(autouse=True)
-def own_instance(tmp_path, monkeypatch):
-    """Each run gets an empty instance folder: no saved settings or PIN from a developer's machine."""
-    monkeypatch.setenv("KIOSK_INSTANCE", str(tmp_path / "instance"))
+pytestmark = pytest.mark.usefixtures("own_instance")
 
 
 def run(*args, **kwargs):
@@ -47,11 +42,6 @@ def test_bad_settings_stop_with_a_clear_message(args, message):
     assert message in result.stderr
     assert "Traceback" not in result.stderr
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_serves_pages_and_logs_nothing_about_the_visit():

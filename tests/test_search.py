@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kiosk.search import SearchIndex, match_expression
+from kiosk.content.search import SearchIndex, match_expression
 
 from .conftest import FIXTURES, SHIPPED_TAGS
 
@@ -67,7 +67,7 @@ def test_search_results_link_to_articles_in_the_same_language(client, shipped_li
 
 @pytest.fixture(scope="module")
 def fixture_index():
-    from kiosk.content_loader import load_library
+    from kiosk.content.loader import load_library
     return SearchIndex.build(load_library(FIXTURES / "mixed"), ["en", "es", "ar", "fr"])
 
 

@@ -10,11 +10,8 @@ import yaml
 
 from kiosk.languages import LANGUAGES
 
-from .conftest import SHIPPED_TAGS
+from .conftest import CONTENT, SHIPPED_TAGS, SLUGS
 
-CONTENT = Path(__file__).resolve().parent.parent / "content"
-SLUGS = ["intimacy", "consent", "boundaries", "healthy-relationships", "talking-about-feelings",
-         "when-something-is-not-okay"]
 
 
 def split(path: Path) -> tuple[dict, str]:

@@ -7,8 +7,7 @@ import io
 import pytest
 from pypdf import PdfReader
 
-from ..conftest import SHIPPED_TAGS
-from ..test_starter_library import SLUGS
+from ..conftest import SHIPPED_TAGS, SLUGS
 
 pytestmark = pytest.mark.browser
 

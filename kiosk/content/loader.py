@@ -1,0 +1,407 @@
+"""Load and validate a content folder into a ``Library``.
+
+Every problem is collected with its file and line. A broken file is skipped
+(and an article whose source file is broken), but everything valid is served:
+one bad file never takes the kiosk down. When a folder is read again while the
+kiosk runs, a file that broke keeps its last good version (``fallback``).
+Articles whose files are unchanged are taken from a ``FolderCache`` instead of
+being parsed and rendered again.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import os
+import re
+import threading
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, replace
+from functools import partial
+from pathlib import Path
+from typing import Any, Iterable, Protocol
+
+import yaml
+
+from ..languages import BY_TAG
+from .markdown import count_words, render_markdown
+from .model import Article, ArticleVersion, Library, Problem, Severity, Topic, freeze
+
+try:  # libyaml's loader is several times faster on a large library
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    from yaml import SafeLoader as _Loader
+
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+WEB_ADDRESS = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
+SOURCE_FIELDS = {"title", "summary", "topics", "revision", "attribution", "licence"}
+SOURCE_OPTIONAL = {"source_url", "publisher_pdf"}
+TRANSLATION_FIELDS = {"title", "summary", "translated_from", "reviewed"}
+TRANSLATION_OPTIONAL = {"attribution", "publisher_pdf"}
+MAX_TITLE = 120
+MAX_SUMMARY = 300
+PARALLEL_FROM = 200
+"""Article folders from which parsing is shared among processes (fewer are quicker alone)."""
+
+
+class ContentFolderError(Exception):
+    """The content folder itself is unusable (absent or not a folder)."""
+
+
+class _FileProblems(Exception):
+    """Raised inside the loader to skip one file; carries its problems."""
+
+    def __init__(self, problems: list[Problem]):
+        super().__init__(problems)
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class FolderResult:
+    """What one article folder gave: the article (or None), its problems, and the files that failed."""
+
+    slug: str
+    article: Article | None
+    problems: tuple[Problem, ...]
+    failed_languages: frozenset[str]
+
+
+class FolderCache(Protocol):
+    """Somewhere to keep parsed article folders by the fingerprint of their files."""
+
+    def fingerprint(self, folder: Path, topics: frozenset[str]) -> str:
+        """A key that changes whenever anything the folder's article depends on changes."""
+
+    def get(self, key: str) -> FolderResult | None:
+        """The result stored under ``key``, if any."""
+
+    def put(self, key: str, result: FolderResult) -> None:
+        """Store ``result`` under ``key``."""
+
+
+def load_library(folder: Path, *, fallback: Library | None = None, cache: FolderCache | None = None) -> Library:
+    """Read ``folder`` (``topics.yaml`` and ``articles/<slug>/<lang>.md``) into a Library.
+
+    Raises ``ContentFolderError`` only when the folder does not exist; every
+    other problem is recorded in ``Library.problems``. With ``fallback`` (the
+    library being served), an article or translation whose file is now broken
+    keeps its version from ``fallback``.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ContentFolderError(f"content folder {folder} does not exist or is not a folder")
+    problems: list[Problem] = []
+    topics = _load_topics(folder / "topics.yaml", problems)
+    articles: dict[str, Article] = {}
+    articles_folder = folder / "articles"
+    if not articles_folder.is_dir():
+        problems.append(Problem(articles_folder, None, "no articles folder"))
+    else:
+        folders = sorted(p for p in articles_folder.iterdir() if p.is_dir())
+        for result in _load_folders(folders, frozenset(topics), cache):
+            problems.extend(result.problems)
+            article = _keep_last_good(result, fallback.articles.get(result.slug) if fallback else None, problems)
+            if article is not None:
+                articles[article.slug] = article
+    return Library(folder=folder, topics=freeze(topics), articles=freeze(articles), problems=tuple(problems))
+
+
+def _keep_last_good(result: FolderResult, previous: Article | None, problems: list[Problem]) -> Article | None:
+    """The folder's article, with anything that broke since ``previous`` taken from ``previous``."""
+    article = result.article
+    if previous is None:
+        return article
+    if article is None:
+        problems.append(Problem(previous.source.path.parent, None,
+                                "the last good version of this article is still served", Severity.WARNING))
+        return previous
+    kept = {tag: previous.versions[tag] for tag in result.failed_languages
+            if tag in previous.versions and tag not in article.versions}
+    if not kept:
+        return article
+    for version in kept.values():
+        problems.append(Problem(version.path, None, "the last good version of this translation is still served",
+                                Severity.WARNING))
+    return replace(article, versions=freeze({**article.versions, **kept}))
+
+
+def _load_folders(folders: list[Path], topics: frozenset[str], cache: FolderCache | None) -> list[FolderResult]:
+    """Every folder's result, from ``cache`` where its files are unchanged, else parsed."""
+    keys = [cache.fingerprint(folder, topics) for folder in folders] if cache else [None] * len(folders)
+    results: list[FolderResult | None] = [cache.get(key) if cache else None for key in keys]
+    missing = [index for index, result in enumerate(results) if result is None]
+    for index, result in zip(missing, _parse_folders([folders[i] for i in missing], topics)):
+        results[index] = result
+        if cache:
+            cache.put(keys[index], result)
+    return results
+
+
+def _parse_folders(folders: list[Path], topics: frozenset[str]) -> Iterable[FolderResult]:
+    """Parse and render article folders; across all cores when there are many.
+
+    Rendering Markdown is most of the work, and each article is independent,
+    so a big library is shared out among worker processes.
+    """
+    load = partial(_load_folder, topics=topics)
+    # Forking a process that runs other threads can deadlock the child, so a
+    # busy process (a test run, a live server) parses alone.
+    if len(folders) < PARALLEL_FROM or (os.cpu_count() or 1) < 2 or threading.active_count() > 1:
+        return [load(folder) for folder in folders]
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=os.cpu_count(), mp_context=context) as pool:
+        return list(pool.map(load, folders, chunksize=max(1, len(folders) // (8 * os.cpu_count()))))
+
+
+def _load_topics(path: Path, problems: list[Problem]) -> dict[str, Topic]:
+    if not path.is_file():
+        problems.append(Problem(path, None, "topics.yaml is missing; no article can name a topic"))
+        return {}
+    try:
+        node = yaml.compose(path.read_text(encoding="utf-8"), Loader=_Loader)
+    except (yaml.YAMLError, UnicodeDecodeError) as error:
+        problems.append(Problem(path, _yaml_error_line(error, 0), f"not valid YAML: {_yaml_reason(error)}"))
+        return {}
+    if not isinstance(node, yaml.MappingNode):
+        problems.append(Problem(path, 1, "expected topic slugs, each with a name per language"))
+        return {}
+    topics: dict[str, Topic] = {}
+    for key_node, value_node in node.value:
+        line = key_node.start_mark.line + 1
+        slug = str(key_node.value)
+        if not SLUG.match(slug):
+            problems.append(Problem(path, line, f"topic {slug!r}: use lower-case letters, digits and hyphens"))
+            continue
+        names: dict[str, str] = {}
+        if isinstance(value_node, yaml.MappingNode):
+            for lang_node, name_node in value_node.value:
+                tag, name = str(lang_node.value), name_node.value
+                if tag not in BY_TAG:
+                    problems.append(Problem(path, lang_node.start_mark.line + 1,
+                                            f"topic {slug!r}: unknown language {tag!r}"))
+                elif not isinstance(name, str) or not name.strip():
+                    problems.append(Problem(path, lang_node.start_mark.line + 1,
+                                            f"topic {slug!r}: the {tag} name is empty"))
+                else:
+                    names[tag] = name.strip()
+        if not names:
+            problems.append(Problem(path, line, f"topic {slug!r} is named in no language"))
+            continue
+        topics[slug] = Topic(slug=slug, names=freeze(names))
+    return topics
+
+
+def _load_folder(folder: Path, topics: frozenset[str]) -> FolderResult:
+    """Read one article folder; the result says what was served and which files failed."""
+    problems: list[Problem] = []
+    failed: set[str] = set()
+    article = _load_article(folder, topics, problems, failed)
+    return FolderResult(folder.name, article, tuple(problems), frozenset(failed))
+
+
+def _load_article(folder: Path, topics: frozenset[str], problems: list[Problem],
+                  failed: set[str]) -> Article | None:
+    slug = folder.name
+    if not SLUG.match(slug):
+        problems.append(Problem(folder, None, "article folder names use lower-case letters, digits and hyphens"))
+        return None
+    parsed: dict[str, tuple[Path, dict[str, Any], dict[str, int], str, int]] = {}
+    for path in sorted(folder.glob("*.md")):
+        if path.stem not in BY_TAG:
+            problems.append(Problem(path, None, f"unknown language {path.stem!r}: name files by a language "
+                                                f"tag ({', '.join(BY_TAG)})"))
+            continue
+        try:
+            parsed[path.stem] = (path, *_read_front_matter(path))
+        except _FileProblems as skipped:
+            problems.extend(skipped.problems)
+            failed.add(path.stem)
+    sources = [tag for tag, (_, meta, *_rest) in parsed.items() if "revision" in meta]
+    if len(sources) != 1:
+        detail = (f"{' and '.join(sources)} both carry 'revision'" if sources
+                  else "no readable file carries 'revision'")
+        problems.append(Problem(folder, None, f"article skipped: it needs exactly one source file; {detail}"))
+        return None
+    source_tag = sources[0]
+    try:
+        source_meta = _check_source(parsed[source_tag], topics, problems)
+        versions = {source_tag: _version(parsed[source_tag], source_meta, source_meta, source_tag, None, problems)}
+    except _FileProblems as skipped:
+        problems.extend(skipped.problems)
+        problems.append(Problem(folder, None, "article skipped: its source file has errors"))
+        return None
+    for tag, entry in parsed.items():
+        if tag == source_tag:
+            continue
+        try:
+            meta = _check_translation(entry, source_meta, problems)
+            versions[tag] = _version(entry, meta, source_meta, source_tag, meta["translated_from"], problems)
+        except _FileProblems as skipped:
+            problems.extend(skipped.problems)
+            failed.add(tag)
+    return Article(
+        slug=slug, source_language=source_tag, revision=source_meta["revision"],
+        topics=tuple(source_meta["topics"]), licence=source_meta["licence"],
+        source_url=source_meta.get("source_url"), versions=freeze(versions),
+    )
+
+
+def _read_front_matter(path: Path) -> tuple[dict[str, Any], dict[str, int], str, int]:
+    """Split a file into front matter (values and key lines), body and the body's first line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise _FileProblems([Problem(path, None, "not UTF-8 text")]) from None
+    lines = text.splitlines(keepends=True)
+    if not lines or lines[0].strip() != "---":
+        raise _FileProblems([Problem(path, 1, "must start with '---' and YAML front matter")])
+    end = next((i for i in range(1, len(lines)) if lines[i].strip() == "---"), None)
+    if end is None:
+        raise _FileProblems([Problem(path, 1, "front matter has no closing '---'")])
+    front = "".join(lines[1:end])
+    loader = _Loader(front)
+    try:
+        # One parse gives both the values and, from the node tree, each key's line.
+        node = loader.get_single_node()
+        meta = loader.construct_document(node) if node is not None else None
+    except yaml.YAMLError as error:
+        raise _FileProblems([Problem(path, _yaml_error_line(error, 1),
+                                     f"front matter is not valid YAML: {_yaml_reason(error)}")]) from None
+    finally:
+        loader.dispose()
+    if not isinstance(meta, dict):
+        raise _FileProblems([Problem(path, 2, "front matter must be 'key: value' lines")])
+    key_lines = {str(k.value): k.start_mark.line + 2 for k, _ in node.value}
+    return meta, key_lines, "".join(lines[end + 1:]), end + 2
+
+
+def _check_common(path: Path, meta: dict, key_lines: dict, required: set, optional: set,
+                  problems: list[Problem]) -> list[Problem]:
+    errors: list[Problem] = []
+    for key in sorted(required - meta.keys()):
+        errors.append(Problem(path, 1, f"missing required field {key!r}"))
+    for key in sorted(meta.keys() - required - optional):
+        problems.append(Problem(path, key_lines.get(str(key)), f"unknown field {key!r} (ignored)", Severity.WARNING))
+    for key, limit in (("title", MAX_TITLE), ("summary", MAX_SUMMARY)):
+        value = meta.get(key)
+        if key in meta and (not isinstance(value, str) or not value.strip()):
+            errors.append(Problem(path, key_lines.get(key), f"{key!r} must be non-empty text"))
+        elif isinstance(value, str) and len(value) > limit:
+            errors.append(Problem(path, key_lines.get(key), f"{key!r} is longer than {limit} characters"))
+    return errors
+
+
+def _positive_int(meta: dict, key: str) -> bool:
+    value = meta.get(key)
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+
+
+def _check_source(entry, topics: frozenset[str], problems: list[Problem]) -> dict:
+    path, meta, key_lines, _body, _first = entry
+    errors = _check_common(path, meta, key_lines, SOURCE_FIELDS, SOURCE_OPTIONAL, problems)
+    if "translated_from" in meta:
+        errors.append(Problem(path, key_lines["translated_from"],
+                              "a source file carries 'revision', not 'translated_from'"))
+    if "revision" in meta and not _positive_int(meta, "revision"):
+        errors.append(Problem(path, key_lines["revision"], "'revision' must be a whole number from 1"))
+    for key in ("attribution", "licence"):
+        if key in meta and (not isinstance(meta[key], str) or not meta[key].strip()):
+            errors.append(Problem(path, key_lines[key], f"{key!r} must be non-empty text"))
+    chosen = meta.get("topics")
+    if "topics" in meta:
+        if isinstance(chosen, str):
+            chosen = [chosen]
+        if not isinstance(chosen, list) or not chosen or not all(isinstance(t, str) for t in chosen):
+            errors.append(Problem(path, key_lines["topics"], "'topics' must be a list of topic slugs"))
+        else:
+            for topic in chosen:
+                if topic not in topics:
+                    errors.append(Problem(path, key_lines["topics"],
+                                          f"unknown topic {topic!r} (add it to topics.yaml)"))
+    url = meta.get("source_url")
+    if url is not None and (not isinstance(url, str) or not WEB_ADDRESS.match(url)):
+        errors.append(Problem(path, key_lines.get("source_url"), "'source_url' must be an http(s) address"))
+    if errors:
+        raise _FileProblems(errors)
+    return {**meta, "topics": list(dict.fromkeys(chosen))}
+
+
+def _check_translation(entry, source_meta: dict, problems: list[Problem]) -> dict:
+    path, meta, key_lines, _body, _first = entry
+    errors = _check_common(path, meta, key_lines, TRANSLATION_FIELDS, TRANSLATION_OPTIONAL, problems)
+    if "translated_from" in meta:
+        if not _positive_int(meta, "translated_from"):
+            errors.append(Problem(path, key_lines["translated_from"],
+                                  "'translated_from' must be a whole number from 1"))
+        elif meta["translated_from"] > source_meta["revision"]:
+            errors.append(Problem(path, key_lines["translated_from"],
+                                  f"translated from revision {meta['translated_from']}, but the source "
+                                  f"is only at revision {source_meta['revision']}"))
+    if "reviewed" in meta and not isinstance(meta["reviewed"], bool):
+        errors.append(Problem(path, key_lines["reviewed"], "'reviewed' must be true or false"))
+    if errors:
+        raise _FileProblems(errors)
+    return meta
+
+
+def _version(entry, meta: dict, source_meta: dict, source_language: str, translated_from: int | None,
+             problems: list[Problem]) -> ArticleVersion:
+    path, _meta, key_lines, body, first_body_line = entry
+    rendered = render_markdown(body)
+    if rendered.problems:
+        raise _FileProblems([Problem(path, first_body_line + p.line - 1, p.message) for p in rendered.problems])
+    language = BY_TAG[path.stem]
+    words = count_words(rendered.text)
+    return ArticleVersion(
+        language=language.tag,
+        title=meta["title"].strip(),
+        summary=meta["summary"].strip(),
+        html=rendered.html,
+        text=rendered.text,
+        word_count=words,
+        reading_minutes=max(1, math.ceil(words / language.words_per_minute)),
+        attribution=str(meta.get("attribution") or source_meta["attribution"]).strip(),
+        attribution_language=language.tag if meta.get("attribution") else source_language,
+        translated_from=translated_from,
+        reviewed=True if translated_from is None else meta["reviewed"],
+        publisher_pdf=_publisher_pdf(path, meta, key_lines, problems),
+        web_links=rendered.web_links,
+        path=path,
+    )
+
+
+def _publisher_pdf(path: Path, meta: dict, key_lines: dict, problems: list[Problem]) -> Path | None:
+    """The publisher's PDF named in the front matter, if it is really there and a PDF.
+
+    A missing or broken one is reported and the generated handout is used
+    instead, so it never stops the article being served.
+    """
+    name = meta.get("publisher_pdf")
+    if name is None:
+        return None
+    line = key_lines.get("publisher_pdf")
+    if not isinstance(name, str) or Path(name).name != name or not name.lower().endswith(".pdf"):
+        problems.append(Problem(path, line, "'publisher_pdf' must be the name of a .pdf file "
+                                            "in the article's folder"))
+        return None
+    pdf = path.parent / name
+    try:
+        with pdf.open("rb") as handle:
+            if handle.read(5) == b"%PDF-":
+                return pdf
+    except OSError:
+        problems.append(Problem(path, line, f"publisher PDF {name!r} is missing; "
+                                            "the generated handout is used instead"))
+        return None
+    problems.append(Problem(path, line, f"publisher PDF {name!r} is not a PDF file; "
+                                        "the generated handout is used instead"))
+    return None
+
+
+def _yaml_error_line(error: Exception, offset: int) -> int | None:
+    mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+    return mark.line + 1 + offset if mark is not None else None
+
+
+def _yaml_reason(error: Exception) -> str:
+    return str(getattr(error, "problem", None) or error).strip()

@@ -1,0 +1,219 @@
+"""The content library as immutable objects: topics, articles and their language versions.
+
+Built by ``content.loader``; requests only read it. A whole ``Library`` is
+replaced at once when the content folder changes, never edited in place.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from pathlib import Path
+from collections.abc import Iterable, Mapping
+
+from flask_babel import lazy_gettext as _l
+
+
+class TranslationState(enum.Enum):
+    """How an article stands in one language: the one vocabulary for it everywhere.
+
+    The library decides it, and the status report, the staff screen, the
+    command line and the patron's notices all use these words.
+    """
+
+    SOURCE = "source"
+    """The language the article was written in."""
+    REVIEWED = "reviewed"
+    """Translated from the source's present revision and checked by a fluent person."""
+    UNREVIEWED = "unreviewed"
+    """Translated from the source's present revision; no fluent person has checked it yet."""
+    OUTDATED = "outdated"
+    """Translated from an older revision of the source (whether or not it was checked then)."""
+    MISSING = "missing"
+    """No translation: readers are shown the source, with a notice."""
+
+    @property
+    def label(self) -> str:
+        """The state's name for staff, in the interface language."""
+        return _STATE_LABELS[self]
+
+
+_STATE_LABELS = {
+    TranslationState.SOURCE: _l("original"),
+    TranslationState.REVIEWED: _l("reviewed"),
+    TranslationState.UNREVIEWED: _l("not yet reviewed"),
+    TranslationState.OUTDATED: _l("out of date"),
+    TranslationState.MISSING: _l("missing"),
+}
+
+
+class Severity(enum.Enum):
+    """How much a problem in the content folder matters."""
+
+    ERROR = "error"
+    """Something is not served (a file or a publisher PDF is skipped): it must be fixed."""
+    WARNING = "warning"
+    """Everything is served, but something was ignored: worth a look."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong in the content folder, with where it is."""
+
+    path: Path
+    line: int | None
+    message: str
+    severity: Severity = Severity.ERROR
+
+    @property
+    def is_error(self) -> bool:
+        """True when something is not served because of this problem."""
+        return self.severity is Severity.ERROR
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else str(self.path)
+        return f"{where}: {self.severity.value}: {self.message}"
+
+
+def count_errors(problems: Iterable[Problem]) -> int:
+    """How many of ``problems`` are errors (warnings do not count)."""
+    return sum(1 for problem in problems if problem.is_error)
+
+
+@dataclass(frozen=True)
+class Topic:
+    """A group of articles, named in each language."""
+
+    slug: str
+    names: Mapping[str, str]
+
+    def name(self, language: str) -> str:
+        """The topic's name in ``language``, else the first name it was given."""
+        return self.names.get(language) or next(iter(self.names.values()))
+
+
+@dataclass(frozen=True)
+class ArticleVersion:
+    """An article in one language, rendered and ready to serve."""
+
+    language: str
+    title: str
+    summary: str
+    html: str
+    text: str
+    word_count: int
+    reading_minutes: int
+    attribution: str
+    attribution_language: str
+    """The language the attribution line is written in (the source's, unless translated)."""
+    translated_from: int | None
+    """The source revision this translation was made from; ``None`` for the source."""
+    reviewed: bool
+    """Whether a fluent person has checked this version (always true for the source)."""
+    publisher_pdf: Path | None
+    web_links: tuple[str, ...]
+    path: Path
+
+
+@dataclass(frozen=True)
+class Article:
+    """One article: its source version and any translations."""
+
+    slug: str
+    source_language: str
+    revision: int
+    topics: tuple[str, ...]
+    licence: str
+    source_url: str | None
+    versions: Mapping[str, ArticleVersion]
+
+    @property
+    def source(self) -> ArticleVersion:
+        """The version in the language the article was written in."""
+        return self.versions[self.source_language]
+
+    def version_for(self, language: str) -> ArticleVersion:
+        """The version to show a reader of ``language``: its translation, else the source."""
+        return self.versions.get(language) or self.source
+
+    def state_in(self, language: str) -> TranslationState:
+        """How the article stands in ``language``."""
+        if language == self.source_language:
+            return TranslationState.SOURCE
+        version = self.versions.get(language)
+        if version is None:
+            return TranslationState.MISSING
+        if (version.translated_from or 0) < self.revision:
+            return TranslationState.OUTDATED
+        return TranslationState.REVIEWED if version.reviewed else TranslationState.UNREVIEWED
+
+    def needs_fluent_check(self, language: str) -> bool:
+        """Whether readers of ``language`` are shown a translation no fluent person has checked.
+
+        True for every unreviewed translation, outdated or not; readers are told so.
+        """
+        version = self.versions.get(language)
+        return version is not None and language != self.source_language and not version.reviewed
+
+
+@dataclass(frozen=True)
+class Library:
+    """Everything the kiosk serves, plus what was wrong with the content folder."""
+
+    folder: Path
+    topics: Mapping[str, Topic]
+    articles: Mapping[str, Article]
+    problems: tuple[Problem, ...] = field(default=())
+
+    def articles_in(self, topic: str) -> tuple[Article, ...]:
+        """The articles filed under ``topic``."""
+        return tuple(article for article in self.articles.values() if topic in article.topics)
+
+    def sorted_for(self, language: str, articles: Iterable[Article] | None = None) -> list[Article]:
+        """Articles ordered by their title as a reader of ``language`` sees it."""
+        chosen = self.articles.values() if articles is None else articles
+        return sorted(chosen, key=lambda article: article.version_for(language).title.casefold())
+
+    @property
+    def error_count(self) -> int:
+        """Problems that keep something from being served."""
+        return count_errors(self.problems)
+
+
+class FrozenMap(Mapping):
+    """A read-only mapping that, unlike ``MappingProxyType``, can be pickled.
+
+    Parsed articles travel between processes and into the start-up cache.
+    """
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: Mapping | Iterable = ()):
+        self._items = dict(items)
+
+    def __getitem__(self, key):
+        return self._items[key]
+
+    def __iter__(self):
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __contains__(self, key) -> bool:
+        return key in self._items
+
+    def get(self, key, default=None):
+        """The value for ``key``, or ``default``."""
+        return self._items.get(key, default)
+
+    def __reduce__(self):
+        return (FrozenMap, (self._items,))
+
+    def __repr__(self) -> str:
+        return f"FrozenMap({self._items!r})"
+
+
+def freeze(mapping: Mapping) -> FrozenMap:
+    """A read-only copy of ``mapping`` for the immutable library."""
+    return FrozenMap(mapping)

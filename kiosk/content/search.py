@@ -1,0 +1,112 @@
+"""Full-text search over the library, in each language, with SQLite FTS5.
+
+The index lives in memory and is built with each library (at start-up, and
+whenever new content is taken) from the text each language's readers see (the
+translation, or the source where there is none). The tables are contentless:
+the text itself is already in the library, so only the index is kept.
+Text and queries are folded the same way (case, accents, Arabic vowel marks);
+runs of Chinese, Japanese or Korean characters are indexed as overlapping
+pairs, so a two-character word is found without a word segmenter. Queries are
+never passed to FTS5 as syntax: each word becomes a quoted term, so quotes,
+``*``, ``NEAR(`` or brackets are just text.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import threading
+from dataclasses import dataclass
+from typing import Collection
+
+from .markdown import CJK_CHARACTER, fold_for_search
+from .model import Library
+
+MAX_QUERY_CHARACTERS = 200
+MAX_QUERY_TERMS = 12
+MAX_RESULTS = 20
+_TERM = re.compile(rf"[{CJK_CHARACTER}]+|[^\W{CJK_CHARACTER}]+")
+_CJK_RUN = re.compile(rf"[{CJK_CHARACTER}]+")
+
+
+def _pairs(run: str) -> list[str]:
+    """``"ABCD"`` -> ``["AB", "BC", "CD", "D"]``: every character starts some token."""
+    return [run[i:i + 2] for i in range(len(run) - 1)] + [run[-1]]
+
+
+def prepare_text(text: str) -> str:
+    """Fold ``text`` and split CJK runs into character pairs, ready to index."""
+    return _CJK_RUN.sub(lambda m: " " + " ".join(_pairs(m.group())) + " ", fold_for_search(text))
+
+
+def match_expression(query: str) -> str | None:
+    """Turn what a patron typed into a safe FTS5 MATCH expression, or None if nothing is searchable.
+
+    Every word must appear (as a prefix, so "consen" finds "consent"); a run
+    of CJK characters must appear as written.
+    """
+    terms: list[str] = []
+    for term in _TERM.findall(fold_for_search(query[:MAX_QUERY_CHARACTERS])):
+        if _CJK_RUN.fullmatch(term):
+            if len(term) == 1:
+                terms.append(f'"{term}"*')
+            else:
+                terms.append('"' + " ".join(_pairs(term)[:-1]) + '"')
+        else:
+            terms.append(f'"{term}"*')
+    return " AND ".join(terms[:MAX_QUERY_TERMS]) or None
+
+
+@dataclass(frozen=True)
+class SearchIndex:
+    """An in-memory FTS5 index of one library, shared by all request threads."""
+
+    connection: sqlite3.Connection
+    lock: threading.Lock
+    languages: frozenset[str]
+    slugs: tuple[str, ...]
+    """The article of each row: row ``n`` of every table is ``slugs[n - 1]``."""
+
+    @classmethod
+    def build(cls, library: Library, languages: Collection[str]) -> "SearchIndex":
+        """Index every article as readers of each of ``languages`` would see it.
+
+        One table per language, so a query ranks only its own language's rows.
+        """
+        # No statement cache: a cached statement keeps its last bound values, the last search.
+        connection = sqlite3.connect(":memory:", check_same_thread=False, cached_statements=0)
+        articles = list(library.articles.values())
+        with connection:
+            for language in languages:
+                table = _table(language)
+                connection.execute(
+                    f"CREATE VIRTUAL TABLE {table} USING fts5(title, summary, body, content='', "
+                    "tokenize = 'unicode61 remove_diacritics 2')")
+                connection.executemany(f"INSERT INTO {table}(rowid, title, summary, body) VALUES (?, ?, ?, ?)", (
+                    (row, prepare_text(version.title), prepare_text(version.summary), prepare_text(version.text))
+                    for row, article in enumerate(articles, start=1)
+                    for version in [article.version_for(language)]))
+                connection.execute(f"INSERT INTO {table}({table}) VALUES ('optimize')")
+        return cls(connection=connection, lock=threading.Lock(), languages=frozenset(languages),
+                   slugs=tuple(article.slug for article in articles))
+
+    def search(self, language: str, query: str) -> list[str]:
+        """Slugs of the articles matching ``query`` in ``language``, best first.
+
+        Matches in the title weigh most, then the summary, then the body.
+        """
+        expression = match_expression(query)
+        if expression is None or language not in self.languages:
+            return []
+        table = _table(language)
+        with self.lock:
+            rows = self.connection.execute(
+                f"SELECT rowid FROM {table} WHERE {table} MATCH ? "
+                f"ORDER BY bm25({table}, 10.0, 4.0, 1.0) LIMIT ?",
+                (expression, MAX_RESULTS)).fetchall()
+        return [self.slugs[row - 1] for (row,) in rows]
+
+
+def _table(language: str) -> str:
+    """The table of one language; tags come from the registry, never from a request."""
+    return "passages_" + language.replace("-", "_")

@@ -1,0 +1,85 @@
+"""Parsed articles kept between starts, so a kiosk with an unchanged library starts quickly.
+
+Each article folder is stored under a fingerprint of everything its article
+depends on: the bytes of every file in the folder, the folder's own path, the
+topics that exist, and the code that parses and renders it. A changed file,
+topic list or kiosk version simply misses, and is parsed again. The file holds
+content only (never anything about patrons) and lives in the owner-only
+instance folder; it is written atomically and a damaged one is ignored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import pickle
+from pathlib import Path
+
+from ..atomic import write_atomically
+from . import loader, markdown, model
+
+CACHE_FILE = "content-cache.pickle"
+_FORMAT = 1
+
+
+def _code_key() -> bytes:
+    digest = hashlib.blake2b(str(_FORMAT).encode(), digest_size=16)
+    for module in (loader, markdown, model):
+        digest.update(Path(module.__file__).read_bytes())
+    from .. import languages
+    digest.update(Path(languages.__file__).read_bytes())
+    return digest.digest()
+
+
+class StartupCache:
+    """A ``FolderCache`` backed by one pickle file in the instance folder."""
+
+    def __init__(self, instance: Path):
+        self.path = Path(instance) / CACHE_FILE
+        self._code = _code_key()
+        self._stored = self._read()
+        self._used: dict[str, loader.FolderResult] = {}
+        self.hits = 0
+
+    def _read(self) -> dict[str, loader.FolderResult]:
+        try:
+            with self.path.open("rb") as file:
+                stored = pickle.load(file)
+        except Exception:  # absent, damaged or from another version: start afresh
+            return {}
+        if not isinstance(stored, dict) or stored.get("code") != self._code:
+            return {}
+        entries = stored.get("entries")
+        return entries if isinstance(entries, dict) else {}
+
+    def fingerprint(self, folder: Path, topics: frozenset[str]) -> str:
+        """A key over the folder's path and files, the topic list and the code."""
+        digest = hashlib.blake2b(self._code, digest_size=20)
+        digest.update(str(folder.resolve()).encode() + b"\0" + ",".join(sorted(topics)).encode() + b"\0")
+        for path in sorted(folder.iterdir()):
+            if path.is_file():
+                digest.update(path.name.encode() + b"\0")
+                digest.update(path.read_bytes())
+                digest.update(b"\0")
+        return digest.hexdigest()
+
+    def get(self, key: str) -> loader.FolderResult | None:
+        """The stored result for ``key``, if the last start stored one."""
+        result = self._stored.get(key)
+        if result is not None:
+            self.hits += 1
+            self._used[key] = result
+        return result
+
+    def put(self, key: str, result: loader.FolderResult) -> None:
+        """Keep ``result`` for the next start."""
+        self._used[key] = result
+
+    def save(self) -> None:
+        """Write what this load used (and nothing else) if it differs from what was stored."""
+        if self._used.keys() == self._stored.keys():
+            return
+        data = pickle.dumps({"code": self._code, "entries": self._used}, protocol=pickle.HIGHEST_PROTOCOL)
+        try:
+            write_atomically(self.path, data)
+        except OSError:  # a read-only instance folder only costs the next start some time
+            pass

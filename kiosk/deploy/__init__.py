@@ -1,0 +1,1 @@
+"""Installing and running a kiosk: the command, the full-screen browser, lock-down files, readiness."""

@@ -1,0 +1,132 @@
+"""``reading-kiosk`` (and ``run_kiosk.py``): serve the kiosk with waitress and show it full screen.
+
+Every setting is listed by ``reading-kiosk --help``; each can also be set with
+its ``KIOSK_*`` environment variable. There is no debug mode here, and no
+access log: the server writes nothing about what patrons read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+
+from ..settings import SETTINGS, SettingsError
+
+LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"
+PROGRAM = "reading-kiosk"
+ACTIONS = {
+    "check": "Check this machine is ready (browser, fonts, printer, content, PIN, address) and exit.",
+    "print_browser_policy": "Print the Chromium managed policy for this kiosk's address and exit.",
+    "print_systemd_unit": "Print a systemd unit that keeps this kiosk running and exit.",
+    "print_cups_config": "Print the CUPS settings that keep no print-job history and exit.",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line, generated from the declared settings."""
+    parser = argparse.ArgumentParser(
+        prog=PROGRAM,
+        description="Serve the reading kiosk and show it full screen. Each option can also be set "
+                    "with the environment variable shown; the command line wins.",
+    )
+    for setting in SETTINGS:
+        text = f"{setting.help} [env {setting.env}; default: {setting.default_text()}]"
+        if setting.is_flag:
+            parser.add_argument(setting.flag, dest=setting.name, action="store_const", const=True,
+                                default=None, help=text)
+        else:
+            parser.add_argument(setting.flag, dest=setting.name, metavar=setting.metavar,
+                                default=None, help=text)
+    actions = parser.add_argument_group("instead of serving")
+    for name, text in ACTIONS.items():
+        actions.add_argument("--" + name.replace("_", "-"), dest=name, action="store_true", help=text)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the command line, then serve (or run one of the actions)."""
+    arguments = vars(build_parser().parse_args(argv))
+    chosen = {name for name in ACTIONS if arguments.pop(name)}
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+
+    from .. import create_app
+    from ..catalogs import CatalogError
+    from ..content.loader import ContentFolderError
+
+    try:
+        app = create_app(arguments)
+    except (SettingsError, ContentFolderError, CatalogError) as error:
+        print(f"{PROGRAM}: {error}", file=sys.stderr)
+        return 2
+    if chosen:
+        return run_actions(app, chosen)
+    return serve(app)
+
+
+def run_actions(app, chosen: set[str]) -> int:
+    """Print lock-down files or the readiness check."""
+    from .lockdown import CUPS_SNIPPET, browser_policy_json, systemd_unit
+    from .readiness import run_checks
+
+    origin = f"http://{app.config['KIOSK_HOST']}:{app.config['KIOSK_PORT']}"
+    if "print_browser_policy" in chosen:
+        print(browser_policy_json(origin), end="")
+    if "print_systemd_unit" in chosen:
+        program = os.path.join(os.path.dirname(sys.executable), PROGRAM)
+        print(systemd_unit(os.getcwd(), program, os.environ.get("USER", "kiosk")), end="")
+    if "print_cups_config" in chosen:
+        print(CUPS_SNIPPET, end="")
+    if "check" in chosen:
+        checks = run_checks(app)
+        for check in checks:
+            print(check)
+        return 1 if any(not check.ok and check.essential for check in checks) else 0
+    return 0
+
+
+def serve(app) -> int:
+    """Serve until Ctrl+C or SIGTERM; start and watch the browser when there is a display."""
+    from waitress.server import create_server
+
+    from ..staff.pin import pin_is_set
+    from .launcher import BrowserSupervisor, display_available, find_browser
+    from .readiness import listening_problem
+
+    config = app.config
+    host, port = config["KIOSK_HOST"], config["KIOSK_PORT"]
+    problem = listening_problem(host, config["KIOSK_ALLOW_REMOTE"], pin_is_set(app.instance_path))
+    if problem:
+        print(f"{PROGRAM}: {problem}", file=sys.stderr)
+        return 2
+    server = create_server(app, host=host, port=port, threads=4, ident=None, clear_untrusted_proxy_headers=True)
+    url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{server.effective_port}/"
+    supervisor = None
+    browser = find_browser()
+    if config["KIOSK_NO_BROWSER"]:
+        print(f"Reading kiosk ready: open {url} in a browser.", flush=True)
+    elif browser and display_available():
+        supervisor = BrowserSupervisor(browser, url, log=lambda line: print(f"{PROGRAM}: {line}", flush=True))
+        print(f"Reading kiosk ready at {url}, shown full screen in {browser}.", flush=True)
+    else:
+        reason = "no display" if browser else "no Chromium or Chrome found"
+        print(f"Reading kiosk ready ({reason}): open {url} in a browser.", flush=True)
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    if supervisor:
+        supervisor.start()
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if supervisor:
+            supervisor.stop()
+        server.close()
+    print("Reading kiosk stopped.", flush=True)
+    return 0

@@ -1,0 +1,120 @@
+"""``reading-kiosk --check``: is this machine ready to be a kiosk? One line per item, OK or what to do."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+
+from flask import Flask
+
+from ..content.loader import ContentFolderError, load_library
+from ..handouts.printing import cups_available, default_printer
+from ..staff.pin import pin_is_set
+from .launcher import find_browser
+
+
+@dataclass(frozen=True)
+class Check:
+    """One item of the readiness check."""
+
+    name: str
+    ok: bool
+    detail: str
+    essential: bool = True
+    """A failed essential item makes the check exit non-zero; others are warnings."""
+
+    def __str__(self) -> str:
+        word = "OK" if self.ok else ("FAIL" if self.essential else "WARN")
+        return f"{word:<5} {self.name}: {self.detail}"
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is only reachable from this machine."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def listening_problem(host: str, allow_remote: bool, pin_set: bool) -> str | None:
+    """Why the kiosk must not listen on ``host``, or None if it may."""
+    if is_loopback(host):
+        return None
+    if not allow_remote:
+        return (f"refusing to listen on {host}: other machines could reach the kiosk. "
+                "Use --allow-remote (and set a staff PIN) if that is really wanted.")
+    if not pin_set:
+        return (f"refusing to listen on {host}: --allow-remote needs a staff PIN first "
+                "(flask --app kiosk staff set-pin).")
+    return None
+
+
+def _run(command: list[str], path: str) -> str | None:
+    if shutil.which(command[0], path=path) is None:
+        return None
+    try:
+        result = subprocess.run(command, capture_output=True, text=True, timeout=20,
+                                env={**os.environ, "PATH": path})
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return result.stdout if result.returncode == 0 else ""
+
+
+def run_checks(app: Flask, path: str | None = None) -> list[Check]:
+    """Every readiness item for ``app``'s settings; commands are looked up on ``path``."""
+    path = os.environ.get("PATH", "") if path is None else path
+    config = app.config
+    checks = [_browser_check(path, config["KIOSK_NO_BROWSER"])]
+    for language in config["KIOSK_LANGUAGES"]:
+        fonts = _run(["fc-list", f":lang={language.fontconfig_lang}", "family"], path)
+        checks.append(Check(
+            f"fonts for {language.english_name} ({language.tag})", bool(fonts and fonts.strip()),
+            "found" if fonts and fonts.strip() else
+            ("fc-list not found: install fontconfig" if fonts is None else f"install {language.font_package}")))
+    checks.append(_printer_check(path))
+    checks.append(_content_check(config["KIOSK_CONTENT"]))
+    pin_set = pin_is_set(app.instance_path)
+    checks.append(Check("staff PIN", pin_set, "set" if pin_set else
+                        "not set: run flask --app kiosk staff set-pin", essential=False))
+    problem = listening_problem(config["KIOSK_HOST"], config["KIOSK_ALLOW_REMOTE"], pin_set)
+    checks.append(Check("listening address", problem is None,
+                        f"{config['KIOSK_HOST']}:{config['KIOSK_PORT']}" if problem is None else problem))
+    return checks
+
+
+def _browser_check(path: str, no_browser: bool) -> Check:
+    browser = find_browser(path)
+    if browser:
+        return Check("browser", True, browser)
+    return Check("browser", False, "no Chromium or Chrome found: apt-get install chromium",
+                 essential=not no_browser)
+
+
+def _printer_check(path: str) -> Check:
+    if not cups_available(path):
+        return Check("printer", False, "CUPS is not installed (apt-get install cups): printing is off",
+                     essential=False)
+    printer = default_printer(path)
+    if printer:
+        return Check("printer", True, f"default printer {printer}")
+    return Check("printer", False, "no default printer: set one with lpadmin -d PRINTER", essential=False)
+
+
+def _content_check(folder) -> Check:
+    try:
+        library = load_library(folder)
+    except ContentFolderError as error:
+        return Check("content", False, str(error))
+    if not library.articles:
+        return Check("content", False, f"no valid article in {folder}: run flask --app kiosk content check")
+    errors, warnings = library.error_count, len(library.problems) - library.error_count
+    if errors:
+        return Check("content", False, f"{len(library.articles)} articles, {errors} errors: "
+                                       "run flask --app kiosk content check", essential=False)
+    detail = f"{warnings} warnings (flask --app kiosk content check)" if warnings else "no problems"
+    return Check("content", True, f"{len(library.articles)} articles, {detail}")

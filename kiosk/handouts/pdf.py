@@ -1,0 +1,50 @@
+"""Handout HTML to PDF with WeasyPrint, fetching nothing but the kiosk's own static files."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from urllib.parse import urlsplit
+
+from ..shipped import STATIC
+MIME_TYPES = {".css": "text/css", ".svg": "image/svg+xml", ".png": "image/png"}
+# WeasyPrint places grid columns left to right even on a right-to-left page (browsers
+# mirror them), so a bilingual handout that starts with Arabic is mirrored by hand here.
+WEASYPRINT_RTL_GRID = """
+html[dir="rtl"] .handout-bilingual > .handout-column:first-child { grid-column: 2; grid-row: 1; }
+html[dir="rtl"] .handout-bilingual > .handout-column:last-child { grid-column: 1; grid-row: 1; }
+"""
+
+
+def static_file_for(url: str) -> bytes:
+    """The bytes of the static file ``url`` names; ``ValueError`` for anything else."""
+    path = urlsplit(url).path
+    if path.startswith("/static/"):
+        target = (STATIC / path.removeprefix("/static/")).resolve()
+        if target.is_relative_to(STATIC.resolve()) and target.is_file():
+            return target.read_bytes()
+    raise ValueError(f"a handout may only use the kiosk's own static files, not {url}")
+
+
+@lru_cache(maxsize=1)
+def _local_fetcher():
+    # WeasyPrint is imported on first use: it is slow to load and only PDFs need it.
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    class LocalOnlyFetcher(URLFetcher):
+        """Serves ``/static/`` files from disk and refuses every other address: never the network."""
+
+        def fetch(self, url, headers=None):
+            body = static_file_for(url)
+            suffix = "." + urlsplit(url).path.rsplit(".", 1)[-1]
+            return URLFetcherResponse(url, body, {"Content-Type": MIME_TYPES.get(suffix, "text/plain")})
+
+    return LocalOnlyFetcher()
+
+
+def html_to_pdf(html: str, paper_size: str) -> bytes:
+    """Render one handout page to PDF on ``paper_size`` (``A4`` or ``letter``)."""
+    import weasyprint
+
+    extra = weasyprint.CSS(string=f"@page {{ size: {paper_size}; }}" + WEASYPRINT_RTL_GRID)
+    document = weasyprint.HTML(string=html, base_url="http://kiosk.invalid/", url_fetcher=_local_fetcher())
+    return document.write_pdf(stylesheets=[extra])

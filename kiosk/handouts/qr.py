@@ -1,0 +1,18 @@
+"""QR codes, drawn here as inline SVG, so a patron can open a web address on their own phone."""
+
+from __future__ import annotations
+
+import segno
+from markupsafe import Markup
+
+
+def qr_svg(address: str) -> Markup:
+    """An inline SVG QR code for ``address``.
+
+    Not cached: a cache would hold the addresses of what patrons opened last.
+    Article pages are rendered ahead of time, so their codes are drawn then.
+    """
+    code = segno.make(address, error="m", micro=False)
+    svg = code.svg_inline(scale=4, border=4, svgclass="qr", lineclass=None)
+    # The address is printed beside the code; screen readers need not hear the drawing.
+    return Markup(svg.replace("<svg ", '<svg aria-hidden="true" focusable="false" ', 1))

@@ -1,0 +1,268 @@
+"""The page around every screen, rendered ahead of time and filled in per request.
+
+Most of a page (header, Quick exit, search box, language switcher, footer, idle
+warning) depends only on the language, the text size and contrast, and the
+kiosk's settings. ``Layouts`` renders ``layout.html`` for each of those once,
+at start-up and whenever staff change the settings, into a ``SlotTemplate``:
+the finished HTML with a few named holes (``late("...")`` in the template) for
+what belongs to one page: its title, its content, and the addresses of the
+same page in another language or at another text size. A request renders only
+its own content and fills the holes, which costs a string join.
+
+The holes are marked with private-use characters, which nothing in a
+translation or an article can contain, and every value but the page's content
+is escaped as it goes in. Nothing here depends on what any patron did: every
+layout is rendered whether or not anyone uses it.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Any, Callable, Mapping
+from urllib.parse import quote, urlencode
+
+from flask import Flask, current_app, g, request, url_for
+from flask_babel import force_locale
+from markupsafe import Markup, escape
+
+from .i18n import compile_templates, current_language, default_language, offered_languages, render_in_language
+from .languages import Language
+from .patron.display import (ALL_DISPLAY_CHOICES, DEFAULT_DISPLAY, DISPLAY_ARGUMENTS, DisplayChoices,
+                             display_choices, is_display_query)
+from .signals import settings_changed
+
+SLOT_START, SLOT_END, SLOT_SEPARATOR = "\ue000", "\ue001", "\ue002"
+HTML_HOLES = frozenset({"main", "body", "display_inputs"})
+"""Holes filled with finished HTML (the page's content, an article's sanitised body, form fields
+the kiosk wrote); every other hole is escaped."""
+LAYOUT_KINDS = ("patron", "pristine", "staff", "staff-locked")
+"""The patron pages; the untouched welcome page (no idle timer: nothing to clear); the staff
+screens once unlocked, and before."""
+
+
+def late(name: str, *arguments: str) -> Markup:
+    """A hole named ``name`` in a template rendered ahead of time, filled in per request."""
+    return Markup(SLOT_START + SLOT_SEPARATOR.join((name, *arguments)) + SLOT_END)
+
+
+def late_link(language: str, display: DisplayChoices) -> Markup:
+    """A hole for this page's address in ``language`` with ``display``."""
+    return late("link", language, display.query)
+
+
+class SlotTemplate:
+    """Finished HTML with named holes, split once into its text and its holes."""
+
+    def __init__(self, source: str):
+        parts: list[str | None] = []
+        holes: list[tuple[int, str, tuple[str, ...]]] = []
+        for index, part in enumerate(source.split(SLOT_START)):
+            if index:
+                hole, _, part = part.partition(SLOT_END)
+                name, *arguments = hole.split(SLOT_SEPARATOR)
+                holes.append((len(parts), name, tuple(arguments)))
+                parts.append(None)
+            parts.append(part)
+        self._parts = parts
+        self._holes = tuple(holes)
+        self.holes = frozenset(name for _, name, _ in holes)
+
+    def fill(self, values: Mapping[str, Any], link: Callable[..., str] | None = None) -> str:
+        """The HTML with every hole filled with ``values[name]``, escaped unless it is one of ``HTML_HOLES``.
+
+        A ``link`` hole is filled by calling ``link(*arguments)``, which returns it escaped.
+        """
+        parts = self._parts.copy()
+        for index, name, arguments in self._holes:
+            if name == "link":
+                parts[index] = link(*arguments)
+            elif name in HTML_HOLES:
+                parts[index] = values[name]
+            else:
+                parts[index] = escape(values[name])
+        return "".join(parts)
+
+
+class PageAddress:
+    """Where a page is, apart from its language and display choices.
+
+    ``tail`` is the path after ``/<lang>/``; ``arguments`` the page's own query
+    arguments (a search, a second language), which every variant keeps.
+    """
+
+    __slots__ = ("_path", "_arguments", "_endings")
+
+    def __init__(self, tail: str, arguments: tuple[tuple[str, str], ...] = ()):
+        self._path = quote(tail)
+        self._arguments = urlencode(arguments)
+        self._endings: dict[str, str] = {}
+
+    @classmethod
+    def of_request(cls) -> "PageAddress":
+        """The address of the page being served (the welcome page's, off the ``/<lang>/`` tree)."""
+        if "language" not in g:
+            return cls("")
+        parts = request.path.split("/", 2)
+        tail = parts[2] if len(parts) == 3 else ""
+        if is_display_query(request.query_string):
+            return cls(tail)
+        return cls(tail, tuple((key, value) for key, value in request.args.items(multi=True)
+                               if key not in DISPLAY_ARGUMENTS))
+
+    def link(self, language: str, display_query: str) -> Markup:
+        """This page's address in ``language`` with the display choices of ``display_query``, escaped."""
+        ending = self._endings.get(display_query)
+        if ending is None:
+            query = "&".join(part for part in (self._arguments, display_query) if part)
+            ending = self._endings[display_query] = str(escape(f"{self._path}?{query}" if query else self._path))
+        return Markup(f"/{language}/{ending}")
+
+
+class Links:
+    """Addresses of pages in one language, carrying one set of display choices.
+
+    Built from the app's URL rules once, so a page's links cost a string
+    replacement each instead of a full ``url_for``. The display choices are
+    given as what follows a path (``?size=2``) and what follows other query
+    arguments (``&size=2``); in a page rendered ahead of time they are holes.
+    """
+
+    def __init__(self, rules: Mapping[str, str], language: str, display_alone: str, display_after: str):
+        self._rules = rules
+        self._language = language
+        self._display_alone = display_alone
+        self._display_after = display_after
+
+    @classmethod
+    def for_display(cls, rules: Mapping[str, str], language: str, display: DisplayChoices) -> "Links":
+        """Links carrying ``display``."""
+        query = display.query
+        return cls(rules, language, f"?{query}" if query else "", f"&{query}" if query else "")
+
+    def __call__(self, endpoint: str, **values: Any) -> str:
+        """The address of ``endpoint``; values its rule does not take become query arguments."""
+        address, extra = self._fill(endpoint, values)
+        if extra:
+            return f"{address}?{urlencode(extra)}{self._display_after}"
+        return address + self._display_alone
+
+    def path(self, endpoint: str, **values: Any) -> str:
+        """The path alone, for a form that sends the display choices as fields of its own."""
+        return self._fill(endpoint, values)[0]
+
+    def _fill(self, endpoint: str, values: dict[str, Any]) -> tuple[str, list]:
+        address = self._rules[endpoint].replace("<lang>", self._language)
+        extra = []
+        for key, value in values.items():
+            placeholder = f"<{key}>"
+            if placeholder in address:
+                address = address.replace(placeholder, quote(str(value), safe=""))
+            elif value is not None:
+                extra.append((key, value))
+        return address, extra
+
+
+def _patron_rules(app: Flask) -> dict[str, str]:
+    """Every ``/<lang>/...`` rule by endpoint, e.g. ``patron.article`` -> ``/<lang>/articles/<slug>``."""
+    return {rule.endpoint: rule.rule for rule in app.url_map.iter_rules()
+            if rule.rule.startswith("/<lang>/") and "GET" in (rule.methods or ())}
+
+
+class Layouts:
+    """Every layout of the kiosk, for each offered language and display choice."""
+
+    def __init__(self, app: Flask):
+        self.app = app
+        self.rules = _patron_rules(app)
+        self._layouts: dict[tuple[str, str, DisplayChoices], SlotTemplate] = {}
+
+    def build(self) -> None:
+        """Render every layout for the app's present settings (and compile every page's template)."""
+        compile_templates(self.app, self.app.jinja_env.list_templates(extensions=["html"]))
+        layouts = {}
+        with self.app.test_request_context():
+            for language in offered_languages():
+                for display in ALL_DISPLAY_CHOICES:
+                    with rendering_in(language, display):
+                        layouts["patron", language.tag, display] = self._render("patron")
+                with rendering_in(language):
+                    for kind in ("staff", "staff-locked"):
+                        layouts[kind, language.tag, DEFAULT_DISPLAY] = self._render(kind)
+            with rendering_in(default_language()):
+                layouts["pristine", default_language().tag, DEFAULT_DISPLAY] = self._render("pristine")
+        self._layouts = layouts
+
+    def rebuild(self, sender: Flask, **extra: Any) -> None:
+        """Render every layout again (staff changed the settings they show)."""
+        self.build()
+
+    def _render(self, kind: str) -> SlotTemplate:
+        return SlotTemplate(render_in_language(
+            "layout.html", layout_kind=kind, welcome_address=url_for("patron.welcome", lang=default_language().tag),
+            late=late, late_link=late_link))
+
+    def get(self, kind: str, language: str, display: DisplayChoices) -> SlotTemplate:
+        """The layout for one page."""
+        return self._layouts[kind, language, display]
+
+
+@contextmanager
+def rendering_in(language: Language, display: DisplayChoices = DEFAULT_DISPLAY):
+    """Render pages in ``language`` (and ``display``) inside this block, whatever the request's own."""
+    saved = {name: g.pop(name) for name in ("language", "display", "links") if name in g}
+    g.language, g.display = language, display
+    try:
+        with force_locale(language.locale):
+            yield
+    finally:
+        for name in ("language", "display", "links"):
+            g.pop(name, None)
+        for name, value in saved.items():
+            setattr(g, name, value)
+
+
+def layouts(app: Flask | None = None) -> Layouts:
+    """The layouts of ``app`` (or of the current app)."""
+    return (app or current_app).extensions["kiosk_layouts"]
+
+
+def links() -> Links:
+    """Link builder for this request's language and display choices."""
+    if "links" not in g:
+        g.links = Links.for_display(layouts().rules, current_language().tag, display_choices())
+    return g.links
+
+
+def fill_layout(main: str, title: str, *, kind: str = "patron", language: Language | None = None,
+                display: DisplayChoices | None = None, **values: Any) -> str:
+    """The whole page: ``main`` (finished HTML) inside its layout, for this request.
+
+    ``language`` and ``display`` save looking up the request's own again.
+    """
+    if kind not in ("patron", "pristine"):
+        display = DEFAULT_DISPLAY
+    layout = layouts().get(kind, (language or current_language()).tag, display or display_choices())
+    return layout.fill({"title": title, "main": main, "query": "", **values}, PageAddress.of_request().link)
+
+
+def render_page(template: str, title: str, *, kind: str = "patron", layout_values: Mapping[str, Any] = {},
+                **values: Any) -> str:
+    """Render ``template`` (the page's own content) and put it in its layout.
+
+    ``layout_values`` fill the layout's own holes beyond the title and content
+    (the search box's text, a staff session's form token).
+    """
+    return fill_layout(render_in_language(template, **values), title, kind=kind, **layout_values)
+
+
+def _template_values() -> dict[str, Any]:
+    return {"language": current_language(), "display": display_choices(), "link": links(),
+            "offered_languages": offered_languages()}
+
+
+def init_app(app: Flask) -> None:
+    """Render the layouts (after every blueprint is registered), and again whenever settings change."""
+    app.context_processor(_template_values)
+    app.extensions["kiosk_layouts"] = Layouts(app)
+    app.extensions["kiosk_layouts"].build()
+    settings_changed.connect(app.extensions["kiosk_layouts"].rebuild, sender=app)

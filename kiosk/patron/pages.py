@@ -1,0 +1,153 @@
+"""The patron's pages: welcome, topics, articles (alone or side by side), search, and about."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from flask import Blueprint, abort, current_app, redirect, request, url_for
+from babel.dates import format_date
+from flask_babel import format_number, format_timedelta, gettext
+
+from ..content import get_library, get_search
+from ..content.model import Article, ArticleVersion, TranslationState
+from ..content.search import MAX_QUERY_CHARACTERS
+from ..languages import LANGUAGES, Language
+from ..i18n import choose_language, current_language, default_language, render_in_language, translations
+from ..layout import fill_layout, render_page, rendering_in
+from markupsafe import Markup
+from .article_pages import article_pages
+from .display import display_choices, is_display_query
+
+bp = Blueprint("patron", __name__)
+# Nothing to tell the reader: the original, or a current translation a fluent person checked.
+CURRENT_STATES = frozenset({TranslationState.SOURCE, TranslationState.REVIEWED})
+
+
+class _PrintDates:
+    """Today's date as a handout prints it, in every registered language, worked out once a day.
+
+    All languages at once, so nothing held here says which ones were printed in.
+    """
+
+    def __init__(self) -> None:
+        self._dates: tuple[date | None, dict[str, str]] = (None, {})
+
+    def today(self, language: Language) -> str:
+        """Today's long date in ``language`` (never the time)."""
+        day, dates = self._dates
+        if day != date.today():
+            day = date.today()
+            dates = {known.tag: format_date(day, "long", locale=known.locale) for known in LANGUAGES}
+            self._dates = (day, dates)
+        return dates[language.tag]
+
+
+_print_dates = _PrintDates()
+
+
+def printed_today(language: Language | None = None) -> str:
+    """Today's date as a handout prints it, in ``language`` (default: the page's)."""
+    return _print_dates.today(language or current_language())
+
+
+def translation_notice(article: Article, language: Language) -> Markup:
+    """What a reader of ``language`` must know about the version shown to them, in that language."""
+    if article.state_in(language.tag) in CURRENT_STATES:
+        return Markup("")
+    with rendering_in(language):
+        return Markup(render_in_language("_translation_notice.html", article=article))
+
+
+def reading_time(version: ArticleVersion) -> str:
+    """How long ``version`` takes to read, in the interface language."""
+    minutes = version.reading_minutes
+    return translations().ungettext("%(num)s minute read", "%(num)s minutes read", minutes) % {
+        "num": format_number(minutes)}
+
+
+@bp.get("/")
+def root():
+    """Send the browser to the welcome page in the kiosk's default language."""
+    return redirect(url_for("patron.welcome", lang=default_language().tag))
+
+
+@bp.get("/<lang>/")
+def welcome():
+    """Language choice, topics and every article."""
+    library = get_library()
+    language = current_language().tag
+    topics = [(topic, library.sorted_for(language, library.articles_in(topic.slug)))
+              for topic in library.topics.values()]
+    pristine = current_language() == default_language() and not request.args
+    return render_page("patron/welcome.html", gettext("Welcome"), kind="pristine" if pristine else "patron",
+                       topics=[entry for entry in topics if entry[1]], articles=library.sorted_for(language))
+
+
+@bp.get("/<lang>/topics/<topic>")
+def topic(topic: str):
+    """The articles filed under one topic."""
+    library = get_library()
+    found = library.topics.get(topic)
+    articles = library.articles_in(topic) if found else ()
+    if not articles:
+        abort(404)
+    return render_page("patron/topic.html", found.name(current_language().tag), topic=found,
+                       articles=library.sorted_for(current_language().tag, articles))
+
+
+@bp.get("/<lang>/articles/<slug>")
+def article(slug: str):
+    """One article, or with ``?compare=<lang2>`` two languages side by side."""
+    found = _article_or_404(slug)
+    language = current_language()
+    title = found.version_for(language.tag).title
+    # Most addresses carry at most the display choices; only others need their arguments read.
+    compare_tag = None if is_display_query(request.query_string) else request.args.get("compare")
+    if compare_tag:
+        other = choose_language(compare_tag)
+        if other is None:
+            abort(404)
+        if other == language or other.tag != compare_tag:
+            arguments = {} if other == language else {"compare": other.tag}
+            return redirect(url_for("patron.article", slug=slug, **arguments, **_display_arguments()))
+        side_by_side = gettext("Side by side")
+        return render_page("patron/compare.html", f"{title} · {side_by_side}", article=found, other=other)
+    display = display_choices()
+    main = article_pages().main(found, language, display, printed_today(language))
+    return fill_layout(main, title, language=language, display=display)
+
+
+@bp.get("/<lang>/about")
+def about():
+    """What the kiosk erases at the end of a session, and what it cannot."""
+    return render_page("patron/about.html", gettext("About this kiosk and your privacy"),
+                       idle_duration=format_timedelta(timedelta(seconds=current_app.config["KIOSK_IDLE_SECONDS"]),
+                                                      threshold=2))
+
+
+@bp.get("/<lang>/search")
+def search():
+    """Articles matching the patron's words, in the page's language."""
+    query = clean_query(request.args.get("q", ""))
+    library = get_library()
+    slugs = get_search().search(current_language().tag, query) if query else []
+    results = [library.articles[slug] for slug in slugs if slug in library.articles]
+    return render_page("patron/search.html", gettext("Search"), layout_values={"query": query}, query=query,
+                       results=results)
+
+
+def _article_or_404(slug: str) -> Article:
+    found = get_library().articles.get(slug)
+    if found is None:
+        abort(404)
+    return found
+
+
+def _display_arguments() -> dict[str, str]:
+    return {key: request.args[key] for key in ("size", "contrast") if key in request.args}
+
+
+def clean_query(text: str) -> str:
+    """What a patron typed, without control characters or runs of spaces, and of a sane length."""
+    printable = "".join(c if c.isprintable() else " " for c in text[:MAX_QUERY_CHARACTERS * 4])
+    return " ".join(printable.split())[:MAX_QUERY_CHARACTERS]

@@ -1,0 +1,156 @@
+"""The staff screens: unlock with the PIN, see content health, print in bulk, change settings.
+
+Nothing here can show what patrons read or searched: the kiosk keeps no such record.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, g, redirect, request, url_for
+from flask_babel import gettext, lazy_gettext as _l, ngettext
+
+from ..content import get_library
+from ..content.status import status_report
+from ..handouts.pages import handout_pdf_bytes
+from ..handouts.printing import PrintError, combine, default_printer, send_to_printer
+from ..i18n import offered_languages
+from ..languages import LANGUAGES
+from ..layout import render_page
+from ..patron.session import end_patron_session
+from ..settings import SettingsError, save_staff_settings
+from .pin import Lockout, pin_is_set, pin_matches
+from .sessions import COOKIE, current_staff, staff_required, staff_sessions
+
+bp = Blueprint("staff", __name__, url_prefix="/staff")
+
+MAX_COPIES = 50
+MAX_DOCUMENTS = 60
+MAX_PIN_INPUT = 64
+NOTICES = {"saved": _l("Settings saved.")}
+
+
+@bp.get("/")
+@staff_required
+def dashboard():
+    """Content health, bulk printing and settings, on one screen."""
+    return _dashboard(notice=NOTICES.get(request.args.get("notice", "")))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """The PIN screen. Wrong PINs lock it for longer and longer, across restarts."""
+    if request.method == "GET":
+        if current_staff() is not None:
+            return redirect(url_for("staff.dashboard"))
+        return _login_form()
+    if not pin_is_set(current_app.instance_path):
+        return _login_form(status=403)
+    if not staff_sessions().use_nonce(request.form.get("nonce")):
+        return _login_form(gettext("That form had expired. Please enter the PIN again."), 400)
+    lockout = Lockout(current_app.instance_path)
+    waiting = lockout.seconds_left()
+    if waiting:
+        return _login_form(_locked_message(waiting), 429)
+    pin = request.form.get("pin", "")
+    if len(pin) <= MAX_PIN_INPUT and pin_matches(current_app.instance_path, pin):
+        lockout.clear()
+        session = staff_sessions().start()
+        response = redirect(url_for("staff.dashboard"), code=303)
+        response.set_cookie(COOKIE, session.token, path="/staff", httponly=True, samesite="Strict")
+        return response
+    waiting = lockout.record_failure()
+    message = gettext("That PIN is not right.")
+    if waiting:
+        message += " " + _locked_message(waiting)
+    return _login_form(message, 403)
+
+
+@bp.post("/print")
+@staff_required
+def print_handouts():
+    """Print the chosen articles in the chosen languages, or open them as one PDF."""
+    library = get_library()
+    slugs = request.form.getlist("articles")
+    tags = request.form.getlist("languages")
+    copies_text = request.form.get("copies", "").strip()
+    if not slugs or not tags:
+        return _dashboard(error=gettext("Choose at least one article and one language."), status=400)
+    offered = {language.tag: language for language in offered_languages()}
+    if any(slug not in library.articles for slug in slugs) or any(tag not in offered for tag in tags):
+        return _dashboard(error=gettext("That article or language is not in this kiosk."), status=400)
+    if not (copies_text.isascii() and copies_text.isdigit()) or not 1 <= int(copies_text) <= MAX_COPIES:
+        return _dashboard(error=gettext("Copies must be a number from 1 to %(most)s.", most=MAX_COPIES),
+                          status=400)
+    if len(slugs) * len(tags) > MAX_DOCUMENTS:
+        return _dashboard(error=gettext("Please choose at most %(most)s handouts at a time.",
+                                        most=MAX_DOCUMENTS), status=400)
+    documents = [handout_pdf_bytes(library.articles[slug], offered[tag]) for slug in slugs for tag in tags]
+    pdf, pages = combine(documents)
+    copies = int(copies_text)
+    if request.form.get("action") == "print" and default_printer():
+        try:
+            send_to_printer(pdf, copies)
+        except PrintError as error:
+            current_app.logger.warning("staff bulk print failed: %s", error)
+            return _dashboard(error=gettext("The printer did not accept the job: %(reason)s", reason=str(error)),
+                              status=502)
+        return _dashboard(notice=ngettext("Sent %(num)s page to the printer.", "Sent %(num)s pages to the printer.",
+                                          pages * copies))
+    return Response(pdf, mimetype="application/pdf",
+                    headers={"Content-Disposition": 'inline; filename="handouts.pdf"'})
+
+
+@bp.post("/settings")
+@staff_required
+def save_settings():
+    """Save the offered languages, the welcome page's language and the idle time."""
+    values = {
+        "languages": ",".join(request.form.getlist("languages")),
+        "default_language": request.form.get("default_language", ""),
+        "idle_seconds": request.form.get("idle_seconds", "").strip(),
+    }
+    try:
+        save_staff_settings(current_app._get_current_object(), values)
+    except SettingsError as error:
+        current_app.logger.info("staff settings refused: %s", error)
+        return _dashboard(error=gettext("Those settings were not saved: %(reason)s",
+                                        reason=_settings_reason(values)), status=400)
+    return redirect(url_for("staff.dashboard", notice="saved"), code=303)
+
+
+@bp.post("/leave")
+@staff_required
+def leave():
+    """End the staff session and return the screen to patrons, as a patron reset does."""
+    return end_patron_session()
+
+
+def _dashboard(notice=None, error=None, status: int = 200):
+    library = get_library()
+    languages = [language.tag for language in offered_languages()]
+    return render_page(
+        "staff/dashboard.html", gettext("Staff screens"), kind="staff",
+        layout_values={"csrf_token": g.staff.csrf_token}, csrf_token=g.staff.csrf_token,
+        report=status_report(library, languages), problems=library.problems, printer=default_printer(),
+        articles=sorted(library.articles.values(), key=lambda a: a.source.title.casefold()),
+        all_languages=LANGUAGES, max_copies=MAX_COPIES, notice=notice, error=error), status
+
+
+def _login_form(error: str | None = None, status: int = 200):
+    return render_page("staff/login.html", gettext("Staff screens"), kind="staff-locked", error=error,
+                       nonce=staff_sessions().issue_nonce(), pin_set=pin_is_set(current_app.instance_path)), status
+
+
+def _locked_message(seconds: int) -> str:
+    return ngettext("Too many wrong tries: please wait %(num)s second.",
+                    "Too many wrong tries: please wait %(num)s seconds.", seconds)
+
+
+def _settings_reason(values: dict) -> str:
+    if not values["languages"]:
+        return gettext("choose at least one language.")
+    known = {language.tag for language in LANGUAGES}
+    if any(tag not in known for tag in values["languages"].split(",")) or values["default_language"] not in known:
+        return gettext("that language is not known to this kiosk.")
+    if values["default_language"] not in values["languages"].split(","):
+        return gettext("the welcome page's language must be one of the languages offered.")
+    return gettext("the idle time must be a number of seconds from 30 to 3600, longer than the warning.")
