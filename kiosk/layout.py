@@ -51,9 +51,15 @@ def late_link(language: str, display: DisplayChoices) -> Markup:
 
 
 class SlotTemplate:
-    """Finished HTML with named holes, split once into its text and its holes."""
+    """Finished HTML with named holes, split once into its text and its holes.
 
-    def __init__(self, source: str):
+    ``shared`` (a dict) lets many templates keep one copy of each piece of text,
+    and of the list of holes, that they have in common.
+    """
+
+    __slots__ = ("_parts", "_holes")
+
+    def __init__(self, source: str, shared: dict | None = None):
         parts: list[str | None] = []
         holes: list[tuple[int, str, tuple[str, ...]]] = []
         for index, part in enumerate(source.split(SLOT_START)):
@@ -62,10 +68,9 @@ class SlotTemplate:
                 name, *arguments = hole.split(SLOT_SEPARATOR)
                 holes.append((len(parts), name, tuple(arguments)))
                 parts.append(None)
-            parts.append(part)
+            parts.append(part if shared is None else shared.setdefault(part, part))
         self._parts = parts
-        self._holes = tuple(holes)
-        self.holes = frozenset(name for _, name, _ in holes)
+        self._holes = tuple(holes) if shared is None else shared.setdefault(tuple(holes), tuple(holes))
 
     def fill(self, values: Mapping[str, Any], link: Callable[..., str] | None = None) -> str:
         """The HTML with every hole filled with ``values[name]``, escaped unless it is one of ``HTML_HOLES``.
@@ -156,7 +161,8 @@ class Links:
         for key, value in values.items():
             placeholder = f"<{key}>"
             if placeholder in address:
-                address = address.replace(placeholder, quote(str(value), safe=""))
+                # A hole (Markup) goes in as it is; anything else is quoted.
+                address = address.replace(placeholder, value if isinstance(value, Markup) else quote(str(value), safe=""))
             elif value is not None:
                 extra.append((key, value))
         return address, extra

@@ -60,7 +60,7 @@ def test_generated_pdf_fits_two_pages_with_title_and_attribution(app, shipped_li
 def test_the_longest_article_fits_two_pages_on_either_paper(make_app, shipped_library, paper):
     app = make_app(paper_size=paper)
     for lang in SHIPPED_TAGS:
-        longest = max(shipped_library.articles.values(), key=lambda a: len(a.version_for(lang).text))
+        longest = max(shipped_library.articles.values(), key=lambda a: len(a.version_for(lang).html))
         pages, _, data = pdf_of(app, f"/{lang}/articles/{longest.slug}/handout.pdf")
         assert pages <= 2, (lang, longest.slug)
         width = float(PdfReader(io.BytesIO(data)).pages[0].mediabox.width)

@@ -3,12 +3,24 @@
 A request takes the current ``Content`` once (``current_content``) and uses it
 to the end, so it never mixes two versions of the library, even when new
 content is taken while it runs.
+
+At start-up the kiosk serves as soon as the library is loaded; a search index
+that the start-up cache did not have is built in the background (in a forked
+process when nothing else runs yet, so the kiosk itself never holds the room
+building it takes, and the other core does the work), and a search made
+before it is ready waits for it.
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import gc
+import multiprocessing
+import os
 import threading
-from dataclasses import dataclass
+from concurrent.futures import Future
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from flask import Flask, current_app, g
@@ -25,9 +37,15 @@ class Content:
     """One consistent version of what is served."""
 
     library: Library
-    search: SearchIndex
+    index: Future = field(repr=False)
+    """The library's search index, done or being built."""
     taken_at: datetime
     """When this version started being served (UTC)."""
+
+    @property
+    def search(self) -> SearchIndex:
+        """The search index, once it is built."""
+        return self.index.result()
 
 
 class ContentHolder:
@@ -50,13 +68,92 @@ class ContentHolder:
         return content
 
 
-def prepare(library: Library) -> Content:
-    """Build the search index for ``library``, ready to be served.
+INDEXED_LANGUAGES = tuple(language.tag for language in LANGUAGES)
+"""Every registered language is indexed, so staff can offer another one without a restart."""
 
-    Every registered language is indexed, so staff can offer another one without a restart.
+
+def prepare(library: Library) -> Content:
+    """``library`` with its search index, built now, ready to be served."""
+    index: Future = Future()
+    index.set_result(SearchIndex.build(library, INDEXED_LANGUAGES))
+    return Content(library, index, datetime.now(timezone.utc))
+
+
+def _prepare_at_start(library: Library, cache: StartupCache) -> Content:
+    """``library`` with the index the last start kept, or one being built in the background."""
+    index: Future = Future()
+    key = cache.index_key(INDEXED_LANGUAGES)
+    stored = cache.index(key)
+    if stored is not None:
+        index.set_result(SearchIndex.from_bytes(stored, INDEXED_LANGUAGES, tuple(library.articles)))
+        cache.save()
+        return Content(library, index, datetime.now(timezone.utc))
+
+    receive = _index_in_a_child(library, cache, key)
+
+    def finish() -> None:
+        data = receive() if receive else None
+        if data is None:
+            data = _index_and_keep(library, cache, key)
+        # A fresh copy holds the index alone, without the room building it took.
+        index.set_result(SearchIndex.from_bytes(data, INDEXED_LANGUAGES, tuple(library.articles)))
+        release_free_memory()
+
+    threading.Thread(target=finish, name="kiosk-search-index", daemon=True).start()
+    return Content(library, index, datetime.now(timezone.utc))
+
+
+def _index_and_keep(library: Library, cache: StartupCache, key: str) -> bytes:
+    """Index ``library``, and keep the index and the parsed library in the start-up cache."""
+    data = SearchIndex.build(library, INDEXED_LANGUAGES).to_bytes()
+    cache.put_index(key, data)
+    cache.save()
+    return data
+
+
+def _index_in_a_child(library: Library, cache: StartupCache, key: str):
+    """Fork a process that indexes ``library`` (and writes the start-up cache) and sends the index back.
+
+    Returns how to receive the index.
+    Only while this process runs no other thread (a fork copies one thread, and
+    another's locks with it); otherwise None, and the caller builds it itself.
     """
-    return Content(library, SearchIndex.build(library, [language.tag for language in LANGUAGES]),
-                   datetime.now(timezone.utc))
+    if threading.active_count() > 1 or (os.cpu_count() or 1) < 2:
+        return None
+    context = multiprocessing.get_context("fork")
+    ours, theirs = context.Pipe(duplex=False)
+    child = context.Process(target=_send_index, args=(library, cache, key, theirs), name="kiosk-search-index",
+                            daemon=True)
+    child.start()
+    theirs.close()
+
+    def receive() -> bytes | None:
+        try:
+            return ours.recv_bytes()
+        except (EOFError, OSError):  # the child failed: build it here instead
+            return None
+        finally:
+            ours.close()
+            child.join()
+    return receive
+
+
+def _send_index(library: Library, cache: StartupCache, key: str, connection) -> None:
+    connection.send_bytes(_index_and_keep(library, cache, key))
+    connection.close()
+
+
+def release_free_memory() -> None:
+    """Give back to the system the memory that loading and indexing used and no longer need.
+
+    glibc keeps freed memory for the process; ``malloc_trim`` returns it (elsewhere this does nothing).
+    """
+    gc.collect()
+    library = ctypes.util.find_library("c")
+    try:
+        ctypes.CDLL(library).malloc_trim(0)
+    except (OSError, AttributeError, TypeError):
+        pass
 
 
 def init_app(app: Flask) -> None:
@@ -67,10 +164,10 @@ def init_app(app: Flask) -> None:
     """
     cache = StartupCache(app.instance_path)
     library = load_library(app.config["KIOSK_CONTENT"], cache=cache)
-    cache.save()
+    content = _prepare_at_start(library, cache)
     for problem in library.problems:
         app.logger.warning("content: %s", problem)
-    app.extensions["kiosk_content"] = ContentHolder(prepare(library))
+    app.extensions["kiosk_content"] = ContentHolder(content)
 
 
 def content_holder(app: Flask | None = None) -> ContentHolder:

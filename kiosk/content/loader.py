@@ -357,7 +357,6 @@ def _version(entry, meta: dict, source_meta: dict, source_language: str, transla
         title=meta["title"].strip(),
         summary=meta["summary"].strip(),
         html=rendered.html,
-        text=rendered.text,
         word_count=words,
         reading_minutes=max(1, math.ceil(words / language.words_per_minute)),
         attribution=str(meta.get("attribution") or source_meta["attribution"]).strip(),

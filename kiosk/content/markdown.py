@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from html import unescape
 from dataclasses import dataclass
 
 import nh3
@@ -131,13 +132,30 @@ def count_words(text: str) -> int:
     return len(_WORD.findall(text)) + len(_CJK.findall(text))
 
 
+_TAGS = re.compile(r'<sup class="offsite-marker">\d+</sup>|<[^>]+>')
+# The combining marks of the scripts the kiosk's languages use (Latin, Cyrillic, Arabic and
+# Urdu, Vietnamese once decomposed), and tatweel.
+_MARKS = re.compile("[\u0300-\u036f\u0483-\u0489\u0610-\u061a\u0640\u064b-\u065f\u0670"
+                    "\u06d6-\u06ed\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
+# Letters that carry their stroke inside them, which NFKD does not split, are written as the
+# plain letter a reader might type instead.
+_PLAIN_LETTERS = (("đ", "d"), ("ł", "l"), ("ø", "o"), ("ı", "i"))
+
+
+def plain_text(html: str) -> str:
+    """The words of rendered article HTML, without its tags or link markers (for search and speech)."""
+    return " ".join(unescape(_TAGS.sub(" ", html)).split())
+
+
 def fold_for_search(text: str) -> str:
     """Lower-case and strip accents and vowel marks, so that search ignores them.
 
     NFKD splits letters from their combining marks (é, й, Arabic harakat and
     hamza forms of alef); the marks are dropped and the rest recomposed.
-    Tatweel, the Arabic stretching character, is dropped too.
     """
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    kept = "".join(c for c in decomposed if unicodedata.category(c) != "Mn" and c != "\u0640")
-    return unicodedata.normalize("NFC", kept)
+    if text.isascii():
+        return text.lower()
+    folded = _MARKS.sub("", unicodedata.normalize("NFKD", text.casefold()))
+    for letter, plain in _PLAIN_LETTERS:
+        folded = folded.replace(letter, plain)
+    return unicodedata.normalize("NFC", folded)

@@ -100,7 +100,7 @@ class ArticleVersion:
     title: str
     summary: str
     html: str
-    text: str
+    """The body, rendered and sanitised (its plain text, for search or speech, is ``markdown.plain_text``)."""
     word_count: int
     reading_minutes: int
     attribution: str

@@ -19,8 +19,8 @@ import threading
 from dataclasses import dataclass
 from typing import Collection
 
-from .markdown import CJK_CHARACTER, fold_for_search
-from .model import Library
+from .markdown import CJK_CHARACTER, fold_for_search, plain_text
+from .model import ArticleVersion, Library
 
 MAX_QUERY_CHARACTERS = 200
 MAX_QUERY_TERMS = 12
@@ -73,9 +73,9 @@ class SearchIndex:
 
         One table per language, so a query ranks only its own language's rows.
         """
-        # No statement cache: a cached statement keeps its last bound values, the last search.
-        connection = sqlite3.connect(":memory:", check_same_thread=False, cached_statements=0)
+        connection = _connect()
         articles = list(library.articles.values())
+        prepared: dict[int, tuple[str, str, str]] = {}  # a source shown in several languages is folded once
         with connection:
             for language in languages:
                 table = _table(language)
@@ -83,12 +83,23 @@ class SearchIndex:
                     f"CREATE VIRTUAL TABLE {table} USING fts5(title, summary, body, content='', "
                     "tokenize = 'unicode61 remove_diacritics 2')")
                 connection.executemany(f"INSERT INTO {table}(rowid, title, summary, body) VALUES (?, ?, ?, ?)", (
-                    (row, prepare_text(version.title), prepare_text(version.summary), prepare_text(version.text))
-                    for row, article in enumerate(articles, start=1)
-                    for version in [article.version_for(language)]))
+                    (row, *_prepared(prepared, article.version_for(language)))
+                    for row, article in enumerate(articles, start=1)))
                 connection.execute(f"INSERT INTO {table}({table}) VALUES ('optimize')")
         return cls(connection=connection, lock=threading.Lock(), languages=frozenset(languages),
                    slugs=tuple(article.slug for article in articles))
+
+    def to_bytes(self) -> bytes:
+        """The whole index as bytes (for the start-up cache)."""
+        with self.lock:
+            return self.connection.serialize()
+
+    @classmethod
+    def from_bytes(cls, data: bytes, languages: Collection[str], slugs: tuple[str, ...]) -> "SearchIndex":
+        """An index saved with ``to_bytes``, for ``slugs`` in ``languages``."""
+        connection = _connect()
+        connection.deserialize(data)
+        return cls(connection=connection, lock=threading.Lock(), languages=frozenset(languages), slugs=slugs)
 
     def search(self, language: str, query: str) -> list[str]:
         """Slugs of the articles matching ``query`` in ``language``, best first.
@@ -105,6 +116,19 @@ class SearchIndex:
                 f"ORDER BY bm25({table}, 10.0, 4.0, 1.0) LIMIT ?",
                 (expression, MAX_RESULTS)).fetchall()
         return [self.slugs[row - 1] for (row,) in rows]
+
+
+def _connect() -> sqlite3.Connection:
+    # No statement cache: a cached statement keeps its last bound values, the last search.
+    return sqlite3.connect(":memory:", check_same_thread=False, cached_statements=0)
+
+
+def _prepared(memo: dict[int, tuple[str, str, str]], version: ArticleVersion) -> tuple[str, str, str]:
+    key = id(version)
+    if key not in memo:
+        memo[key] = (prepare_text(version.title), prepare_text(version.summary),
+                     prepare_text(plain_text(version.html)))
+    return memo[key]
 
 
 def _table(language: str) -> str:

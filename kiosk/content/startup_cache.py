@@ -1,11 +1,12 @@
-"""Parsed articles kept between starts, so a kiosk with an unchanged library starts quickly.
+"""Parsed articles and their search index kept between starts, so an unchanged library starts quickly.
 
 Each article folder is stored under a fingerprint of everything its article
 depends on: the bytes of every file in the folder, the folder's own path, the
 topics that exist, and the code that parses and renders it. A changed file,
-topic list or kiosk version simply misses, and is parsed again. The file holds
-content only (never anything about patrons) and lives in the owner-only
-instance folder; it is written atomically and a damaged one is ignored.
+topic list or kiosk version simply misses, and is parsed again. The search
+index is kept under the fingerprints of every article it holds. The file
+holds content only (never anything about patrons) and lives in the owner-only
+instance folder; it is written atomically, and a damaged one is ignored.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import pickle
 from pathlib import Path
+from typing import Iterable
 
 from ..atomic import write_atomically
 from . import loader, markdown, model
@@ -36,11 +38,14 @@ class StartupCache:
     def __init__(self, instance: Path):
         self.path = Path(instance) / CACHE_FILE
         self._code = _code_key()
-        self._stored = self._read()
+        stored = self._read()
+        self._stored: dict[str, loader.FolderResult] = stored.get("entries", {})
+        self._stored_index: tuple[str, bytes] | None = stored.get("index")
         self._used: dict[str, loader.FolderResult] = {}
+        self._index: tuple[str, bytes] | None = None
         self.hits = 0
 
-    def _read(self) -> dict[str, loader.FolderResult]:
+    def _read(self) -> dict:
         try:
             with self.path.open("rb") as file:
                 stored = pickle.load(file)
@@ -48,8 +53,7 @@ class StartupCache:
             return {}
         if not isinstance(stored, dict) or stored.get("code") != self._code:
             return {}
-        entries = stored.get("entries")
-        return entries if isinstance(entries, dict) else {}
+        return stored
 
     def fingerprint(self, folder: Path, topics: frozenset[str]) -> str:
         """A key over the folder's path and files, the topic list and the code."""
@@ -74,11 +78,29 @@ class StartupCache:
         """Keep ``result`` for the next start."""
         self._used[key] = result
 
+    def index_key(self, languages: Iterable[str]) -> str:
+        """A key over every article this load used, in order, and the languages indexed."""
+        digest = hashlib.blake2b(self._code, digest_size=20)
+        digest.update(",".join(languages).encode() + b"\0" + "\0".join(self._used).encode())
+        return digest.hexdigest()
+
+    def index(self, key: str) -> bytes | None:
+        """The search index stored under ``key`` by the last start, if any."""
+        if self._stored_index and self._stored_index[0] == key:
+            self._index = self._stored_index
+            return self._stored_index[1]
+        return None
+
+    def put_index(self, key: str, data: bytes) -> None:
+        """Keep the search index for the next start."""
+        self._index = (key, data)
+
     def save(self) -> None:
         """Write what this load used (and nothing else) if it differs from what was stored."""
-        if self._used.keys() == self._stored.keys():
+        if self._used.keys() == self._stored.keys() and self._index == self._stored_index:
             return
-        data = pickle.dumps({"code": self._code, "entries": self._used}, protocol=pickle.HIGHEST_PROTOCOL)
+        data = pickle.dumps({"code": self._code, "entries": self._used, "index": self._index},
+                            protocol=pickle.HIGHEST_PROTOCOL)
         try:
             write_atomically(self.path, data)
         except OSError:  # a read-only instance folder only costs the next start some time
