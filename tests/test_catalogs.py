@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -10,8 +12,10 @@ import pytest
 from babel.messages.plurals import get_plural
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.support import Translations
 
-from kiosk.languages import LANGUAGES
+from kiosk.catalogs import CatalogError, catalog_files, ensure_compiled, missing_catalogs
+from kiosk.languages import BY_TAG, LANGUAGES
 
 from .conftest import ROOT
 
@@ -109,3 +113,46 @@ def test_counts_are_formatted_for_the_locale(app):
         text = render_template_string(
             '{{ ngettext("%(num)s article", "%(num)s articles", 12345, num=12345|numberformat) }}')
     assert text.startswith("12\u202f345") or text.startswith("12\xa0345")
+
+
+def copy_catalogs(target):
+    """The shipped catalogs' .po files (none compiled) copied into ``target``."""
+    for po in (ROOT / "translations").glob("*/LC_MESSAGES/messages.po"):
+        destination = target / po.relative_to(ROOT / "translations")
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        destination.write_bytes(po.read_bytes())
+    return target
+
+
+def test_catalogs_that_were_never_compiled_are_compiled_before_serving(tmp_path):
+    folder = copy_catalogs(tmp_path)
+    compiled = ensure_compiled(folder, LANGUAGES)
+    assert {language.tag for language in compiled} == {language.tag for language in TRANSLATED}
+    spanish = Translations.load(str(folder), ["es"])
+    assert spanish.ugettext("Search the articles") != "Search the articles"
+    assert ensure_compiled(folder, LANGUAGES) == []  # up to date now
+
+
+def test_a_catalog_edited_after_compiling_is_compiled_again(tmp_path):
+    folder = copy_catalogs(tmp_path)
+    ensure_compiled(folder, LANGUAGES)
+    po, mo = catalog_files(folder, BY_TAG["fr"])
+    os.utime(po, (mo.stat().st_mtime + 10, mo.stat().st_mtime + 10))
+    assert [language.tag for language in ensure_compiled(folder, LANGUAGES)] == ["fr"]
+
+
+def test_a_catalog_that_cannot_be_written_refuses_the_start_and_names_the_command(tmp_path, monkeypatch):
+    folder = copy_catalogs(tmp_path)
+
+    def refuse(path, data, mode=0o600):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr("kiosk.catalogs.write_atomically", refuse)
+    with pytest.raises(CatalogError, match=r"run `flask --app kiosk translate compile`"):
+        ensure_compiled(folder, LANGUAGES)
+
+
+def test_an_offered_language_without_any_catalog_is_reported(tmp_path):
+    folder = copy_catalogs(tmp_path)
+    shutil.rmtree(folder / "uk")
+    assert missing_catalogs(folder, LANGUAGES) == [BY_TAG["uk"]]

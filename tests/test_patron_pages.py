@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from markupsafe import escape
-
 import re
 from html.parser import HTMLParser
 
 import pytest
+from markupsafe import escape
 
 from kiosk.languages import BY_TAG
 

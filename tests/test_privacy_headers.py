@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
 from html.parser import HTMLParser
 
 import pytest
+
+from .conftest import ROOT
 
 PAGES = [
     "/en/", "/ar/topics/closeness", "/zh-Hans/articles/intimacy", "/uk/articles/consent?compare=fr",
@@ -36,11 +40,31 @@ def test_reset_response_has_the_privacy_headers_too(client):
     assert "default-src 'self'" in response.headers["Content-Security-Policy"]
 
 
-def test_static_files_carry_no_patron_data_and_may_be_cached(client):
-    response = client.get("/static/kiosk.css")
+def test_static_files_are_addressed_by_their_content_and_kept_as_immutable(client):
+    page = client.get("/en/articles/intimacy").get_data(as_text=True)
+    addresses = re.findall(r'(?:href|src)="(/static/[^"]+)"', page)
+    assert {address.split("?")[0] for address in addresses} == {
+        "/static/kiosk.css", "/static/print.css", "/static/session-guard.js", "/static/kiosk.js"}
+    for address in addresses:
+        name, version = address.replace("&amp;", "&").split("?v=")
+        assert version == hashlib.sha256((ROOT / name.lstrip("/")).read_bytes()).hexdigest()[:12]
+        response = client.get(address)
+        assert response.status_code == 200
+        assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.parametrize("address", ["/static/kiosk.css", "/static/kiosk.css?v=0123456789ab"])
+def test_a_static_file_asked_for_without_its_current_hash_is_revalidated(client, address):
+    response = client.get(address)
     assert response.status_code == 200
-    assert response.headers.get("Cache-Control") != "no-store"
-    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Cache-Control"] == "no-cache"
+
+
+@pytest.mark.parametrize("address", ["/en/articles/intimacy", "/en/articles/intimacy/handout.pdf", "/healthz",
+                                     "/fr/search?q=x", "/staff/login", "/en/no-such-page"])
+def test_nothing_but_static_files_may_be_stored(client, address):
+    assert client.get(address).headers["Cache-Control"] == "no-store"
 
 
 class FormFields(HTMLParser):

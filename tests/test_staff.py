@@ -6,6 +6,7 @@ import io
 import json
 import os
 import re
+import shutil
 import stat
 
 import pytest
@@ -244,6 +245,19 @@ def test_content_health_shows_the_status_and_every_problem(tmp_path, staff_insta
     text = client.get("/staff/").get_data(as_text=True)
     assert "out of date" in text and "missing" in text
     assert "raw HTML is not allowed" in text and "unknown topic" in text
+    assert "14 errors in the content folder" in text and "warning" not in text.split("errors in the content")[1]
+
+
+def test_content_health_tells_warnings_from_errors(tmp_path, staff_instance):
+    from .conftest import CONTENT
+    content = shutil.copytree(CONTENT, tmp_path / "content")
+    source = content / "articles" / "consent" / "en.md"
+    source.write_text(source.read_text(encoding="utf-8").replace("licence:", "colour: blue\nlicence:"),
+                      encoding="utf-8")
+    app = create_app({"TESTING": True, "instance": staff_instance, "content": content})
+    text = signed_in(app).get("/staff/").get_data(as_text=True)
+    assert "0 errors in the content folder" in text
+    assert "1 warning" in text and "unknown field &#39;colour&#39; (ignored)" in text
 
 
 def test_bulk_print_without_a_printer_opens_one_pdf(staff_app, monkeypatch):

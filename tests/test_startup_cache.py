@@ -1,0 +1,69 @@
+"""The start-up cache: an unchanged library is not parsed again, and any change is."""
+
+from __future__ import annotations
+
+import pickle
+import shutil
+
+import pytest
+
+from kiosk.content.loader import load_library
+from kiosk.content.startup_cache import CACHE_FILE, StartupCache
+
+from .conftest import CONTENT, FIXTURES
+
+
+@pytest.fixture
+def library_copy(tmp_path):
+    return shutil.copytree(CONTENT, tmp_path / "content")
+
+
+def load(folder, instance):
+    cache = StartupCache(instance)
+    library = load_library(folder, cache=cache)
+    cache.save()
+    return library, cache
+
+
+def test_a_second_load_takes_every_article_from_the_cache(library_copy, tmp_path):
+    first, cold = load(library_copy, tmp_path / "instance")
+    second, warm = load(library_copy, tmp_path / "instance")
+    assert cold.hits == 0 and warm.hits == len(list((library_copy / "articles").iterdir()))
+    assert second.articles.keys() == first.articles.keys()
+    assert second.articles["consent"].versions["fr"] == first.articles["consent"].versions["fr"]
+
+
+def test_a_changed_file_is_parsed_again_and_only_its_article(library_copy, tmp_path):
+    load(library_copy, tmp_path / "instance")
+    translation = library_copy / "articles" / "boundaries" / "es.md"
+    translation.write_text(translation.read_text(encoding="utf-8").replace("title: ", "title: Nuevo ", 1),
+                           encoding="utf-8")
+    library, cache = load(library_copy, tmp_path / "instance")
+    assert cache.hits == 5
+    assert library.articles["boundaries"].versions["es"].title.startswith("Nuevo ")
+
+
+def test_problems_come_back_from_the_cache_too(tmp_path):
+    first, _ = load(FIXTURES / "mixed", tmp_path / "instance")
+    second, warm = load(FIXTURES / "mixed", tmp_path / "instance")
+    assert warm.hits > 0
+    assert [str(problem) for problem in second.problems] == [str(problem) for problem in first.problems]
+
+
+def test_a_damaged_cache_is_ignored(library_copy, tmp_path):
+    instance = tmp_path / "instance"
+    load(library_copy, instance)
+    (instance / CACHE_FILE).write_bytes(b"not a pickle")
+    library, cache = load(library_copy, instance)
+    assert cache.hits == 0 and len(library.articles) == 6
+    assert pickle.loads((instance / CACHE_FILE).read_bytes())["entries"]
+
+
+def test_the_search_index_is_kept_for_the_same_articles(library_copy, tmp_path, make_app):
+    from kiosk.content import content_holder
+    app = make_app(content=library_copy)
+    assert content_holder(app).current.search.search("en", "consent")
+    restarted = make_app(content=library_copy)
+    stored = pickle.loads((tmp_path / "instance" / CACHE_FILE).read_bytes())["index"]
+    assert stored is not None
+    assert content_holder(restarted).current.search.search("en", "consent")

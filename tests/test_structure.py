@@ -1,0 +1,74 @@
+"""How the code is put together: dependencies run one way, and every module says what it is for."""
+
+from __future__ import annotations
+
+import ast
+
+import pytest
+
+from .conftest import ROOT
+
+KIOSK = ROOT / "kiosk"
+
+
+def imported_modules(path):
+    """The ``kiosk.*`` modules a source file imports, as dotted names."""
+    package = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+    if path.name == "__init__.py":
+        package = package.removesuffix(".__init__")
+    else:
+        package = package.rsplit(".", 1)[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                name = ".".join(base + ([node.module] if node.module else []))
+            else:
+                name = node.module or ""
+            found.add(name)
+            found.update(f"{name}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+    return {name for name in found if name == "kiosk" or name.startswith("kiosk.")}
+
+
+SOURCES = sorted(KIOSK.rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", [p for p in SOURCES if "patron" in p.parts or "content" in p.parts],
+                         ids=lambda p: str(p.relative_to(ROOT)))
+def test_patron_and_content_code_never_import_staff_code(path):
+    assert not [name for name in imported_modules(path) if name.startswith("kiosk.staff")]
+
+
+@pytest.mark.parametrize("path", [p for p in SOURCES if "content" in p.parts], ids=lambda p: str(p.relative_to(ROOT)))
+def test_content_code_knows_nothing_of_pages(path):
+    pages = ("kiosk.patron", "kiosk.handouts", "kiosk.layout", "kiosk.web", "kiosk.staff", "kiosk.deploy")
+    assert not [name for name in imported_modules(path) if name.startswith(pages)]
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_module_and_public_function_says_what_it_is_for(path):
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    assert ast.get_docstring(tree), "module docstring"
+    undocumented = [node.name for node in ast.walk(tree)
+                    if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and not node.name.startswith("_")
+                    and not ast.get_docstring(node) and not _is_inner(tree, node)]
+    assert undocumented == []
+
+
+def _is_inner(tree, target):
+    """Functions nested in other functions are private to them."""
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node is not target:
+            if any(child is target for child in ast.walk(node)):
+                return True
+    return False
+
+
+def test_create_app_only_wires():
+    tree = ast.parse((KIOSK / "__init__.py").read_text(encoding="utf-8"))
+    create_app = next(node for node in tree.body if isinstance(node, ast.FunctionDef) and node.name == "create_app")
+    loops_and_calls = [node for node in ast.walk(create_app) if isinstance(node, (ast.While, ast.If, ast.Try))]
+    assert loops_and_calls == []
