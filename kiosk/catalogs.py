@@ -86,7 +86,7 @@ def _pybabel(*args: str) -> None:
 @translate_group.command("extract")
 def translate_extract() -> None:
     """Collect every UI string from the code and templates into translations/messages.pot."""
-    _pybabel("extract", "-F", "babel.cfg", "-k", "lazy_gettext", "-k", "_l",
+    _pybabel("extract", "-F", "babel.cfg", "-k", "lazy_gettext", "-k", "_l", "-k", "lazy_pgettext:1c,2",
              "--add-comments", "Translators:", "--no-location", "--sort-output",
              "--project", "reading-kiosk", "--version", PROJECT_VERSION,
              "--copyright-holder", "The Reading Kiosk authors",

@@ -32,9 +32,9 @@ from .patron.display import (ALL_DISPLAY_CHOICES, DEFAULT_DISPLAY, DISPLAY_ARGUM
 from .signals import settings_changed
 
 SLOT_START, SLOT_END, SLOT_SEPARATOR = "\ue000", "\ue001", "\ue002"
-HTML_HOLES = frozenset({"main", "body", "display_inputs"})
-"""Holes filled with finished HTML (the page's content, an article's sanitised body, form fields
-the kiosk wrote); every other hole is escaped."""
+HTML_HOLES = frozenset({"main", "body"})
+"""Holes filled with finished HTML (the page's content, an article's sanitised body); every other
+hole is escaped."""
 LAYOUT_KINDS = ("patron", "pristine", "staff", "staff-locked")
 """The patron pages; the untouched welcome page (no idle timer: nothing to clear); the staff
 screens once unlocked, and before."""

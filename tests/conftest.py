@@ -131,7 +131,8 @@ def pytest_terminal_summary(terminalreporter):
     reasons = {str(report.longrepr[2]) if isinstance(report.longrepr, tuple) else str(report.longrepr)
                for report in terminalreporter.stats.get("skipped", [])}
     missing = sorted(reason for reason in reasons
-                     if "Chromium is not installed" in reason or "REAL PRINT SERVER" in reason)
+                     if "Chromium is not installed" in reason or "REAL PRINT SERVER" in reason
+                     or "HTML CHECKER NOT RUN" in reason)
     if missing:
         terminalreporter.write_sep("!", "SOME TESTS DID NOT RUN", red=True, bold=True)
         for reason in missing:

@@ -37,6 +37,12 @@ def test_adding_a_language_by_the_readme_recipe(tmp_path):
     anchor = '    Language("uk", "Українська"'
     line_end = text.index("\n", text.index(anchor)) + 1
     registry.write_text(text[:line_end] + "    " + ESPERANTO + text[line_end:], encoding="utf-8")
+    keyboards = copy / "kiosk" / "keyboards.py"
+    text = keyboards.read_text(encoding="utf-8")
+    anchor = '    "uk": KeyboardLayout('
+    line_end = text.index("\n", text.index(anchor)) + 1
+    keyboards.write_text(text[:line_end] + '    "eo": KeyboardLayout(_rows(*QWERTY, "ĉ ĝ ĥ ĵ ŝ ŭ")),\n' + text[line_end:],
+                         encoding="utf-8")
 
     # 2. A catalog, started with `translate init`, then translated.
     run(copy, "-m", "flask", "--app", "kiosk", "translate", "extract")
@@ -85,3 +91,4 @@ print(json.dumps({"file": kiosk.__file__, "welcome": welcome, "article": article
     assert "Temo" in pages["welcome"]
     assert "Intimeco" in pages["article"]
     assert "EO This article is not available in your language yet." in pages["missing"]
+    assert 'data-key="ĉ"' in pages["welcome"]  # its on-screen keyboard

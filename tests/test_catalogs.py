@@ -27,7 +27,7 @@ def template(tmp_path_factory):
     """A fresh extraction of every UI string in the code and templates."""
     pot = tmp_path_factory.mktemp("pot") / "messages.pot"
     subprocess.run([sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg",
-                    "-k", "lazy_gettext", "-k", "_l", "-o", str(pot), "."], cwd=ROOT, check=True, capture_output=True)
+                    "-k", "lazy_gettext", "-k", "_l", "-k", "lazy_pgettext:1c,2", "-o", str(pot), "."], cwd=ROOT, check=True, capture_output=True)
     with pot.open("rb") as handle:
         return read_po(handle)
 
@@ -50,7 +50,7 @@ def test_every_ui_string_is_translated_and_not_fuzzy(template, language):
     for message in template:
         if not message.id:
             continue
-        found = translations.get(message.id)
+        found = translations.get(message.id, message.context)
         strings = found.string if found and isinstance(found.string, (list, tuple)) else [found and found.string]
         if found is None or found.fuzzy or not all(strings):
             missing.append(message.id)

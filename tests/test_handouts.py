@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import html
 import io
 import re
 import unicodedata
@@ -180,3 +181,25 @@ def test_pdf_rendering_fetches_only_static_files():
                 "file:///etc/passwd", "http://kiosk.invalid/en/articles/consent"):
         with pytest.raises(ValueError):
             static_file_for(url)
+
+
+@pytest.mark.parametrize("lang", [tag for tag in SHIPPED_TAGS if tag != "en"])
+def test_every_output_of_an_unchecked_translation_says_so(app, client, shipped_library, lang):
+    assert shipped_library.articles["consent"].needs_fluent_check(lang)
+    with app.test_request_context(f"/{lang}/"):
+        notice = app.extensions["kiosk_catalogs"][lang].ugettext(
+            "This translation has not yet been checked by a fluent speaker.")
+    assert notice != "This translation has not yet been checked by a fluent speaker."
+    words = re.findall(r"\w+", notice)
+    for address in (f"/{lang}/articles/consent", f"/{lang}/articles/consent/handout",
+                    f"/en/articles/consent?compare={lang}", f"/en/articles/consent/handout?with={lang}"):
+        page = html.unescape(client.get(address).get_data(as_text=True))
+        assert notice in page, address
+    for address in (f"/{lang}/articles/consent/handout.pdf", f"/en/articles/consent/handout.pdf?with={lang}"):
+        _, text, _ = pdf_of(app, address)
+        assert all(squeeze(word) in squeeze(text) for word in words), address
+
+
+def test_the_source_and_a_checked_translation_carry_no_such_notice(client):
+    for address in ("/en/articles/consent", "/en/articles/consent/handout"):
+        assert "checked by a fluent" not in client.get(address).get_data(as_text=True)

@@ -33,7 +33,7 @@ def tracked_copy(target: Path) -> Path:
                 shutil.copy2(ROOT / name, target / name)
     else:
         shutil.copytree(ROOT, target, dirs_exist_ok=True, ignore=shutil.ignore_patterns(
-            ".venv", ".git", "instance", "build", "*.egg-info", "__pycache__", "*.mo"))
+            ".venv", ".git", "instance", "build", "*.egg-info", "__pycache__", "*.mo", "node_modules"))
     return target
 
 

@@ -151,10 +151,13 @@ def test_wrong_method_is_answered_plainly(client):
     assert "Traceback" not in response.get_data(as_text=True)
 
 
-def test_compare_shows_two_columns_each_with_its_own_language_and_direction(client):
+def test_compare_shows_two_columns_each_with_its_own_language_and_direction(client, shipped_library):
     text = client.get("/en/articles/intimacy?compare=ar").get_data(as_text=True)
-    assert re.search(r'<article lang="en" dir="ltr">', text)
-    assert re.search(r'<article lang="ar" dir="rtl">', text)
+    english = len(re.findall(r'<div class="compare-cell article-body" lang="en" dir="ltr">', text))
+    arabic = len(re.findall(r'<div class="compare-cell article-body" lang="ar" dir="rtl">', text))
+    sections = shipped_library.articles["intimacy"].source.html.count("<h2>") + 1
+    assert english == arabic == sections  # a row per section, the same section side by side
+    assert text.count('<h2 class="compare-title">') == 2
 
 
 def notice_in(app, tag, message, **values):
@@ -215,10 +218,11 @@ def test_display_choices_are_carried_by_every_kiosk_link(client):
 
 def test_text_size_has_at_least_three_steps_and_stops_at_the_ends(client):
     smallest = client.get("/en/").get_data(as_text=True)
-    assert '<span class="button smaller-text" aria-disabled="true">Smaller text' in smallest
-    assert "size=2" in smallest
+    assert re.search(r'<span class="button smaller-text" aria-disabled="true">.*?Smaller text', smallest)
+    assert re.search(r'<a class="button larger-text" href="/en/\?size=2">', smallest)
     largest = client.get("/en/?size=4").get_data(as_text=True)
-    assert '<span class="button larger-text" aria-disabled="true">Larger text' in largest
+    assert re.search(r'<span class="button larger-text" aria-disabled="true">.*?Larger text', largest)
+    assert re.search(r'<a class="button smaller-text" href="/en/\?size=3">', largest)
 
 
 def test_no_cookie_is_ever_set(client):

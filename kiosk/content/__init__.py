@@ -30,6 +30,7 @@ from .loader import load_library
 from .model import Library
 from .search import SearchIndex
 from .startup_cache import StartupCache
+from .words import KeyboardWords, keyboard_words
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,8 @@ class Content:
     library: Library
     index: Future = field(repr=False)
     """The library's search index, done or being built."""
+    words: Future = field(repr=False)
+    """What the on-screen keyboard offers (``KeyboardWords``), done or being worked out."""
     taken_at: datetime
     """When this version started being served (UTC)."""
 
@@ -46,6 +49,11 @@ class Content:
     def search(self) -> SearchIndex:
         """The search index, once it is built."""
         return self.index.result()
+
+    @property
+    def keyboard_words(self) -> KeyboardWords:
+        """The titles, topics and Chinese words the keyboard offers, once they are worked out."""
+        return self.words.result()
 
 
 class ContentHolder:
@@ -72,35 +80,54 @@ INDEXED_LANGUAGES = tuple(language.tag for language in LANGUAGES)
 """Every registered language is indexed, so staff can offer another one without a restart."""
 
 
+def _done(value) -> Future:
+    future: Future = Future()
+    future.set_result(value)
+    return future
+
+
+def _in_background(work, name: str) -> Future:
+    """``work()``, done in a thread of its own; its result when it is done."""
+    future: Future = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(work())
+        except BaseException as error:  # the waiting request shows the error page
+            future.set_exception(error)
+    threading.Thread(target=run, name=name, daemon=True).start()
+    return future
+
+
 def prepare(library: Library) -> Content:
-    """``library`` with its search index, built now, ready to be served."""
-    index: Future = Future()
-    index.set_result(SearchIndex.build(library, INDEXED_LANGUAGES))
-    return Content(library, index, datetime.now(timezone.utc))
+    """``library`` with its search index and keyboard words, worked out now, ready to be served."""
+    return Content(library, _done(SearchIndex.build(library, INDEXED_LANGUAGES)), _done(keyboard_words(library)),
+                   datetime.now(timezone.utc))
 
 
 def _prepare_at_start(library: Library, cache: StartupCache) -> Content:
     """``library`` with the index the last start kept, or one being built in the background."""
-    index: Future = Future()
     key = cache.index_key(INDEXED_LANGUAGES)
     stored = cache.index(key)
     if stored is not None:
-        index.set_result(SearchIndex.from_bytes(stored, INDEXED_LANGUAGES, tuple(library.articles)))
         cache.save()
-        return Content(library, index, datetime.now(timezone.utc))
+        index = _done(SearchIndex.from_bytes(stored, INDEXED_LANGUAGES, tuple(library.articles)))
+        words = _in_background(lambda: keyboard_words(library), "kiosk-keyboard-words")
+        return Content(library, index, words, datetime.now(timezone.utc))
 
-    receive = _index_in_a_child(library, cache, key)
+    receive = _index_in_a_child(library, cache, key)  # first: a fork is only safe while no thread runs
+    words = _in_background(lambda: keyboard_words(library), "kiosk-keyboard-words")
 
-    def finish() -> None:
+    def finish() -> SearchIndex:
         data = receive() if receive else None
         if data is None:
             data = _index_and_keep(library, cache, key)
         # A fresh copy holds the index alone, without the room building it took.
-        index.set_result(SearchIndex.from_bytes(data, INDEXED_LANGUAGES, tuple(library.articles)))
+        index = SearchIndex.from_bytes(data, INDEXED_LANGUAGES, tuple(library.articles))
         release_free_memory()
+        return index
 
-    threading.Thread(target=finish, name="kiosk-search-index", daemon=True).start()
-    return Content(library, index, datetime.now(timezone.utc))
+    return Content(library, _in_background(finish, "kiosk-search-index"), words, datetime.now(timezone.utc))
 
 
 def _index_and_keep(library: Library, cache: StartupCache, key: str) -> bytes:

@@ -142,6 +142,11 @@ _MARKS = re.compile("[\u0300-\u036f\u0483-\u0489\u0610-\u061a\u0640\u064b-\u065f
 _PLAIN_LETTERS = (("đ", "d"), ("ł", "l"), ("ø", "o"), ("ı", "i"))
 
 
+def split_sections(html: str) -> list[str]:
+    """Rendered article HTML cut before each ``##`` heading: the opening, then one piece per section."""
+    return [piece for piece in re.split(r"(?=<h2>)", html) if piece.strip()]
+
+
 def plain_text(html: str) -> str:
     """The words of rendered article HTML, without its tags or link markers (for search and speech)."""
     return " ".join(unescape(_TAGS.sub(" ", html)).split())

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from collections.abc import Iterable, Mapping
 
-from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 
 
 class TranslationState(enum.Enum):
@@ -39,11 +39,11 @@ class TranslationState(enum.Enum):
 
 
 _STATE_LABELS = {
-    TranslationState.SOURCE: _l("original"),
-    TranslationState.REVIEWED: _l("reviewed"),
-    TranslationState.UNREVIEWED: _l("not yet reviewed"),
-    TranslationState.OUTDATED: _l("out of date"),
-    TranslationState.MISSING: _l("missing"),
+    TranslationState.SOURCE: lazy_pgettext("translation state, on the staff screen", "original"),
+    TranslationState.REVIEWED: lazy_pgettext("translation state, on the staff screen", "reviewed"),
+    TranslationState.UNREVIEWED: lazy_pgettext("translation state, on the staff screen", "not yet reviewed"),
+    TranslationState.OUTDATED: lazy_pgettext("translation state, on the staff screen", "out of date"),
+    TranslationState.MISSING: lazy_pgettext("translation state, on the staff screen", "missing"),
 }
 
 

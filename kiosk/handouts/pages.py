@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, redirect, request, send_file, url_for
-from flask_babel import gettext
+from flask_babel import pgettext
 
 from ..content import get_library
 from ..content.model import Article
@@ -25,7 +25,7 @@ def handout(slug: str):
 
 def _handout_page(article: Article, language: Language, other: Language | None) -> str:
     title = article.version_for(language.tag).title
-    handout = gettext("Handout")
+    handout = pgettext("page title: a sheet to print", "Handout")
     return render_page("handouts/handout.html", f"{title} · {handout}", article=article, other=other,
                        printed_on=printed_today())
 

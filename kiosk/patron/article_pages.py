@@ -18,7 +18,6 @@ import threading
 from typing import Any
 
 from flask import Flask, current_app
-from markupsafe import Markup
 
 from ..content import content_holder, get_library
 from ..content.model import Article, ArticleVersion, Library
@@ -26,14 +25,7 @@ from ..i18n import render_in_language
 from ..languages import Language
 from ..layout import Links, SlotTemplate, late, layouts, rendering_in
 from ..signals import content_replaced, settings_changed
-from .display import ALL_DISPLAY_CHOICES, DisplayChoices
-
-_HIDDEN_INPUTS = {
-    display: Markup("").join(Markup('<input type="hidden" name="{}" value="{}">').format(key, value)
-                             for key, value in display.query_values().items())
-    for display in ALL_DISPLAY_CHOICES
-}
-
+from .display import DisplayChoices
 
 class _VersionWithHoles:
     """An article version whose words are holes, so the page around them is the same for many articles."""
@@ -60,7 +52,7 @@ def _render(article: Article, language: Language, shared: dict[str, str] | None 
             "patron/article.html", link=links, article=article, slug=late("slug"),
             version=_VersionWithHoles(article.version_for(language.tag)),
             topics=[library.topics[slug] for slug in article.topics if slug in library.topics],
-            body=late("body"), printed_on=late("printed_on"), display_inputs=late("display_inputs")), shared)
+            body=late("body"), printed_on=late("printed_on")), shared)
 
 
 class ArticlePages:
@@ -116,7 +108,7 @@ class ArticlePages:
         version = article.version_for(language.tag)
         return page.fill({
             "display_alone": f"?{query}" if query else "", "display_after": f"&{query}" if query else "",
-            "display_inputs": _HIDDEN_INPUTS[display], "printed_on": printed_on, "slug": article.slug,
+            "printed_on": printed_on, "slug": article.slug,
             "title": version.title, "summary": version.summary, "attribution": version.attribution,
             "body": version.html})
 

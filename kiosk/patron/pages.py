@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from itertools import zip_longest
 
 from flask import Blueprint, abort, current_app, redirect, request, url_for
 from babel.dates import format_date
@@ -10,10 +11,12 @@ from flask_babel import format_number, format_timedelta, gettext
 
 from ..content import get_library, get_search
 from ..content.model import Article, ArticleVersion, TranslationState
+from ..content.markdown import split_sections
 from ..content.search import MAX_QUERY_CHARACTERS
 from ..languages import LANGUAGES, Language
-from ..i18n import choose_language, current_language, default_language, render_in_language, translations
-from ..layout import fill_layout, render_page, rendering_in
+from ..i18n import (choose_language, current_language, default_language, offered_languages, render_in_language,
+                    translations)
+from ..layout import Links, fill_layout, layouts, render_page, rendering_in
 from markupsafe import Markup
 from .article_pages import article_pages
 from .display import display_choices, is_display_query
@@ -61,7 +64,7 @@ def translation_notice(article: Article, language: Language) -> Markup:
 def reading_time(version: ArticleVersion) -> str:
     """How long ``version`` takes to read, in the interface language."""
     minutes = version.reading_minutes
-    return translations().ungettext("%(num)s minute read", "%(num)s minutes read", minutes) % {
+    return translations().ungettext("Reading time: %(num)s minute", "Reading time: %(num)s minutes", minutes) % {
         "num": format_number(minutes)}
 
 
@@ -111,7 +114,10 @@ def article(slug: str):
             arguments = {} if other == language else {"compare": other.tag}
             return redirect(url_for("patron.article", slug=slug, **arguments, **_display_arguments()))
         side_by_side = gettext("Side by side")
-        return render_page("patron/compare.html", f"{title} · {side_by_side}", article=found, other=other)
+        columns = [(column, found.version_for(column.tag)) for column in (language, other)]
+        rows = zip_longest(*(split_sections(version.html) for _, version in columns), fillvalue="")
+        return render_page("patron/compare.html", f"{title} · {side_by_side}", article=found, columns=columns,
+                           rows=list(rows), other=other, zip=zip)
     display = display_choices()
     main = article_pages().main(found, language, display, printed_today(language))
     return fill_layout(main, title, language=language, display=display)
@@ -129,11 +135,18 @@ def about():
 def search():
     """Articles matching the patron's words, in the page's language."""
     query = clean_query(request.args.get("q", ""))
-    library = get_library()
-    slugs = get_search().search(current_language().tag, query) if query else []
+    library, index, language = get_library(), get_search(), current_language()
+    slugs = index.search(language.tag, query) if query else []
     results = [library.articles[slug] for slug in slugs if slug in library.articles]
+    elsewhere = []  # words typed in another language: say where they are found
+    if query and not results:
+        for other in offered_languages():
+            found = len(index.search(other.tag, query)) if other != language else 0
+            if found:
+                link = Links.for_display(layouts().rules, other.tag, display_choices())
+                elsewhere.append((other, found, link("patron.search", q=query)))
     return render_page("patron/search.html", gettext("Search"), layout_values={"query": query}, query=query,
-                       results=results)
+                       results=results, elsewhere=elsewhere)
 
 
 def _article_or_404(slug: str) -> Article:

@@ -173,7 +173,7 @@ def test_staff_screens_have_no_serious_accessibility_violations(page, staff_kios
         found += [(step, v["id"]) for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
         if step == "login":
             page.fill("#pin", "97531")
-            page.locator("form.pin-form button").click()
+            page.locator("form.pin-form button[type=submit]").click()
             page.wait_for_url("**/staff/")
     assert found == []
 

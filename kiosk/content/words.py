@@ -1,0 +1,133 @@
+"""What the on-screen keyboard offers as a patron types, taken from the library itself.
+
+- Completions: the titles of the articles and the names of the topics, in every
+  language, whose words start with what was typed, so a few taps find an article.
+- Chinese words by their pinyin: a patron with no Chinese input method spells
+  the sound (``qinmi``) and taps the word (亲密). The words are those of the
+  library's own Chinese text that are words (pypinyin's phrase list), pairs of
+  characters the library uses often, and single characters, each with its
+  pinyin worked out by pypinyin.
+
+Everything is worked out once per library; what a patron types is only
+compared with it, never kept.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass
+
+from .markdown import CJK_CHARACTER, fold_for_search, plain_text
+from .model import Library
+
+MAX_COMPLETIONS = 6
+MAX_CHINESE_WORDS = 12
+CHINESE_TEXT_READ = 300_000
+"""Characters of Chinese text the words are gathered from: thousands of words, in bounded memory."""
+_CJK_RUN = re.compile(rf"[{CJK_CHARACTER}]+")
+_WORD = re.compile(r"\w+")
+# Characters that make a frequent run of Chinese a phrase fragment rather than a word
+# when they start or end it (particles, pronouns, "and", "is", "not", "one").
+_FRAGMENT_EDGES = set("的了是在和与也就都而及或你我他她它这那有不一会要把被让着过吗呢吧啊")
+_TONE_MARKS = re.compile("[\u0300-\u036f]")
+
+
+@dataclass(frozen=True)
+class Completion:
+    """A title or topic name offered on the keyboard, and where it leads."""
+
+    text: str
+    language: str
+    endpoint: str
+    """``patron.article`` or ``patron.topic``."""
+    slug: str
+
+
+@dataclass(frozen=True)
+class KeyboardWords:
+    """The titles, topic names and Chinese words of one library, ready to be matched."""
+
+    completions: tuple[tuple[tuple[str, ...], Completion], ...]
+    """Each completion with the folded words it can be found by."""
+    chinese: tuple[tuple[str, str], ...]
+    """(pinyin without tones or spaces, word), most used first."""
+
+    def complete(self, typed: str, language: str) -> list[Completion]:
+        """Titles and topics whose words start with the last word typed (after the others), this language first."""
+        words = fold_for_search(typed).split()
+        if not words:
+            return []
+        found = [completion for keys, completion in self.completions if _matches(keys, words)]
+        found.sort(key=lambda completion: (completion.language != language, completion.endpoint != "patron.topic"))
+        return found[:MAX_COMPLETIONS]
+
+    def chinese_for(self, typed: str) -> list[str]:
+        """Chinese words whose pinyin is, or starts with, what was typed (tone marks and spaces ignored)."""
+        sound = plain_pinyin(typed)
+        if not sound:
+            return []
+        exact = [word for pinyin, word in self.chinese if pinyin == sound]
+        starting = [word for pinyin, word in self.chinese if pinyin.startswith(sound) and pinyin != sound]
+        return (exact + starting)[:MAX_CHINESE_WORDS]
+
+
+def _matches(keys: tuple[str, ...], typed: list[str]) -> bool:
+    """Every typed word starts some key word (for Chinese, appears in the text)."""
+    return all(any(key.startswith(word) or (_CJK_RUN.fullmatch(word) and word in key) for key in keys)
+               for word in typed)
+
+
+def plain_pinyin(typed: str) -> str:
+    """Pinyin as a patron might type it, made comparable: lower case, no tone marks, spaces or apostrophes; ü as v."""
+    decomposed = unicodedata.normalize("NFD", typed.casefold()).replace("u\u0308", "v")
+    return re.sub(r"[^a-z]", "", _TONE_MARKS.sub("", decomposed))
+
+
+def keyboard_words(library: Library, chinese_tag: str = "zh-Hans") -> KeyboardWords:
+    """Work out the completions and Chinese words of ``library``."""
+    completions = []
+    for article in library.articles.values():
+        for version in article.versions.values():
+            completions.append((_keys(version.title),
+                                Completion(version.title, version.language, "patron.article", article.slug)))
+    for topic in library.topics.values():
+        for tag, name in topic.names.items():
+            completions.append((_keys(name), Completion(name, tag, "patron.topic", topic.slug)))
+    return KeyboardWords(tuple(completions), _chinese_words(library, chinese_tag))
+
+
+def _keys(text: str) -> tuple[str, ...]:
+    folded = fold_for_search(text)
+    return tuple(_WORD.findall(folded)) + tuple(_CJK_RUN.findall(folded))
+
+
+def _chinese_words(library: Library, tag: str) -> tuple[tuple[str, str], ...]:
+    """Words of the library's Chinese text, most used first, each with its pinyin."""
+    from pypinyin import lazy_pinyin  # loaded only for a library with Chinese text
+    from pypinyin.constants import PHRASES_DICT
+
+    counts: Counter[str] = Counter()
+    seen: set[int] = set()
+    read = 0
+    for article in library.articles.values():
+        version = article.versions.get(tag)
+        if version is None or read > CHINESE_TEXT_READ:
+            continue
+        for text in (version.title, version.summary, plain_text(version.html)):
+            if hash(text) in seen:  # a text met before (the same article filed twice) adds nothing
+                continue
+            seen.add(hash(text))
+            read += len(text)
+            for run in _CJK_RUN.findall(text):
+                counts.update(run[start:start + size] for size in (2, 3, 4)
+                              for start in range(len(run) - size + 1))
+                counts.update(run)
+    # A word of the dictionary, or two characters the library uses often that do not
+    # start or end on a particle (the library's own terms, such as 边界, boundary).
+    words = [(count, word) for word, count in counts.items()
+             if len(word) == 1 or word in PHRASES_DICT
+             or (len(word) == 2 and count >= 3 and not _FRAGMENT_EDGES.intersection(word))]
+    words.sort(key=lambda entry: (-entry[0], entry[1]))
+    return tuple(("".join(lazy_pinyin(word, v_to_u=False)), word) for _, word in words)

@@ -1,0 +1,39 @@
+"""What the on-screen keyboard offers as a patron types: titles and topics, and Chinese words by sound.
+
+The keyboard itself is drawn in the page (``templates/_keyboard.html``, from
+``kiosk/keyboards.py``) and run by ``static/keyboard.js``, which asks here
+after each key. What was typed is compared with the library's own words and
+forgotten: nothing is logged or kept.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request
+
+from ..content import current_content
+from ..i18n import current_language, offered_languages
+from ..keyboards import keyboard_for
+from ..layout import Links, layouts
+from .display import display_choices
+from .pages import clean_query
+
+bp = Blueprint("keyboard", __name__)
+SLUG_ARGUMENT = {"patron.article": "slug", "patron.topic": "topic"}
+
+
+@bp.get("/<lang>/keyboard/suggestions")
+def suggestions():
+    """Completions (titles and topics, in every offered language) and, for Chinese, words for the pinyin typed."""
+    typed = clean_query(request.args.get("typed", ""))
+    language = current_language()
+    words = current_content().keyboard_words
+    offered = {other.tag: other for other in offered_languages()}
+    completions = []
+    for completion in words.complete(typed, language.tag):
+        if completion.language in offered:
+            link = Links.for_display(layouts().rules, completion.language, display_choices())
+            completions.append({
+                "text": completion.text, "lang": completion.language, "dir": offered[completion.language].direction,
+                "href": link(completion.endpoint, **{SLUG_ARGUMENT[completion.endpoint]: completion.slug})})
+    chinese = words.chinese_for(typed) if keyboard_for(language.tag).spells_pinyin else []
+    return jsonify(words=chinese, completions=completions)

@@ -1,0 +1,212 @@
+/* The kiosk's own keyboards, for a touch screen with no keyboard: the on-screen keyboard of
+   the search box (in the page's language; for Chinese, pinyin with the library's words to
+   tap) and the number keypad of the staff PIN. A physical keyboard works as well. Without
+   this file the search box and the PIN field are plain form fields.
+
+   What is typed goes to the server only to ask which titles, topics or Chinese words to
+   offer (kiosk/patron/keyboard.py), which keeps none of it. */
+(function () {
+  "use strict";
+
+  // A key pressed on screen must not take the focus (and the caret) from the field.
+  function keepFocus(element) {
+    ["pointerdown", "mousedown"].forEach(function (type) {
+      element.addEventListener(type, function (event) {
+        if (event.target.closest("button, .key")) { event.preventDefault(); }
+      });
+    });
+  }
+
+  function typeInto(field, text) {
+    var start = field.selectionStart === null ? field.value.length : field.selectionStart;
+    var end = field.selectionEnd === null ? field.value.length : field.selectionEnd;
+    var room = field.maxLength > 0 ? field.maxLength - (field.value.length - (end - start)) : text.length;
+    text = text.slice(0, Math.max(room, 0));
+    field.value = field.value.slice(0, start) + text + field.value.slice(end);
+    field.setSelectionRange(start + text.length, start + text.length);
+    field.dispatchEvent(new Event("input", { bubbles: true }));
+  }
+
+  function deleteBefore(field) {
+    var start = field.selectionStart === null ? field.value.length : field.selectionStart;
+    var end = field.selectionEnd === null ? field.value.length : field.selectionEnd;
+    if (start === end && start > 0) {
+      // A whole character, even one written with two code units or a combining mark.
+      var before = Array.from(field.value.slice(0, start).normalize("NFC"));
+      before.pop();
+      var kept = before.join("");
+      field.value = kept + field.value.slice(end);
+      field.setSelectionRange(kept.length, kept.length);
+    } else {
+      field.value = field.value.slice(0, start) + field.value.slice(end);
+      field.setSelectionRange(start, start);
+    }
+    field.dispatchEvent(new Event("input", { bubbles: true }));
+  }
+
+  function displayArguments() {
+    var kept = new URLSearchParams();
+    new URLSearchParams(location.search).forEach(function (value, key) {
+      if (key === "size" || key === "contrast") { kept.append(key, value); }
+    });
+    return kept;
+  }
+
+  function setUpSearchKeyboard(field, template) {
+    var form = field.form;
+    var keyboard = null;
+    var pinyin = "";
+    var asked = 0;
+    var waiting = null;
+
+    function candidatesList() { return keyboard.querySelector(".keyboard-candidates"); }
+
+    function showPinyin() {
+      var shown = keyboard.querySelector(".keyboard-pinyin");
+      if (shown) { shown.textContent = pinyin; }
+    }
+
+    function offer(found) {
+      var list = candidatesList();
+      list.textContent = "";
+      found.words.forEach(function (word) {
+        var item = document.createElement("li");
+        var button = document.createElement("button");
+        button.type = "button";
+        button.className = "button button-quiet candidate-word";
+        button.lang = "zh-Hans";
+        button.textContent = word;
+        button.addEventListener("click", function () {
+          pinyin = "";
+          showPinyin();
+          typeInto(field, word);
+        });
+        item.appendChild(button);
+        list.appendChild(item);
+      });
+      found.completions.forEach(function (completion) {
+        var item = document.createElement("li");
+        var link = document.createElement("a");
+        link.className = "button candidate-link";
+        link.href = completion.href;
+        link.lang = completion.lang;
+        link.dir = completion.dir;
+        link.textContent = completion.text;
+        item.appendChild(link);
+        list.appendChild(item);
+      });
+    }
+
+    function askForSuggestions() {
+      clearTimeout(waiting);
+      waiting = setTimeout(function () {
+        var typed = keyboard.dataset.spellsPinyin ? (pinyin || field.value) : field.value;
+        var question = ++asked;
+        if (!typed.trim()) { offer({ words: [], completions: [] }); return; }
+        var query = displayArguments();
+        query.set("typed", typed);
+        fetch(keyboard.dataset.suggestions + "?" + query.toString(), { credentials: "same-origin", cache: "no-store" })
+          .then(function (response) { return response.ok ? response.json() : { words: [], completions: [] }; })
+          .then(function (found) { if (question === asked) { offer(found); } })
+          .catch(function () { /* no suggestions: the keys still work */ });
+      }, 80);
+    }
+
+    function press(key) {
+      if (keyboard.dataset.spellsPinyin && /^[a-z]$/.test(key)) {
+        pinyin += key;
+        showPinyin();
+        askForSuggestions();
+      } else {
+        typeInto(field, key);
+      }
+    }
+
+    function act(action) {
+      if (action === "hide") { close(); return; }
+      if (action === "clear") {
+        pinyin = "";
+        showPinyin();
+        field.value = "";
+        field.dispatchEvent(new Event("input", { bubbles: true }));
+      } else if (action === "backspace") {
+        if (pinyin) {
+          pinyin = pinyin.slice(0, -1);
+          showPinyin();
+          askForSuggestions();
+        } else {
+          deleteBefore(field);
+        }
+      } else if (action === "space") {
+        var first = keyboard.querySelector(".candidate-word");
+        if (pinyin && first) { first.click(); } else { commitPinyin(); typeInto(field, " "); }
+      } else if (action === "search") {
+        commitPinyin();
+        if (form.requestSubmit) { form.requestSubmit(); } else { form.submit(); }
+      }
+    }
+
+    // Letters spelled but no word chosen are searched as they are.
+    function commitPinyin() {
+      if (pinyin) {
+        var letters = pinyin;
+        pinyin = "";
+        showPinyin();
+        typeInto(field, letters);
+      }
+    }
+
+    function open() {
+      if (!keyboard) {
+        keyboard = template.content.firstElementChild.cloneNode(true);
+        document.body.appendChild(keyboard);
+        keepFocus(keyboard);
+        keyboard.addEventListener("click", function (event) {
+          var button = event.target.closest("button.key");
+          if (!button) { return; }
+          if (button.dataset.key) { press(button.dataset.key); } else { act(button.dataset.action); }
+        });
+      }
+      keyboard.hidden = false;
+      document.body.classList.add("keyboard-open");
+      document.body.style.setProperty("--keyboard-height", keyboard.offsetHeight + "px");
+      field.scrollIntoView({ block: "nearest" });
+    }
+
+    function close() {
+      if (!keyboard) { return; }
+      keyboard.hidden = true;
+      document.body.classList.remove("keyboard-open");
+      field.blur();
+    }
+
+    // No system keyboard over the kiosk's own; typing on a real keyboard still works.
+    field.setAttribute("inputmode", "none");
+    field.addEventListener("focus", open);
+    field.addEventListener("pointerdown", open);
+    field.addEventListener("input", function () { if (keyboard && !keyboard.hidden) { askForSuggestions(); } });
+  }
+
+  function setUpKeypad(keypad, field) {
+    keypad.hidden = false;
+    field.setAttribute("inputmode", "none");
+    keepFocus(keypad);
+    keypad.addEventListener("click", function (event) {
+      var button = event.target.closest("button.key");
+      if (!button) { return; }
+      if (button.dataset.digit) {
+        typeInto(field, button.dataset.digit);
+      } else if (button.dataset.action === "backspace") {
+        deleteBefore(field);
+      } else if (button.dataset.action === "clear") {
+        field.value = "";
+      }
+    });
+  }
+
+  var search = document.getElementById("search-q");
+  var template = document.getElementById("keyboard-template");
+  if (search && template) { setUpSearchKeyboard(search, template); }
+  var keypad = document.querySelector(".keypad");
+  if (keypad && document.getElementById("pin")) { setUpKeypad(keypad, document.getElementById("pin")); }
+})();

@@ -1,0 +1,276 @@
+"""A touch screen with no keyboard, at kiosk distance, in portrait and landscape.
+
+Everything here is done with taps (Playwright's ``tap`` on a context with touch),
+never with key presses: on-screen keyboard, candidates, PIN keypad.
+"""
+
+from __future__ import annotations
+
+import io
+import tempfile
+
+import pytest
+from PIL import Image
+
+from ..conftest import SHIPPED_TAGS, STAFF_PIN
+from .conftest import LiveKiosk
+
+pytestmark = pytest.mark.browser
+
+PORTRAIT = {"width": 1080, "height": 1920}
+LANDSCAPE = {"width": 1920, "height": 1080}
+# A word of the consent article's title in each language, spelled on that language's keyboard;
+# Chinese is spelled in pinyin, and the word chosen among the candidates.
+TITLE_WORDS = {"en": ("consent", None), "es": ("consentimiento", None), "fr": ("consentement", None),
+               "ar": ("الموافقة", None), "zh-Hans": ("tongyi", "同意"), "uk": ("згода", None)}
+PAGE_TYPES = ["/{tag}/", "/{tag}/topics/relationships", "/{tag}/articles/consent",
+              "/{tag}/articles/consent?compare={other}", "/{tag}/search?q=a", "/{tag}/about",
+              "/{tag}/articles/consent/handout", "/{tag}/articles/no-such-article"]
+
+
+@pytest.fixture
+def touch(browser):
+    """A new page on a touch screen of the given size (portrait unless asked)."""
+    contexts = []
+
+    def open_page(viewport=PORTRAIT, **options):
+        context = browser.new_context(viewport=viewport, has_touch=True, **options)
+        contexts.append(context)
+        return context.new_page()
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+def tap_keys(page, letters):
+    for letter in letters:
+        page.tap(f".keyboard .key[data-key='{letter}']")
+
+
+@pytest.mark.parametrize("tag", SHIPPED_TAGS)
+def test_a_patron_finds_an_article_with_taps_alone(touch, live_kiosk, tag):
+    page = touch()
+    page.goto(f"{live_kiosk.url}/{tag}/")
+    page.tap("#search-q")
+    assert page.locator(".keyboard").is_visible()
+    word, candidate = TITLE_WORDS[tag]
+    tap_keys(page, word)
+    if candidate:
+        page.locator(".keyboard-candidates button", has_text=candidate).first.tap()
+        assert page.input_value("#search-q") == candidate
+    else:
+        assert page.input_value("#search-q") == word
+    page.tap(".keyboard [data-action='search']")
+    page.wait_for_url(f"**/{tag}/search?q=*")
+    page.tap(f".cards a[href^='/{tag}/articles/consent']")
+    page.wait_for_url(f"**/{tag}/articles/consent")
+    assert page.locator("h1").is_visible()
+
+
+def test_a_title_offered_while_typing_opens_the_article(touch, live_kiosk):
+    page = touch(LANDSCAPE)
+    page.goto(f"{live_kiosk.url}/fr/?size=2")
+    page.tap("#search-q")
+    tap_keys(page, "consen")
+    page.locator(".keyboard-candidates a[lang='fr']", has_text="Le consentement").tap()
+    page.wait_for_url("**/fr/articles/consent?size=2")
+
+
+def test_the_keys_delete_clear_and_hide(touch, live_kiosk):
+    page = touch()
+    page.goto(f"{live_kiosk.url}/uk/")
+    page.tap("#search-q")
+    tap_keys(page, "згодаа")
+    page.tap(".keyboard [data-action='backspace']")
+    assert page.input_value("#search-q") == "згода"
+    page.tap(".keyboard [data-action='space']")
+    tap_keys(page, "ї")
+    assert page.input_value("#search-q") == "згода ї"
+    page.tap(".keyboard [data-action='clear']")
+    assert page.input_value("#search-q") == ""
+    page.tap(".keyboard [data-action='hide']")
+    assert not page.locator(".keyboard").is_visible()
+
+
+def test_the_keyboard_never_covers_what_is_typed(touch, live_kiosk):
+    for viewport in (PORTRAIT, LANDSCAPE):
+        page = touch(viewport)
+        page.goto(f"{live_kiosk.url}/ar/articles/consent?size=4")
+        page.tap("#search-q")
+        field = page.locator("#search-q").bounding_box()
+        keyboard = page.locator(".keyboard").bounding_box()
+        assert field["y"] + field["height"] <= keyboard["y"]
+        assert keyboard["y"] + keyboard["height"] <= viewport["height"] + 1
+
+
+@pytest.mark.parametrize("tag", SHIPPED_TAGS)
+def test_every_key_is_at_least_60_pixels_and_every_control_44(touch, live_kiosk, tag):
+    page = touch(LANDSCAPE)
+    page.goto(f"{live_kiosk.url}/{tag}/articles/consent")
+    page.tap("#search-q")
+    tap_keys(page, TITLE_WORDS[tag][0][:3])
+    page.wait_for_selector(".keyboard-candidates li")
+    small_keys = page.evaluate("""() => [...document.querySelectorAll('.keyboard .key')]
+        .map(k => [k.textContent.trim(), k.getBoundingClientRect()])
+        .filter(([, r]) => r.width < 60 || r.height < 60).map(([t, r]) => `${t} ${r.width}x${r.height}`)""")
+    assert small_keys == []
+    small_controls = page.evaluate("""() => [...document.querySelectorAll(
+            'a.button, button, summary, select, input[type=search], .card a, .breadcrumbs a, .footer-link')]
+        .filter(e => e.offsetParent !== null || getComputedStyle(e).position === 'fixed')
+        .map(e => [e.textContent.trim(), e.getBoundingClientRect()])
+        .filter(([, r]) => r.width > 0 && (r.width < 44 || r.height < 44))
+        .map(([t, r]) => `${t} ${r.width}x${r.height}`)""")
+    assert small_controls == []
+
+
+@pytest.mark.parametrize("tag", SHIPPED_TAGS)
+def test_no_serious_accessibility_problem_with_the_keyboard_open(touch, live_kiosk, tag):
+    from axe_playwright_python.sync_playwright import Axe
+    page = touch()
+    page.goto(f"{live_kiosk.url}/{tag}/search?q=x")
+    page.tap("#search-q")
+    tap_keys(page, TITLE_WORDS[tag][0][:2])
+    page.wait_for_timeout(300)
+    results = Axe().run(page)
+    serious = [(v["id"], [n["target"] for n in v["nodes"]][:3])
+               for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+    assert serious == []
+
+
+def test_staff_unlock_their_screens_by_tapping_the_keypad(touch, browser):
+    from kiosk import create_app
+    from kiosk.staff.pin import set_pin
+    with tempfile.TemporaryDirectory() as instance:
+        set_pin(instance, STAFF_PIN)
+        with LiveKiosk(create_app({"instance": instance})) as kiosk:
+            page = touch()
+            page.goto(f"{kiosk.url}/staff/login")
+            assert page.get_attribute("#pin", "type") == "password"
+            assert page.get_attribute("#pin", "autocomplete") == "off"
+            keypad = page.locator(".keypad")
+            assert keypad.is_visible()
+            for digit in STAFF_PIN + "7":
+                page.tap(f".keypad [data-digit='{digit}']")
+            page.tap(".keypad [data-action='backspace']")
+            assert page.input_value("#pin") == STAFF_PIN
+            assert STAFF_PIN not in page.locator("body").inner_text()  # never echoed
+            small = page.evaluate("""() => [...document.querySelectorAll('.keypad .key')]
+                .filter(k => k.getBoundingClientRect().width < 60 || k.getBoundingClientRect().height < 60).length""")
+            assert small == 0
+            page.tap("form.pin-form button[type=submit]")
+            page.wait_for_url("**/staff/")
+            assert page.locator("#health-heading").is_visible()
+
+
+def test_the_pin_is_a_plain_field_without_javascript(browser, live_kiosk):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(f"{live_kiosk.url}/en/articles/consent")
+    assert not page.locator(".keyboard").is_visible()
+    page.fill("#search-q", "consent")
+    page.locator(".search-form button").click()
+    page.wait_for_url("**/en/search?q=consent")
+    context.close()
+
+
+def right_offset_box(page, viewport):
+    """Quick exit's box, measured from the top right corner of the screen."""
+    box = page.locator(".exit-button").bounding_box()
+    return (round(viewport["width"] - box["x"] - box["width"], 1), round(box["y"], 1),
+            round(box["width"], 1), round(box["height"], 1))
+
+
+def test_quick_exit_has_one_place_on_every_page(touch, live_kiosk):
+    boxes = {}
+    for viewport in (PORTRAIT, LANDSCAPE):
+        page = touch(viewport)
+        for tag in SHIPPED_TAGS:
+            other = "en" if tag != "en" else "ar"
+            for size in (1, 2, 3, 4):
+                for contrast in ("", "&contrast=high"):
+                    for page_type in PAGE_TYPES:
+                        address = page_type.format(tag=tag, other=other)
+                        joiner = "&" if "?" in address else "?"
+                        page.goto(f"{live_kiosk.url}{address}{joiner}size={size}{contrast}",
+                                  wait_until="domcontentloaded")
+                        boxes.setdefault(right_offset_box(page, viewport), []).append(
+                            (viewport["width"], address, size, contrast))
+    assert len(boxes) == 1, {box: places[:3] for box, places in boxes.items()}
+
+
+@pytest.mark.parametrize("viewport", [PORTRAIT, LANDSCAPE], ids=["portrait", "landscape"])
+@pytest.mark.parametrize("tag", SHIPPED_TAGS)
+def test_the_article_starts_on_the_first_screen(touch, live_kiosk, viewport, tag):
+    page = touch(viewport)
+    for size in (1, 2, 3, 4):
+        page.goto(f"{live_kiosk.url}/{tag}/articles/consent?size={size}")
+        first = page.locator(".article .article-body p").first.bounding_box()
+        assert first["y"] + min(first["height"], 80) <= viewport["height"], (size, first)
+        tools = page.locator(".article-tools-top").bounding_box()
+        assert tools["y"] + tools["height"] <= viewport["height"], size
+
+
+@pytest.mark.parametrize("tag", ["en", "ar", "zh-Hans"])
+def test_body_text_is_at_least_22_pixels_and_other_scripts_as_large(touch, live_kiosk, tag):
+    page = touch()
+    page.goto(f"{live_kiosk.url}/{tag}/articles/consent")
+    size = page.evaluate("parseFloat(getComputedStyle(document.querySelector('.article-body p')).fontSize)")
+    assert size >= 22
+    if tag == "ar":
+        assert size >= 22 * 1.15  # Naskh reads a size smaller than Latin at the same size
+
+
+def test_the_idle_warning_hides_the_page(touch, live_kiosk):
+    page = touch(LANDSCAPE)
+    page.clock.install()
+    page.goto(f"{live_kiosk.url}/en/articles/consent")
+    idle = int(page.get_attribute("html", "data-idle-seconds"))
+    warning = int(page.get_attribute("html", "data-warning-seconds"))
+    page.tap("h1")
+    page.clock.run_for((idle - warning + 1) * 1000)
+    dialog = page.locator("#idle-dialog")
+    assert dialog.is_visible()
+    box = dialog.bounding_box()
+    shot = Image.open(io.BytesIO(page.screenshot())).convert("RGB")
+    paper = shot.getpixel((5, shot.height - 5))
+    outside = [shot.getpixel((x, y)) for x in range(0, shot.width, 12) for y in range(0, shot.height, 12)
+               if not (box["x"] - 4 <= x <= box["x"] + box["width"] + 4 and box["y"] - 4 <= y <= box["y"] + box["height"] + 4)]
+    assert set(outside) == {paper}, "nothing of the page may show around the warning"
+
+
+def test_the_side_by_side_sections_start_level(touch, live_kiosk):
+    page = touch(LANDSCAPE)
+    page.goto(f"{live_kiosk.url}/fr/articles/boundaries?compare=ar")
+    rows = page.locator(".compare-row")
+    for index in range(rows.count()):
+        cells = rows.nth(index).locator(".compare-cell")
+        tops = {round(cells.nth(i).bounding_box()["y"]) for i in range(cells.count())}
+        assert len(tops) == 1, index
+    headings = page.locator(".compare-row h2")
+    french = [h for h in range(headings.count()) if headings.nth(h).evaluate("e => e.closest('[lang]').lang") == "fr"]
+    arabic = [h for h in range(headings.count()) if headings.nth(h).evaluate("e => e.closest('[lang]').lang") == "ar"]
+    for fr, ar in zip(french, arabic):
+        assert abs(headings.nth(fr).bounding_box()["y"] - headings.nth(ar).bounding_box()["y"]) < 12
+    titles = page.locator(".compare-title")
+    sizes = [float(titles.nth(i).evaluate("e => parseFloat(getComputedStyle(e).fontSize)")) for i in range(2)]
+    assert titles.nth(0).evaluate("e => e.tagName") == titles.nth(1).evaluate("e => e.tagName") == "H2"
+    assert sizes[1] >= sizes[0]  # the same heading in both (Arabic set a little larger, to read as large)
+
+
+def test_high_contrast_keeps_quick_exit_red_and_button_labels_plain(touch, live_kiosk):
+    page = touch()
+    page.goto(f"{live_kiosk.url}/en/articles/consent?contrast=high")
+    colour = page.evaluate("getComputedStyle(document.querySelector('.exit-button')).backgroundColor")
+    red, green, blue = (int(part) for part in colour[colour.index("(") + 1:-1].split(",")[:3])
+    assert red > 150 and green < 60 and blue < 60
+    underlined = page.evaluate("""() => [...document.querySelectorAll('a.button')]
+        .filter(a => getComputedStyle(a).textDecorationLine.includes('underline')).length""")
+    assert underlined == 0
+    disabled = page.evaluate("getComputedStyle(document.querySelector('[aria-disabled=true]')).borderStyle")
+    assert disabled == "dashed"
+
+
+def test_a_very_long_search_stays_on_the_screen(touch, live_kiosk):
+    page = touch()
+    page.goto(f"{live_kiosk.url}/en/search?q=" + "x" * 200)
+    assert page.evaluate("document.documentElement.scrollWidth") <= PORTRAIT["width"]

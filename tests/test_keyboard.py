@@ -1,0 +1,96 @@
+"""The on-screen keyboard: a layout for every language, and what it offers as a patron types."""
+
+from __future__ import annotations
+
+import pytest
+
+from kiosk.content.loader import load_library
+from kiosk.content.words import keyboard_words, plain_pinyin
+from kiosk.keyboards import KEYBOARDS, keyboard_for
+from kiosk.languages import LANGUAGES
+
+from .conftest import CONTENT, SHIPPED_TAGS
+
+
+@pytest.fixture(scope="module")
+def words():
+    return keyboard_words(load_library(CONTENT))
+
+
+@pytest.mark.parametrize("tag", SHIPPED_TAGS)
+def test_every_language_has_a_keyboard_whose_letters_spell_its_titles(shipped_library, tag):
+    layout = keyboard_for(tag)
+    keys = {key for row in layout.rows for key in row}
+    assert keys and all(len(row) <= 13 for row in layout.rows)
+    if layout.spells_pinyin:
+        assert keys >= set("abcdefghijklmnopqrstuvwxyz")
+        return
+    for article in shipped_library.articles.values():
+        version = article.versions[tag]
+        letters = {c.lower() for c in version.title if c.isalpha()}
+        assert letters <= keys | {c.upper() for c in keys}, (tag, version.title, letters - keys)
+
+
+def test_the_registry_and_the_keyboards_agree():
+    assert set(KEYBOARDS) == {language.tag for language in LANGUAGES}
+    assert keyboard_for("ar").direction == "rtl" and keyboard_for("en").direction == "ltr"
+
+
+@pytest.mark.parametrize("letters, word", [
+    ("qinmi", "亲密"),        # a two-syllable word
+    ("tongyi", "同意"),
+    ("bianjie", "边界"),      # the library's own term, not in the general phrase list
+    ("qīnmì", "亲密"),        # typed with tone marks
+    ("QIN MI", "亲密"),       # capitals and a space between syllables
+])
+def test_pinyin_offers_the_library_s_word_first(words, letters, word):
+    assert words.chinese_for(letters)[0] == word
+
+
+def test_a_prefix_offers_words_that_start_with_it(words):
+    offered = words.chinese_for("qin")
+    assert "亲密" in offered and "亲近" in offered
+    assert offered[0] == "亲"  # the one whose whole sound it is comes first
+
+
+def test_an_unknown_or_empty_prefix_offers_nothing(words):
+    assert words.chinese_for("xyzq") == []
+    assert words.chinese_for("") == [] and words.chinese_for("123 !") == []
+
+
+def test_plain_pinyin_ignores_tones_spaces_and_apostrophes():
+    assert plain_pinyin("Xī'ān") == "xian"
+    assert plain_pinyin("nǚ") == "nv" == plain_pinyin("nü")
+
+
+@pytest.mark.parametrize("typed, title, language", [
+    ("cons", "Consent", "en"),
+    ("con bou", "Consent and boundaries", "en"),
+    ("consentim", "Consentimiento", "es"),
+    ("الموافق", "الموافقة", "ar"),
+    ("згод", "Згода", "uk"),
+    ("同意", "同意", "zh-Hans"),
+])
+def test_titles_and_topics_in_every_language_complete_what_is_typed(words, typed, title, language):
+    found = [(completion.text, completion.language) for completion in words.complete(typed, "en")]
+    assert (title, language) in found
+
+
+def test_completions_of_the_page_s_language_come_first(words):
+    found = words.complete("cons", "fr")
+    assert found[0].language == "fr"
+
+
+def test_the_keyboard_endpoint_answers_with_links_that_keep_the_display(client):
+    data = client.get("/en/keyboard/suggestions?typed=cons&size=3").get_json()
+    assert data["words"] == []
+    assert {"text": "Consent", "lang": "en", "dir": "ltr", "href": "/en/articles/consent?size=3"} in data["completions"]
+    chinese = client.get("/zh-Hans/keyboard/suggestions?typed=qinmi").get_json()
+    assert chinese["words"][0] == "亲密"
+
+
+@pytest.mark.parametrize("typed", ["", "x" * 10_000, "\x00\x01", "<script>", "%", "qin' OR 1=1"])
+def test_the_keyboard_endpoint_takes_anything_calmly(client, typed):
+    response = client.get("/zh-Hans/keyboard/suggestions", query_string={"typed": typed})
+    assert response.status_code == 200 and response.is_json
+    assert response.headers["Cache-Control"] == "no-store"
