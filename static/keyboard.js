@@ -1,7 +1,8 @@
 /* The kiosk's own keyboards, for a touch screen with no keyboard: the on-screen keyboard of
    the search box (in the page's language; for Chinese, pinyin with the library's words to
    tap) and the number keypad of the staff PIN. A physical keyboard works as well. Without
-   this file the search box and the PIN field are plain form fields.
+   this file the search box and the PIN field are plain form fields. kiosk.js loads it the
+   first time the search box is touched (or on the PIN screen), so pages draw without it.
 
    What is typed goes to the server only to ask which titles, topics or Chinese words to
    offer (kiosk/patron/keyboard.py), which keeps none of it. */
@@ -52,7 +53,7 @@
     return kept;
   }
 
-  function setUpSearchKeyboard(field, template) {
+  function setUpSearchKeyboard(field, markup) {
     var form = field.form;
     var keyboard = null;
     var pinyin = "";
@@ -158,7 +159,9 @@
 
     function open() {
       if (!keyboard) {
-        keyboard = template.content.firstElementChild.cloneNode(true);
+        var holder = document.createElement("div");
+        holder.innerHTML = markup;
+        keyboard = holder.firstElementChild;
         document.body.appendChild(keyboard);
         keepFocus(keyboard);
         keyboard.addEventListener("click", function (event) {
@@ -185,6 +188,7 @@
     field.addEventListener("focus", open);
     field.addEventListener("pointerdown", open);
     field.addEventListener("input", function () { if (keyboard && !keyboard.hidden) { askForSuggestions(); } });
+    if (document.activeElement === field) { open(); }  // the touch that brought this file here
   }
 
   function setUpKeypad(keypad, field) {
@@ -205,8 +209,12 @@
   }
 
   var search = document.getElementById("search-q");
-  var template = document.getElementById("keyboard-template");
-  if (search && template) { setUpSearchKeyboard(search, template); }
+  if (search && search.dataset.keyboard) {
+    fetch(search.dataset.keyboard, { credentials: "same-origin", cache: "no-store" })
+      .then(function (response) { return response.ok ? response.text() : null; })
+      .then(function (markup) { if (markup) { setUpSearchKeyboard(search, markup); } })
+      .catch(function () { /* no keyboard: the field still takes a real one */ });
+  }
   var keypad = document.querySelector(".keypad");
   if (keypad && document.getElementById("pin")) { setUpKeypad(keypad, document.getElementById("pin")); }
 })();

@@ -96,5 +96,22 @@
     });
   });
 
+  // The keyboards are loaded when first needed, so no page waits for them to be drawn.
+  var keyboardLoaded = false;
+  function loadKeyboard() {
+    if (keyboardLoaded) { return; }
+    keyboardLoaded = true;
+    var script = document.createElement("script");
+    script.src = root.getAttribute("data-keyboard-script");
+    document.head.appendChild(script);
+  }
+  var search = document.getElementById("search-q");
+  if (search) {
+    search.addEventListener("focus", loadKeyboard);
+    search.addEventListener("pointerdown", loadKeyboard);
+    if (document.activeElement === search) { loadKeyboard(); }
+  }
+  if (document.querySelector(".keypad")) { loadKeyboard(); }
+
   if (armed) { restartIdleTimer(); }
 })();

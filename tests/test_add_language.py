@@ -81,7 +81,9 @@ client = create_app({"TESTING": True}).test_client()
 welcome = client.get("/eo/").get_data(as_text=True)
 article = client.get("/eo/articles/intimacy").get_data(as_text=True)
 missing = client.get("/eo/articles/consent").get_data(as_text=True)
-print(json.dumps({"file": kiosk.__file__, "welcome": welcome, "article": article, "missing": missing}))
+keyboard = client.get("/eo/keyboard").get_data(as_text=True)
+print(json.dumps({"file": kiosk.__file__, "welcome": welcome, "article": article, "missing": missing,
+                  "keyboard": keyboard}))
 """)
     pages = json.loads(probe.stdout)
     assert pages["file"].startswith(str(copy))
@@ -91,4 +93,4 @@ print(json.dumps({"file": kiosk.__file__, "welcome": welcome, "article": article
     assert "Temo" in pages["welcome"]
     assert "Intimeco" in pages["article"]
     assert "EO This article is not available in your language yet." in pages["missing"]
-    assert 'data-key="ĉ"' in pages["welcome"]  # its on-screen keyboard
+    assert 'data-key="ĉ"' in pages["keyboard"]  # its on-screen keyboard

@@ -1,9 +1,10 @@
-"""What the on-screen keyboard offers as a patron types: titles and topics, and Chinese words by sound.
+"""The on-screen keyboard: its keys, and what it offers as a patron types.
 
-The keyboard itself is drawn in the page (``templates/_keyboard.html``, from
-``kiosk/keyboards.py``) and run by ``static/keyboard.js``, which asks here
-after each key. What was typed is compared with the library's own words and
-forgotten: nothing is logged or kept.
+``static/keyboard.js`` fetches the keyboard of the page's language
+(``templates/_keyboard.html``, from ``kiosk/keyboards.py``) the first time the
+search box is touched, then asks here after each key for titles and topics,
+and for Chinese the words that sound like the pinyin typed. What was typed is
+compared with the library's own words and forgotten: nothing is logged or kept.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 
 from ..content import current_content
-from ..i18n import current_language, offered_languages
+from ..i18n import current_language, offered_languages, render_in_language
 from ..keyboards import keyboard_for
 from ..layout import Links, layouts
 from .display import display_choices
@@ -19,6 +20,12 @@ from .pages import clean_query
 
 bp = Blueprint("keyboard", __name__)
 SLUG_ARGUMENT = {"patron.article": "slug", "patron.topic": "topic"}
+
+
+@bp.get("/<lang>/keyboard")
+def keyboard():
+    """The on-screen keyboard of the page's language, as a piece of HTML for the page."""
+    return render_in_language("_keyboard.html")
 
 
 @bp.get("/<lang>/keyboard/suggestions")

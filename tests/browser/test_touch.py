@@ -42,6 +42,12 @@ def touch(browser):
         context.close()
 
 
+def open_keyboard(page):
+    """Tap the search box and wait for the kiosk's keyboard (fetched on that first touch)."""
+    page.tap("#search-q")
+    page.wait_for_selector(".keyboard", state="visible")
+
+
 def tap_keys(page, letters):
     for letter in letters:
         page.tap(f".keyboard .key[data-key='{letter}']")
@@ -51,8 +57,7 @@ def tap_keys(page, letters):
 def test_a_patron_finds_an_article_with_taps_alone(touch, live_kiosk, tag):
     page = touch()
     page.goto(f"{live_kiosk.url}/{tag}/")
-    page.tap("#search-q")
-    assert page.locator(".keyboard").is_visible()
+    open_keyboard(page)
     word, candidate = TITLE_WORDS[tag]
     tap_keys(page, word)
     if candidate:
@@ -70,7 +75,7 @@ def test_a_patron_finds_an_article_with_taps_alone(touch, live_kiosk, tag):
 def test_a_title_offered_while_typing_opens_the_article(touch, live_kiosk):
     page = touch(LANDSCAPE)
     page.goto(f"{live_kiosk.url}/fr/?size=2")
-    page.tap("#search-q")
+    open_keyboard(page)
     tap_keys(page, "consen")
     page.locator(".keyboard-candidates a[lang='fr']", has_text="Le consentement").tap()
     page.wait_for_url("**/fr/articles/consent?size=2")
@@ -79,7 +84,7 @@ def test_a_title_offered_while_typing_opens_the_article(touch, live_kiosk):
 def test_the_keys_delete_clear_and_hide(touch, live_kiosk):
     page = touch()
     page.goto(f"{live_kiosk.url}/uk/")
-    page.tap("#search-q")
+    open_keyboard(page)
     tap_keys(page, "згодаа")
     page.tap(".keyboard [data-action='backspace']")
     assert page.input_value("#search-q") == "згода"
@@ -96,7 +101,7 @@ def test_the_keyboard_never_covers_what_is_typed(touch, live_kiosk):
     for viewport in (PORTRAIT, LANDSCAPE):
         page = touch(viewport)
         page.goto(f"{live_kiosk.url}/ar/articles/consent?size=4")
-        page.tap("#search-q")
+        open_keyboard(page)
         field = page.locator("#search-q").bounding_box()
         keyboard = page.locator(".keyboard").bounding_box()
         assert field["y"] + field["height"] <= keyboard["y"]
@@ -107,7 +112,7 @@ def test_the_keyboard_never_covers_what_is_typed(touch, live_kiosk):
 def test_every_key_is_at_least_60_pixels_and_every_control_44(touch, live_kiosk, tag):
     page = touch(LANDSCAPE)
     page.goto(f"{live_kiosk.url}/{tag}/articles/consent")
-    page.tap("#search-q")
+    open_keyboard(page)
     tap_keys(page, TITLE_WORDS[tag][0][:3])
     page.wait_for_selector(".keyboard-candidates li")
     small_keys = page.evaluate("""() => [...document.querySelectorAll('.keyboard .key')]
@@ -128,7 +133,7 @@ def test_no_serious_accessibility_problem_with_the_keyboard_open(touch, live_kio
     from axe_playwright_python.sync_playwright import Axe
     page = touch()
     page.goto(f"{live_kiosk.url}/{tag}/search?q=x")
-    page.tap("#search-q")
+    open_keyboard(page)
     tap_keys(page, TITLE_WORDS[tag][0][:2])
     page.wait_for_timeout(300)
     results = Axe().run(page)
