@@ -30,16 +30,18 @@ class Language:
     words_per_minute: int = 200
     """Reading speed used for the reading-time estimate; characters per
     minute for scripts written without spaces."""
+    voice: str | None = None
+    """The eSpeak NG voice that reads the language aloud (``espeak-ng --voices``), or None if it has none."""
 
 
 LANGUAGES: tuple[Language, ...] = (
-    Language("en", "English", "English", "ltr", "en", "en", "fonts-noto-core"),
-    Language("es", "Español", "Spanish", "ltr", "es", "es", "fonts-noto-core"),
-    Language("fr", "Français", "French", "ltr", "fr", "fr", "fonts-noto-core"),
-    Language("ar", "العربية", "Arabic", "rtl", "ar", "ar", "fonts-noto-core", 150),
+    Language("en", "English", "English", "ltr", "en", "en", "fonts-noto-core", voice="en"),
+    Language("es", "Español", "Spanish", "ltr", "es", "es", "fonts-noto-core", voice="es"),
+    Language("fr", "Français", "French", "ltr", "fr", "fr", "fonts-noto-core", voice="fr"),
+    Language("ar", "العربية", "Arabic", "rtl", "ar", "ar", "fonts-noto-core", 150, voice="ar"),
     Language("zh-Hans", "简体中文", "Chinese (Simplified)", "ltr", "zh_Hans", "zh-cn",
-             "fonts-noto-cjk", 300),
-    Language("uk", "Українська", "Ukrainian", "ltr", "uk", "uk", "fonts-noto-core"),
+             "fonts-noto-cjk", 300, voice="cmn"),
+    Language("uk", "Українська", "Ukrainian", "ltr", "uk", "uk", "fonts-noto-core", voice="uk"),
 )
 
 BY_TAG: dict[str, Language] = {language.tag: language for language in LANGUAGES}

@@ -108,6 +108,8 @@ class Setting:
         """The default as a person would type it (for --help and the README)."""
         if self.is_flag:
             return "off"
+        if isinstance(self.default, bool):
+            return "on" if self.default else "off"
         if self.name == "content":
             return "the shipped `content/` folder"
         if self.name == "instance":
@@ -135,6 +137,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("warning_seconds", 30,
             "Seconds before an idle reset that the \"Still reading?\" warning is shown.",
             _seconds(5, 600), "SECONDS"),
+    Setting("read_aloud", True,
+            "Offer Listen on articles: read aloud offline by eSpeak NG, in the languages it has a voice for "
+            "(on or off).",
+            _flag, "ON|OFF", staff_can_change=True),
     Setting("paper_size", "A4",
             "Paper for generated handout PDFs: A4 or letter (printed pages fit either).",
             _paper, "SIZE"),
@@ -241,6 +247,8 @@ def save_staff_settings(app: Flask, values: Mapping[str, Any]) -> None:
 
 
 def _as_text(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "on" if value else "off"
     if isinstance(value, tuple):
         return ",".join(language.tag for language in value)
     return getattr(value, "tag", value)

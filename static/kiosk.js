@@ -21,6 +21,7 @@
   function endSession() {
     if (ending) { return; }
     ending = true;
+    document.dispatchEvent(new Event("kiosk-leaving"));  // read-aloud stops at once
     cover.hidden = false;
     root.classList.add("kiosk-leaving");
     try { sessionStorage.clear(); localStorage.clear(); } catch (e) { /* nothing stored */ }
@@ -35,6 +36,8 @@
   }
 
   function showWarning() {
+    // Someone listening to an article is not idle, however long it takes.
+    if (root.getAttribute("data-listening") === "true") { restartIdleTimer(); return; }
     var left = warningSeconds;
     countdown.textContent = String(left);
     dialog.showModal();
@@ -96,15 +99,30 @@
     });
   });
 
-  // The keyboards are loaded when first needed, so no page waits for them to be drawn.
-  var keyboardLoaded = false;
-  function loadKeyboard() {
-    if (keyboardLoaded) { return; }
-    keyboardLoaded = true;
+  // The keyboards and read-aloud are loaded when first needed, so no page waits for them.
+  var loaded = {};
+  function load(attribute) {
+    if (loaded[attribute]) { return; }
+    loaded[attribute] = true;
     var script = document.createElement("script");
-    script.src = root.getAttribute("data-keyboard-script");
+    script.src = root.getAttribute(attribute);
     document.head.appendChild(script);
   }
+  function loadKeyboard() { load("data-keyboard-script"); }
+  // Until speech.js is here, a tap on Listen (or Slower) is remembered for it.
+  document.querySelectorAll(".listen").forEach(function (block) {
+    block.hidden = false;
+    block.querySelector(".listen-start").addEventListener("click", function () {
+      if (!block.hasAttribute("data-ready")) { block.setAttribute("data-wanted", "true"); }
+      load("data-speech-script");
+    });
+    var speed = block.querySelector(".listen-speed");
+    speed.addEventListener("click", function () {
+      if (block.hasAttribute("data-ready")) { return; }
+      speed.setAttribute("aria-pressed", speed.getAttribute("aria-pressed") === "true" ? "false" : "true");
+      load("data-speech-script");
+    });
+  });
   var search = document.getElementById("search-q");
   if (search) {
     search.addEventListener("focus", loadKeyboard);

@@ -83,7 +83,7 @@ def test_a_wheel_installs_and_serves_outside_the_checkout(installed_kiosk, tmp_p
         else:
             process.terminate()
             pytest.fail("the installed kiosk did not start: " + process.communicate(timeout=10)[0])
-        assert status == 200 and b"<h1 id=\"article-title\">Intimacy</h1>" in page
+        assert status == 200 and b"<h1 id=\"article-title\" data-speech=\"title\">Intimacy</h1>" in page
         stylesheet = page.split(b'rel="stylesheet" href="', 1)[1].split(b'"', 1)[0].decode().replace("&amp;", "&")
         status, kind, css = get(base + stylesheet)
         assert status == 200 and kind.startswith("text/css") and b".exit-button" in css

@@ -153,11 +153,11 @@ def test_wrong_method_is_answered_plainly(client):
 
 def test_compare_shows_two_columns_each_with_its_own_language_and_direction(client, shipped_library):
     text = client.get("/en/articles/intimacy?compare=ar").get_data(as_text=True)
-    english = len(re.findall(r'<div class="compare-cell article-body" lang="en" dir="ltr">', text))
-    arabic = len(re.findall(r'<div class="compare-cell article-body" lang="ar" dir="rtl">', text))
-    sections = shipped_library.articles["intimacy"].source.html.count("<h2>") + 1
+    english = len(re.findall(r'<div class="compare-cell article-body" lang="en" dir="ltr" data-column="0">', text))
+    arabic = len(re.findall(r'<div class="compare-cell article-body" lang="ar" dir="rtl" data-column="1">', text))
+    sections = shipped_library.articles["intimacy"].source.html.count("<h2") + 1
     assert english == arabic == sections  # a row per section, the same section side by side
-    assert text.count('<h2 class="compare-title">') == 2
+    assert text.count('<h2 class="compare-title" data-speech="title">') == 2
 
 
 def notice_in(app, tag, message, **values):

@@ -190,6 +190,34 @@ def test_settings_round_trip_and_survive_a_restart(staff_app, staff_instance):
     assert restarted.config["KIOSK_DEFAULT_LANGUAGE"].tag == "fr"
 
 
+def test_the_settings_form_shows_what_is_in_force(staff_app):
+    client = signed_in(staff_app)
+    client.post("/staff/settings", data={
+        "csrf_token": csrf(client), "languages": ["en", "ar"], "default_language": "ar",
+        "idle_seconds": "240"})
+    page = client.get("/staff/").get_data(as_text=True)
+    assert re.search(r'<option value="ar" lang="ar" selected>', page)
+    assert not re.search(r'<option value="en" lang="en" selected>', page)
+    assert 'value="240"' in page
+    assert re.search(r'name="read_aloud" value="on" checked', page) is None  # unticked above
+
+
+def test_read_aloud_can_be_turned_off_and_on_by_staff(staff_app, staff_instance):
+    client = signed_in(staff_app)
+    form = {"csrf_token": csrf(client), "languages": ["en"], "default_language": "en", "idle_seconds": "200"}
+    client.post("/staff/settings", data=form)
+    assert staff_app.config["KIOSK_READ_ALOUD"] is False
+    assert json.loads((staff_instance / "settings.json").read_text())["read_aloud"] == "off"
+    assert 'class="listen"' not in client.get("/en/articles/consent").get_data(as_text=True)
+    assert client.get("/en/articles/consent/speech/body-0.wav").status_code == 404
+    client.post("/staff/settings", data={**form, "read_aloud": "on"})
+    assert staff_app.config["KIOSK_READ_ALOUD"] is True
+    assert 'name="read_aloud" value="on" checked' in client.get("/staff/").get_data(as_text=True)
+    assert 'class="listen"' in client.get("/en/articles/consent").get_data(as_text=True)
+    restarted = create_app({"TESTING": True, "instance": staff_instance})
+    assert restarted.config["KIOSK_READ_ALOUD"] is True
+
+
 @pytest.mark.parametrize("form", [
     {"languages": ["en", "xx"], "default_language": "en", "idle_seconds": "200"},
     {"languages": ["en"], "default_language": "xx", "idle_seconds": "200"},

@@ -29,6 +29,7 @@ ALLOWED_ATTRIBUTES = {
     "span": {"class"},
     "sup": {"class"},
     "ol": {"start"},
+    **{tag: {"data-speech"} for tag in ("p", "li", "h2", "h3", "h4")},
 }
 _WEB_ADDRESS = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 # Scripts written without spaces between words: counted and searched by character.
@@ -84,6 +85,7 @@ def render_markdown(body: str) -> RenderedMarkdown:
         elif token.type == "inline":
             token.children = _inline_children(token.children or [], line, problems, web_links, text_parts)
             text_parts.append("\n")
+    _mark_speech_parts(tokens)
     html = _MARKDOWN.renderer.render(tokens, _MARKDOWN.options, {})
     return RenderedMarkdown(
         html=nh3.clean(html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES),
@@ -91,6 +93,25 @@ def render_markdown(body: str) -> RenderedMarkdown:
         web_links=tuple(web_links),
         problems=tuple(problems),
     )
+
+
+def _mark_speech_parts(tokens: list[Token]) -> None:
+    """Number each block of text (``data-speech="body-N"``), so read-aloud can follow it on the page.
+
+    The block is the paragraph or heading; in a tight list, whose paragraphs are
+    not drawn, the list item.
+    """
+    number = 0
+    for index, token in enumerate(tokens):
+        if token.type != "inline" or index == 0:
+            continue
+        block = tokens[index - 1]
+        if block.type == "paragraph_open" and block.hidden:
+            block = next((opener for opener in reversed(tokens[:index - 1])
+                          if opener.type == "list_item_open" and opener.level == block.level - 1), None)
+        if block is not None and block.type in ("paragraph_open", "heading_open", "list_item_open"):
+            block.attrSet("data-speech", f"body-{number}")
+            number += 1
 
 
 def _inline_children(children: list[Token], line: int, problems: list[MarkdownProblem],
@@ -144,7 +165,7 @@ _PLAIN_LETTERS = (("đ", "d"), ("ł", "l"), ("ø", "o"), ("ı", "i"))
 
 def split_sections(html: str) -> list[str]:
     """Rendered article HTML cut before each ``##`` heading: the opening, then one piece per section."""
-    return [piece for piece in re.split(r"(?=<h2>)", html) if piece.strip()]
+    return [piece for piece in re.split(r"(?=<h2[ >])", html) if piece.strip()]
 
 
 def plain_text(html: str) -> str:

@@ -56,6 +56,7 @@ def browser_command(browser: str, url: str, profile: str, as_root: bool) -> list
         "--disable-component-update",
         "--disable-sync",
         "--disable-default-apps",
+        "--autoplay-policy=no-user-gesture-required",  # read-aloud goes on from part to part
         "--password-store=basic",
     ]
     if as_root:

@@ -77,6 +77,7 @@ def run_checks(app: Flask, path: str | None = None) -> list[Check]:
             "found" if fonts and fonts.strip() else
             ("fc-list not found: install fontconfig" if fonts is None else f"install {language.font_package}")))
     checks.append(_printer_check(path))
+    checks.append(_speech_check(app))
     checks.append(_content_check(config["KIOSK_CONTENT"]))
     pin_set = pin_is_set(app.instance_path)
     checks.append(Check("staff PIN", pin_set, "set" if pin_set else
@@ -93,6 +94,20 @@ def _browser_check(path: str, no_browser: bool) -> Check:
         return Check("browser", True, browser)
     return Check("browser", False, "no Chromium or Chrome found: apt-get install chromium",
                  essential=not no_browser)
+
+
+def _speech_check(app: Flask) -> Check:
+    voices = app.extensions["kiosk_voices"]
+    offered = app.config["KIOSK_LANGUAGES"]
+    if not voices:
+        return Check("read aloud", False, "eSpeak NG is not installed (apt-get install espeak-ng): no Listen",
+                     essential=False)
+    heard = [language.tag for language in offered if language.tag in voices]
+    silent = [language.tag for language in offered if language.tag not in voices]
+    detail = f"can be heard: {', '.join(heard) or 'none'}" + (f"; no voice: {', '.join(silent)}" if silent else "")
+    if not app.config["KIOSK_READ_ALOUD"]:
+        detail += " (turned off in the settings)"
+    return Check("read aloud", True, detail)
 
 
 def _printer_check(path: str) -> Check:

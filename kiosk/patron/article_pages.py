@@ -62,6 +62,9 @@ class ArticlePages:
         self.app = app
         # One tuple, replaced in one step: a reader never pairs one library with another's pages.
         self._built: tuple[Library | None, dict[tuple[str, str], SlotTemplate]] = (None, {})
+        # Counts settings changes, so that a build begun under the old settings is thrown away.
+        self._settings_generation = 0
+        self._swap = threading.Lock()
         self._wanted = threading.Event()
         self._idle = threading.Event()
         self._thread = threading.Thread(target=self._keep_built, name="kiosk-article-pages", daemon=True)
@@ -72,9 +75,18 @@ class ArticlePages:
         self._thread.start()
 
     def rebuild(self, *_sender: Any, **_extra: Any) -> None:
-        """Build the pages again (new content, or new settings); the old ones serve meanwhile."""
+        """Build the pages again for new content; requests render their own page meanwhile.
+
+        (``main`` only uses pages built from the library being served.)"""
         self._idle.clear()
         self._wanted.set()
+
+    def forget_and_rebuild(self, *_sender: Any, **_extra: Any) -> None:
+        """Drop the pages at once, as new settings (read aloud, languages) change them, and build them again."""
+        with self._swap:
+            self._settings_generation += 1
+            self._built = (None, {})
+        self.rebuild()
 
     def wait_until_built(self, timeout: float = 60.0) -> bool:
         """Wait until every page of the present library and settings is built (for tests and benchmarks)."""
@@ -90,13 +102,16 @@ class ArticlePages:
 
     def _build(self) -> None:
         """Render every article in every offered language, for the library being served now."""
+        generation = self._settings_generation
         with self.app.test_request_context():
             library = content_holder(self.app).current.library
             shared: dict[str, str] = {}
             pages = {(article.slug, language.tag): _render(article, language, shared)
                      for article in library.articles.values()
                      for language in self.app.config["KIOSK_LANGUAGES"]}
-        self._built = (library, pages)
+        with self._swap:
+            if generation == self._settings_generation:
+                self._built = (library, pages)
 
     def main(self, article: Article, language: Language, display: DisplayChoices, printed_on: str) -> str:
         """The article page's content for this request."""
@@ -123,4 +138,4 @@ def init_app(app: Flask) -> None:
     pages = app.extensions["kiosk_article_pages"] = ArticlePages(app)
     pages.start()
     content_replaced.connect(pages.rebuild, sender=app)
-    settings_changed.connect(pages.rebuild, sender=app)
+    settings_changed.connect(pages.forget_and_rebuild, sender=app)

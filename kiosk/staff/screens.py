@@ -12,7 +12,7 @@ from ..content import get_library
 from ..content.status import status_report
 from ..handouts.pages import handout_pdf_bytes
 from ..handouts.printing import PrintError, combine, default_printer, send_to_printer
-from ..i18n import offered_languages
+from ..i18n import default_language, offered_languages
 from ..languages import LANGUAGES
 from ..layout import render_page
 from ..patron.session import end_patron_session
@@ -102,11 +102,12 @@ def print_handouts():
 @bp.post("/settings")
 @staff_required
 def save_settings():
-    """Save the offered languages, the welcome page's language and the idle time."""
+    """Save the offered languages, the welcome page's language, the idle time and read-aloud."""
     values = {
         "languages": ",".join(request.form.getlist("languages")),
         "default_language": request.form.get("default_language", ""),
         "idle_seconds": request.form.get("idle_seconds", "").strip(),
+        "read_aloud": "on" if request.form.get("read_aloud") == "on" else "off",
     }
     try:
         save_staff_settings(current_app._get_current_object(), values)
@@ -132,7 +133,10 @@ def _dashboard(notice=None, error=None, status: int = 200):
         layout_values={"csrf_token": g.staff.csrf_token}, csrf_token=g.staff.csrf_token,
         report=status_report(library, languages), problems=library.problems, printer=default_printer(),
         articles=sorted(library.articles.values(), key=lambda a: a.source.title.casefold()),
-        all_languages=LANGUAGES, max_copies=MAX_COPIES, notice=notice, error=error), status
+        all_languages=LANGUAGES, default_language=default_language(), max_copies=MAX_COPIES,
+        voices=[language.native_name for language in offered_languages()
+                if language.tag in current_app.extensions["kiosk_voices"]],
+        notice=notice, error=error), status
 
 
 def _login_form(error: str | None = None, status: int = 200):

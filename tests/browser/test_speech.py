@@ -1,0 +1,148 @@
+"""Read-aloud in Chromium, with eSpeak NG for real: it plays, the highlight follows, and nothing outlives it.
+
+Chromium is started with ``--autoplay-policy=no-user-gesture-required`` (see conftest), as the
+kiosk's own browser is, so one part can follow another without a tap.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+HIGHLIGHTED = """() => {
+  const found = CSS.highlights.get('kiosk-spoken');
+  if (!found) { return null; }
+  const range = [...found][0];
+  const part = range.startContainer.parentElement.closest('[data-speech]');
+  return {text: range.toString(), part: part.dataset.speech,
+          column: (part.closest('[data-column]') || {dataset: {}}).dataset.column || null,
+          offset: range.startOffset, node: [...part.querySelectorAll('*')].length};
+}"""
+
+
+def start_listening(page, selector=".listen-start"):
+    page.locator(selector).first.tap()
+    page.wait_for_selector(".listen[data-state='playing']")
+
+
+def highlights_over(page, seconds):
+    seen = []
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        found = page.evaluate(HIGHLIGHTED)
+        if found and (not seen or found != seen[-1]):
+            seen.append(found)
+        time.sleep(0.05)
+    return seen
+
+
+@pytest.fixture
+def touch_page(browser):
+    context = browser.new_context(viewport={"width": 1080, "height": 1920}, has_touch=True)
+    yield context.new_page()
+    context.close()
+
+
+def test_listen_plays_and_the_highlight_follows_the_words(touch_page, live_kiosk):
+    page = touch_page
+    page.goto(f"{live_kiosk.url}/en/articles/consent")
+    start_listening(page)
+    assert page.get_attribute("html", "data-listening") == "true"
+    seen = highlights_over(page, 3)
+    assert len(seen) >= 4
+    assert seen[0]["part"] == "title" and seen[0]["text"] == "Consent"
+    words = [entry["text"] for entry in seen if entry["part"] == "summary"]
+    summary = page.locator(".summary").inner_text()
+    assert words and all(word in summary for word in words)
+    positions = [summary.index(word) for word in words]
+    assert positions == sorted(positions)  # it moves forward through the text
+
+
+def test_chinese_is_followed_character_by_character_and_arabic_right_to_left(touch_page, live_kiosk):
+    page = touch_page
+    page.goto(f"{live_kiosk.url}/zh-Hans/articles/consent")
+    start_listening(page)
+    seen = highlights_over(page, 2)
+    assert seen and all(len(entry["text"]) == 1 for entry in seen)
+    page.goto(f"{live_kiosk.url}/ar/articles/consent")
+    start_listening(page)
+    seen = highlights_over(page, 2)
+    assert seen and seen[0]["part"] == "notice-1"  # the notice is read too: it is on the screen
+    assert all(entry["text"].strip() and not entry["text"].isascii() for entry in seen)
+
+
+def test_pause_go_on_and_stop(touch_page, live_kiosk):
+    page = touch_page
+    page.goto(f"{live_kiosk.url}/fr/articles/boundaries")
+    start_listening(page)
+    page.tap(".listen-pause")
+    assert page.get_attribute(".listen", "data-state") == "paused"
+    assert page.get_attribute("html", "data-listening") is None
+    still = page.evaluate(HIGHLIGHTED)
+    time.sleep(0.8)
+    assert page.evaluate(HIGHLIGHTED) == still
+    page.tap(".listen-resume")
+    page.wait_for_selector(".listen[data-state='playing']")
+    page.tap(".listen-stop")
+    assert page.get_attribute(".listen", "data-state") == "stopped"
+    assert page.evaluate(HIGHLIGHTED) is None
+
+
+def test_slower_is_a_toggle(touch_page, live_kiosk):
+    page = touch_page
+    page.goto(f"{live_kiosk.url}/uk/articles/consent")
+    page.tap(".listen-speed")
+    assert page.get_attribute(".listen-speed", "aria-pressed") == "true"
+    start_listening(page)
+    assert len(highlights_over(page, 1.5)) >= 2
+
+
+def test_each_column_side_by_side_is_read_on_its_own(touch_page, live_kiosk):
+    page = touch_page
+    page.goto(f"{live_kiosk.url}/en/articles/intimacy?compare=es")
+    assert page.locator(".listen").count() == 2
+    page.locator("[data-column='1'] .listen-start").tap()
+    page.wait_for_selector("[data-column='1'] .listen[data-state='playing']")
+    seen = highlights_over(page, 2)
+    assert seen and {entry["column"] for entry in seen} == {"1"}
+
+
+def test_quick_exit_stops_the_sound_at_once(touch_page, live_kiosk):
+    page = touch_page
+    page.goto(f"{live_kiosk.url}/es/articles/consent")
+    start_listening(page)
+    page.route("**/reset", lambda route: None)  # hold the reset, to look at the moment after the tap
+    page.tap(".exit-button")
+    assert page.get_attribute(".listen", "data-state") == "stopped"
+    assert page.get_attribute("html", "data-listening") is None
+    page.unroute("**/reset")
+    page.goto(f"{live_kiosk.url}/en/")
+    assert page.evaluate("[...document.querySelectorAll('audio, video')].filter(m => !m.paused).length") == 0
+    assert page.get_attribute("html", "data-listening") is None
+
+
+def test_a_patron_who_is_listening_is_not_idle(browser, live_kiosk):
+    context = browser.new_context(viewport={"width": 1920, "height": 1080}, has_touch=True)
+    page = context.new_page()
+    page.clock.install()
+    page.goto(f"{live_kiosk.url}/en/articles/intimacy")
+    idle = int(page.get_attribute("html", "data-idle-seconds"))
+    start_listening(page)
+    page.clock.run_for((idle + 30) * 1000)
+    assert not page.locator("#idle-dialog").is_visible()
+    assert page.url.endswith("/en/articles/intimacy")
+    page.tap(".listen-stop")
+    page.clock.run_for((idle + 5) * 1000)
+    page.wait_for_url(f"{live_kiosk.url}/en/")  # once it stops, the idle time runs as usual
+    context.close()
+
+
+def test_without_javascript_there_is_no_listen(browser, live_kiosk):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(f"{live_kiosk.url}/en/articles/consent")
+    assert page.locator(".listen").count() == 1 and not page.locator(".listen").is_visible()
+    context.close()
