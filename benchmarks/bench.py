@@ -11,6 +11,10 @@ Figures printed (and written to bench-results/latest.json):
 - a generated library of 1,000 articles x 6 languages: cold start, a second start with
   the content unchanged, resident memory once it has settled, search over distinct
   queries, article pages;
+- read aloud (eSpeak NG): from the request to the first bytes of audio for the first
+  part a tap on Listen plays (its word timings, then its audio, as the page asks for
+  them), every article in every language with a voice; and seconds of audio made per
+  second of CPU, over every part of every article;
 - in Chromium (Debian's package, driven by Playwright): navigation to first contentful
   paint of every article page against a minimal static page, at normal CPU speed and
   with the CPU slowed four times through the DevTools protocol (a Raspberry Pi class
@@ -47,7 +51,7 @@ CONCURRENT_SECONDS = 4.0
 CHOICES = ["", "?size=2", "?size=3", "?size=4", "?contrast=high", "?size=2&contrast=high",
            "?size=3&contrast=high", "?size=4&contrast=high"]
 TARGETS = {"article_ratio": 1.5, "cold_start_big_s": 5.0, "second_start_big_s": 1.5, "rss_big_mib": 150,
-           "search_big_ms": 3.0, "fcp_ratio": 1.3}
+           "search_big_ms": 3.0, "fcp_ratio": 1.3, "first_audio_p95_ms": 300}
 
 
 def free_port() -> int:
@@ -287,6 +291,66 @@ def handouts(work: Path) -> dict:
     return figures
 
 
+def first_byte(port: int, path: str) -> float:
+    """Seconds from sending a request to its first byte of body (the rest is read, untimed)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port)
+    began = time.perf_counter()
+    connection.request("GET", path)
+    response = connection.getresponse()
+    response.read(1)
+    elapsed = time.perf_counter() - began
+    response.read()
+    assert response.status == 200, (path, response.status)
+    return elapsed
+
+
+def read_aloud(work: Path) -> dict:
+    """First audio after a tap on Listen, per language; and audio made per CPU second."""
+    from kiosk import create_app
+    from kiosk.content.loader import load_library
+    from kiosk.languages import BY_TAG
+    from kiosk.patron.pages import translation_notice
+    from kiosk.speech.engine import shared_speaker
+    from kiosk.speech.parts import article_parts, speech_parts
+
+    figures: dict = {}
+    port = free_port()
+    process, _ = start(kiosk_code(port, work / "speech-instance"), port, "/en/")
+    try:
+        for tag in shipped_tags():
+            timings = []
+            for _ in range(ROUNDS):
+                for slug in shipped_slugs():
+                    page, _headers = fetch(port, f"/{tag}/articles/{slug}")
+                    base = f"/{tag}/articles/{slug}/speech/"
+                    first = next(iter(speech_parts(page.decode("utf-8"))))
+                    began = time.perf_counter()
+                    latencies(port, [base + first + ".json"])
+                    first_byte(port, base + first + ".wav")
+                    timings.append(time.perf_counter() - began)
+            figures[tag] = summary(timings)
+    finally:
+        stop(process)
+
+    app = create_app({"instance": str(work / "speech-instance-2"), "TESTING": True})
+    library = load_library(ROOT / "content")
+    speaker = shared_speaker()
+    spoken_ms = 0
+    cpu_began = time.process_time()
+    for tag in shipped_tags():
+        reader = BY_TAG[tag]
+        for article in library.articles.values():
+            with app.test_request_context(f"/{tag}/"):
+                app.preprocess_request()
+                parts = article_parts(article, reader, str(translation_notice(article, reader)))
+            for language, text in parts.values():
+                spoken_ms += speaker.speak(text, BY_TAG[language].voice).duration_ms
+    cpu = time.process_time() - cpu_began
+    figures["audio_s_per_cpu_s"] = round(spoken_ms / 1000 / cpu, 1)
+    figures["audio_minutes"] = round(spoken_ms / 60000, 1)
+    return figures
+
+
 def large_pdf() -> bytes:
     """A 4 MiB PDF standing in for a publisher's file (incompressible page content)."""
     import io
@@ -401,6 +465,14 @@ def main() -> None:
         print(f"  search p50 {big['search_en']['p50_ms']} ms English, {big['search_zh-Hans']['p50_ms']} ms Chinese "
               f"(distinct queries; target at most {TARGETS['search_big_ms']}); article p50 "
               f"{big['article_first_view']['p50_ms']} ms", flush=True)
+
+        print("Read aloud, from the request to the first audio of the first part (word timings, then audio):",
+              flush=True)
+        speech = results["read_aloud"] = read_aloud(work)
+        print("  " + ", ".join(f"{tag} p50 {speech[tag]['p50_ms']:.0f} ms p95 {speech[tag]['p95_ms']:.0f} ms"
+                               for tag in shipped_tags()) + f" (target p95 at most {TARGETS['first_audio_p95_ms']})")
+        print(f"  {speech['audio_s_per_cpu_s']} s of audio made per CPU second "
+              f"({speech['audio_minutes']} minutes: every part of every article in every language)", flush=True)
 
         print("First contentful paint in Chromium, every article page against a minimal page:", flush=True)
         paint = results["first_paint"] = first_paint(work)

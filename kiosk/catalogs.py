@@ -47,7 +47,7 @@ def missing_catalogs(folder: Path, languages: Iterable[Language]) -> list[Langua
 
 
 def ensure_compiled(folder: Path, languages: Iterable[Language]) -> list[Language]:
-    """Compile every catalog whose ``.mo`` is missing or older than its ``.po``; return those compiled.
+    """Compile every catalog whose ``.mo`` is missing or older than its ``.po`` and different; return those compiled.
 
     English needs no catalog, and a language with no catalog at all is left
     to ``missing_catalogs``. Raises ``CatalogError`` when a catalog cannot be
@@ -64,6 +64,8 @@ def ensure_compiled(folder: Path, languages: Iterable[Language]) -> list[Languag
             catalog = read_po(file, locale=language.locale)
         output = io.BytesIO()
         write_mo(output, catalog)
+        if mo.is_file() and mo.read_bytes() == output.getvalue():
+            continue  # only older on disk: an installed package unpacks its .mo before its .po
         try:
             write_atomically(mo, output.getvalue(), mode=0o644)
         except OSError as error:

@@ -44,6 +44,13 @@ def _seconds(low: int, high: int) -> Callable[[Any], int]:
     return parse
 
 
+def _poll_seconds(value: Any) -> float:
+    seconds = float(value)
+    if not (seconds == 0 or 0.1 <= seconds <= 3600):
+        raise ValueError("must be 0 (never) or between 0.1 and 3600 seconds")
+    return seconds
+
+
 def _language(value: Any) -> Language:
     if isinstance(value, Language):
         return value
@@ -125,6 +132,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("content", STARTER_LIBRARY,
             "Folder of articles to serve (topics.yaml plus articles/<slug>/<lang>.md).",
             _path, "DIR"),
+    Setting("content_poll_seconds", 3,
+            "Seconds between looks at the content folder for a new version, taken without a restart "
+            "(0: read it only at start).",
+            _poll_seconds, "SECONDS"),
+    Setting("content_settle_seconds", 5,
+            "For a content folder without a manifest (edited in place): seconds its files must stay "
+            "unchanged before they are taken.",
+            _seconds(1, 600), "SECONDS"),
     Setting("default_language", "en",
             "Language of the welcome page, and the one every reset returns to.",
             _language, "TAG", staff_can_change=True),

@@ -22,7 +22,7 @@ from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
-from .content import current_content
+from .content import content_holder, current_content
 from .layout import render_page
 
 CONTENT_SECURITY_POLICY = "; ".join((
@@ -136,7 +136,9 @@ def _render_error(error: HTTPException):
 @bp.get("/healthz")
 def healthz():
     """Status, what is served and in which languages, as JSON. Never anything about patrons."""
-    library = current_content().library
+    content = current_content()
+    library = content.library
+    waiting = content_holder().waiting
     return jsonify(
         status="ok",
         articles=len(library.articles),
@@ -145,6 +147,11 @@ def healthz():
         default_language=current_app.config["KIOSK_DEFAULT_LANGUAGE"].tag,
         content_errors=library.error_count,
         content_warnings=len(library.problems) - library.error_count,
+        content_version=content.version,
+        content_published=content.published,
+        content_taken_at=content.taken_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        content_waiting=None if waiting is None else {
+            "version": waiting.version, "files_left": len(waiting.reasons), "reasons": list(waiting.reasons[:20])},
     )
 
 

@@ -137,8 +137,24 @@ def test_a_catalog_edited_after_compiling_is_compiled_again(tmp_path):
     folder = copy_catalogs(tmp_path)
     ensure_compiled(folder, LANGUAGES)
     po, mo = catalog_files(folder, BY_TAG["fr"])
+    po.write_text(po.read_text(encoding="utf-8").replace('msgstr "Rechercher"', 'msgstr "Chercher"'),
+                  encoding="utf-8")
     os.utime(po, (mo.stat().st_mtime + 10, mo.stat().st_mtime + 10))
     assert [language.tag for language in ensure_compiled(folder, LANGUAGES)] == ["fr"]
+
+
+def test_a_catalog_only_older_on_disk_is_left_alone_even_where_it_cannot_be_written(tmp_path, monkeypatch):
+    """As a wheel installs them: each .mo unpacked a moment before its .po, in a folder the kiosk cannot write."""
+    folder = copy_catalogs(tmp_path)
+    ensure_compiled(folder, LANGUAGES)
+    for language in TRANSLATED:
+        po, mo = catalog_files(folder, language)
+        os.utime(po, (mo.stat().st_mtime + 0.001, mo.stat().st_mtime + 0.001))
+
+    def refuse(path, data, mode=0o600):
+        raise PermissionError(13, "Permission denied")
+    monkeypatch.setattr("kiosk.catalogs.write_atomically", refuse)
+    assert ensure_compiled(folder, LANGUAGES) == []
 
 
 def test_a_catalog_that_cannot_be_written_refuses_the_start_and_names_the_command(tmp_path, monkeypatch):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from kiosk.content.loader import load_library
@@ -9,7 +12,7 @@ from kiosk.content.words import keyboard_words, plain_pinyin
 from kiosk.keyboards import KEYBOARDS, keyboard_for
 from kiosk.languages import LANGUAGES
 
-from .conftest import CONTENT, SHIPPED_TAGS
+from .conftest import CONTENT, ROOT, SHIPPED_TAGS
 
 
 @pytest.fixture(scope="module")
@@ -94,3 +97,22 @@ def test_the_keyboard_endpoint_takes_anything_calmly(client, typed):
     response = client.get("/zh-Hans/keyboard/suggestions", query_string={"typed": typed})
     assert response.status_code == 200 and response.is_json
     assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_the_kiosk_never_holds_pypinyins_dictionaries(tmp_path):
+    """pypinyin (some 55 MiB once loaded) runs in a child process; the kiosk only gets the words."""
+    code = ("import sys; from kiosk import create_app; from kiosk.content import content_holder; "
+            f"app = create_app({{'TESTING': True, 'instance': {str(tmp_path)!r}}}); "
+            "words = content_holder(app).current.keyboard_words; "
+            "print(len(words.chinese), 'pypinyin' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    count, loaded = result.stdout.split()
+    assert int(count) > 500 and loaded == "False", result.stderr
+
+
+def test_a_failed_child_leaves_titles_and_topics_on_the_keyboard(monkeypatch, caplog):
+    from kiosk.content import pinyin
+    monkeypatch.setattr(pinyin, "CHILD_SECONDS", 0.001)
+    words = keyboard_words(load_library(CONTENT))
+    assert words.chinese == () and words.complete("con", "en")
+    assert "no Chinese words by their pinyin (could not run pypinyin: TimeoutExpired)" in caplog.text

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import dataclasses
 import gc
 import multiprocessing
 import os
@@ -44,6 +45,10 @@ class Content:
     """What the on-screen keyboard offers (``KeyboardWords``), done or being worked out."""
     taken_at: datetime
     """When this version started being served (UTC)."""
+    version: str = ""
+    """The published version (``manifest.json``), or ``local-...`` for a folder edited in place."""
+    published: bool = False
+    """Whether every file was checked against a published manifest."""
 
     @property
     def search(self) -> SearchIndex:
@@ -56,23 +61,38 @@ class Content:
         return self.words.result()
 
 
+@dataclass(frozen=True)
+class Waiting:
+    """A new version seen in the folder but not served yet, and why (each reason names a file)."""
+
+    version: str | None
+    """The version its manifest names (None when the manifest itself cannot be read)."""
+    reasons: tuple[str, ...]
+
+
 class ContentHolder:
     """Holds the content being served and swaps in a new version in one step."""
 
-    def __init__(self, content: Content):
+    def __init__(self, content: Content, waiting: Waiting | None = None):
         self._content = content
-        self._lock = threading.Lock()
+        self.waiting = waiting
+        """A version arriving that cannot be served yet, or None."""
 
     @property
     def current(self) -> Content:
         """The content being served now."""
         return self._content
 
-    def replace(self, library: Library) -> Content:
+    def start_as(self, version: str, published: bool, waiting: Waiting | None) -> None:
+        """Name the version served since the start (known once the folder is judged)."""
+        self._content = dataclasses.replace(self._content, version=version, published=published)
+        self.waiting = waiting
+
+    def replace(self, library: Library, version: str = "", published: bool = False) -> Content:
         """Index ``library`` and serve it from now on; requests already running keep the old one."""
-        content = prepare(library)
-        with self._lock:
-            self._content = content
+        content = prepare(library, version, published)
+        self._content = content  # one assignment: a request sees the old content or the new, never a mix
+        self.waiting = None
         return content
 
 
@@ -99,10 +119,10 @@ def _in_background(work, name: str) -> Future:
     return future
 
 
-def prepare(library: Library) -> Content:
+def prepare(library: Library, version: str = "", published: bool = False) -> Content:
     """``library`` with its search index and keyboard words, worked out now, ready to be served."""
     return Content(library, _done(SearchIndex.build(library, INDEXED_LANGUAGES)), _done(keyboard_words(library)),
-                   datetime.now(timezone.utc))
+                   datetime.now(timezone.utc), version, published)
 
 
 def _prepare_at_start(library: Library, cache: StartupCache) -> Content:

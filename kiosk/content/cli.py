@@ -10,10 +10,11 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from .loader import ContentFolderError, load_library
+from .manifest import ManifestError, publish, verify
 from .model import Library
 from .status import format_report, status_report, translation_notes
 
-content_group = AppGroup("content", help="Check the content folder and see how complete it is.")
+content_group = AppGroup("content", help="Check the content folder, see how complete it is, and publish it.")
 folder_argument = click.argument("folder", required=False, type=click.Path(path_type=Path))
 
 
@@ -23,6 +24,29 @@ def load_for_command(folder: Path | None) -> Library:
         return load_library(folder or current_app.config["KIOSK_CONTENT"])
     except ContentFolderError as error:
         raise click.ClickException(str(error)) from None
+
+
+def _folder(folder: Path | None) -> Path:
+    return Path(folder or current_app.config["KIOSK_CONTENT"])
+
+
+def _manifest_lines(folder: Path) -> list[str]:
+    """What the folder's manifest says, if it has one: its version, and any file that differs from it."""
+    try:
+        manifest, differences = verify(folder)
+    except ManifestError as error:
+        return [f"manifest: {error}"]
+    if manifest is None:
+        return []
+    if not differences:
+        return [f"manifest: version {manifest.version}, every file as published"]
+    return ([f"manifest: version {manifest.version}, {_count(len(differences), 'file differs', 'files differ')} "
+             "(kiosks keep the last "
+             "good version until every file matches: publish again)"] + [f"  {line}" for line in differences])
+
+
+def _count(number: int, one: str, more: str) -> str:
+    return f"{number} {one if number == 1 else more}"
 
 
 def _offered_tags() -> list[str]:
@@ -44,6 +68,8 @@ def content_check(folder: Path | None) -> None:
     notes = translation_notes(library, _offered_tags())
     for note in notes:
         click.echo(note)
+    for line in _manifest_lines(_folder(folder)):
+        click.echo(line)
     errors = library.error_count
     versions = sum(len(article.versions) for article in library.articles.values())
     click.echo(f"{len(library.articles)} articles ({versions} language files) valid, {errors} errors, "
@@ -60,6 +86,30 @@ def content_status(folder: Path | None) -> None:
     click.echo(format_report(status_report(library, _offered_tags())))
     if library.error_count:
         click.echo(f"\n{library.error_count} content errors: run `flask --app kiosk content check`.")
+
+
+@content_group.command("publish")
+@folder_argument
+@click.option("--version", "version", metavar="NAME",
+              help="Name the version (default: the date and time, and a digest of the files).")
+def content_publish(folder: Path | None, version: str | None) -> None:
+    """Check FOLDER as `content check` does and, if it has no errors, write its manifest.json.
+
+    The manifest lists every file with its size and SHA-256, and names the
+    version; a kiosk fed from a copy of FOLDER takes that version only once
+    every file matches. Publish after every change, on the machine where
+    content is edited.
+    """
+    library = load_for_command(folder)
+    if library.error_count:
+        for problem in library.problems:
+            click.echo(str(problem))
+        raise click.ClickException(f"not published: {_count(library.error_count, 'error', 'errors')} "
+                                   "(the manifest is unchanged)")
+    if version is not None and not version.strip():
+        raise click.ClickException("--version needs a name")
+    manifest = publish(_folder(folder), version.strip() if version else None)
+    click.echo(f"Published version {manifest.version}: {len(manifest.files)} files listed in manifest.json.")
 
 
 def init_app(app: Flask) -> None:

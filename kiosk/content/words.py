@@ -14,11 +14,12 @@ compared with it, never kept.
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
-from collections import Counter
 from dataclasses import dataclass
 
+from . import pinyin
 from .markdown import CJK_CHARACTER, fold_for_search, plain_text
 from .model import Library
 
@@ -28,9 +29,6 @@ CHINESE_TEXT_READ = 300_000
 """Characters of Chinese text the words are gathered from: thousands of words, in bounded memory."""
 _CJK_RUN = re.compile(rf"[{CJK_CHARACTER}]+")
 _WORD = re.compile(r"\w+")
-# Characters that make a frequent run of Chinese a phrase fragment rather than a word
-# when they start or end it (particles, pronouns, "and", "is", "not", "one").
-_FRAGMENT_EDGES = set("的了是在和与也就都而及或你我他她它这那有不一会要把被让着过吗呢吧啊")
 _TONE_MARKS = re.compile("[\u0300-\u036f]")
 
 
@@ -104,11 +102,13 @@ def _keys(text: str) -> tuple[str, ...]:
 
 
 def _chinese_words(library: Library, tag: str) -> tuple[tuple[str, str], ...]:
-    """Words of the library's Chinese text, most used first, each with its pinyin."""
-    from pypinyin import lazy_pinyin  # loaded only for a library with Chinese text
-    from pypinyin.constants import PHRASES_DICT
+    """Words of the library's Chinese text, most used first, each with its pinyin.
 
-    counts: Counter[str] = Counter()
+    The work is done by ``pinyin.py`` in a process of its own: pypinyin's
+    dictionaries take some 55 MiB, which the kiosk should not hold for as long
+    as it runs to answer what a few lookups answer.
+    """
+    texts: list[str] = []
     seen: set[int] = set()
     read = 0
     for article in library.articles.values():
@@ -120,14 +120,11 @@ def _chinese_words(library: Library, tag: str) -> tuple[tuple[str, str], ...]:
                 continue
             seen.add(hash(text))
             read += len(text)
-            for run in _CJK_RUN.findall(text):
-                counts.update(run[start:start + size] for size in (2, 3, 4)
-                              for start in range(len(run) - size + 1))
-                counts.update(run)
-    # A word of the dictionary, or two characters the library uses often that do not
-    # start or end on a particle (the library's own terms, such as 边界, boundary).
-    words = [(count, word) for word, count in counts.items()
-             if len(word) == 1 or word in PHRASES_DICT
-             or (len(word) == 2 and count >= 3 and not _FRAGMENT_EDGES.intersection(word))]
-    words.sort(key=lambda entry: (-entry[0], entry[1]))
-    return tuple(("".join(lazy_pinyin(word, v_to_u=False)), word) for _, word in words)
+            texts.append(text)
+    if not any(_CJK_RUN.search(text) for text in texts):
+        return ()
+    try:
+        return tuple(pinyin.words_in_a_child(texts, CJK_CHARACTER))
+    except pinyin.PinyinError as error:  # the keyboard still offers titles and topics
+        logging.getLogger("kiosk").warning("keyboard: no Chinese words by their pinyin (%s)", error)
+        return ()

@@ -7,10 +7,12 @@ import os
 import shutil
 import subprocess
 from dataclasses import dataclass
+from pathlib import Path
 
 from flask import Flask
 
 from ..content.loader import ContentFolderError, load_library
+from ..content.manifest import ManifestError, verify
 from ..handouts.printing import cups_available, default_printer
 from ..staff.pin import pin_is_set
 from .launcher import find_browser
@@ -79,6 +81,7 @@ def run_checks(app: Flask, path: str | None = None) -> list[Check]:
     checks.append(_printer_check(path))
     checks.append(_speech_check(app))
     checks.append(_content_check(config["KIOSK_CONTENT"]))
+    checks.append(_updates_check(Path(config["KIOSK_CONTENT"]), config["KIOSK_CONTENT_POLL_SECONDS"]))
     pin_set = pin_is_set(app.instance_path)
     checks.append(Check("staff PIN", pin_set, "set" if pin_set else
                         "not set: run flask --app kiosk staff set-pin", essential=False))
@@ -108,6 +111,29 @@ def _speech_check(app: Flask) -> Check:
     if not app.config["KIOSK_READ_ALOUD"]:
         detail += " (turned off in the settings)"
     return Check("read aloud", True, detail)
+
+
+def _updates_check(folder: Path, poll_seconds: float) -> Check:
+    """Where new content comes from: a synced, published folder, or edits made here; and whether it is looked at."""
+    if not folder.is_dir():
+        return Check("content updates", False, f"{folder} is not a folder", essential=False)
+    synced = (folder / ".stfolder").exists()
+    source = "a Syncthing folder" if synced else "a folder not synced by Syncthing"
+    try:
+        manifest, differences = verify(folder)
+    except ManifestError as error:
+        return Check("content updates", False, f"{source}; {error}", essential=False)
+    if manifest is None:
+        detail = f"{source}, without a manifest: edits made here are taken once they settle"
+    elif differences:
+        return Check("content updates", False, f"{source}; version {manifest.version} is not complete "
+                                               f"({len(differences)} of its files not as published)", essential=False)
+    else:
+        detail = f"{source}, published version {manifest.version}"
+    if poll_seconds <= 0:
+        return Check("content updates", False, detail + "; never looked at again while running "
+                                                        "(--content-poll-seconds 0)", essential=False)
+    return Check("content updates", True, f"{detail}; looked at every {poll_seconds:g} s")
 
 
 def _printer_check(path: str) -> Check:

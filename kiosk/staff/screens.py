@@ -5,14 +5,17 @@ Nothing here can show what patrons read or searched: the kiosk keeps no such rec
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from babel.dates import format_datetime
 from flask import Blueprint, Response, current_app, g, redirect, request, url_for
 from flask_babel import gettext, lazy_gettext as _l, ngettext
 
-from ..content import get_library
+from ..content import content_holder, current_content, get_library
 from ..content.status import status_report
 from ..handouts.pages import handout_pdf_bytes
 from ..handouts.printing import PrintError, combine, default_printer, send_to_printer
-from ..i18n import default_language, offered_languages
+from ..i18n import current_language, default_language, offered_languages
 from ..languages import LANGUAGES
 from ..layout import render_page
 from ..patron.session import end_patron_session
@@ -125,8 +128,15 @@ def leave():
     return end_patron_session()
 
 
+def _taken_at(moment: datetime) -> str:
+    """When a content version was taken, in this kiosk's own time zone and the staff's language."""
+    local = moment.astimezone()
+    return format_datetime(local, "medium", tzinfo=local.tzinfo, locale=current_language().locale)
+
+
 def _dashboard(notice=None, error=None, status: int = 200):
-    library = get_library()
+    content = current_content()
+    library = content.library
     languages = [language.tag for language in offered_languages()]
     return render_page(
         "staff/dashboard.html", gettext("Staff screens"), kind="staff",
@@ -136,6 +146,7 @@ def _dashboard(notice=None, error=None, status: int = 200):
         all_languages=LANGUAGES, default_language=default_language(), max_copies=MAX_COPIES,
         voices=[language.native_name for language in offered_languages()
                 if language.tag in current_app.extensions["kiosk_voices"]],
+        content=content, taken_at=_taken_at(content.taken_at), waiting=content_holder().waiting,
         notice=notice, error=error), status
 
 

@@ -1,0 +1,179 @@
+"""The manifest of a published content folder: every file with its size and SHA-256, and a version.
+
+``flask --app kiosk content publish`` writes ``manifest.json`` after checking
+the folder, and writes it last. A kiosk fed by a synced copy of that folder
+takes a new version only when every file it holds is exactly what the manifest
+lists: a copy still arriving (files missing, half written, or the manifest
+ahead of or behind its files) is never served.
+
+Files whose names start with a dot (Syncthing's ``.stfolder`` and its
+``.syncthing.*.tmp`` files while they arrive, editors' hidden files) and
+editors' ``~`` backups are not content and are left out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from types import MappingProxyType
+from typing import Mapping
+
+from ..atomic import write_atomically
+
+MANIFEST = "manifest.json"
+FORMAT = 1
+
+
+@dataclass(frozen=True)
+class FileState:
+    """What the file system says about one file, cheaply: enough to notice any change."""
+
+    size: int
+    modified_ns: int
+    inode: int
+
+
+def content_files(folder: Path) -> dict[str, FileState]:
+    """Every content file under ``folder`` (the manifest included), by path relative to it, with ``/``."""
+    found: dict[str, FileState] = {}
+    root = str(folder)
+
+    def scan(directory: str, prefix: str) -> None:
+        try:
+            entries = list(os.scandir(directory))
+        except OSError:  # removed while we looked: the next look sees the change
+            return
+        for entry in entries:
+            if entry.name.startswith(".") or entry.name.endswith("~"):
+                continue
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    scan(entry.path, prefix + entry.name + "/")
+                elif entry.is_file(follow_symlinks=False):
+                    stat = entry.stat(follow_symlinks=False)
+                    found[prefix + entry.name] = FileState(stat.st_size, stat.st_mtime_ns, stat.st_ino)
+            except OSError:
+                continue
+    scan(root, "")
+    return found
+
+
+def sha256_of(path: Path) -> str:
+    """The SHA-256 of the file at ``path``, in hex."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class ManifestError(ValueError):
+    """``manifest.json`` is there but is not a manifest this kiosk can read."""
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """A published version of a content folder."""
+
+    version: str
+    published_at: str
+    files: Mapping[str, tuple[int, str]]
+    """Path relative to the folder -> (size in bytes, SHA-256 in hex)."""
+
+    def to_json(self) -> str:
+        """The manifest as ``manifest.json`` holds it."""
+        return json.dumps({"format": FORMAT, "version": self.version, "published_at": self.published_at,
+                           "files": {path: {"size": size, "sha256": digest}
+                                     for path, (size, digest) in sorted(self.files.items())}},
+                          indent=1, ensure_ascii=False) + "\n"
+
+
+def read_manifest(folder: Path) -> Manifest | None:
+    """The folder's manifest, None if it has none; ``ManifestError`` if it cannot be read as one."""
+    try:
+        text = (Path(folder) / MANIFEST).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ManifestError(f"{MANIFEST} cannot be read: {error}") from None
+    try:
+        data = json.loads(text)
+        if data.get("format") != FORMAT:
+            raise ManifestError(f"{MANIFEST} is in a format this kiosk does not know ({data.get('format')!r})")
+        files = {str(path): (int(entry["size"]), str(entry["sha256"])) for path, entry in data["files"].items()}
+        return Manifest(str(data["version"]), str(data.get("published_at", "")), MappingProxyType(files))
+    except ManifestError:
+        raise
+    except (ValueError, KeyError, TypeError, AttributeError):  # half arrived, or written by hand
+        raise ManifestError(f"{MANIFEST} is not a complete manifest") from None
+
+
+def new_version(files: Mapping[str, tuple[int, str]], when: datetime) -> str:
+    """A version name that sorts by time and differs whenever the files do: ``2026-11-26.0142.3fa9c2``."""
+    digest = hashlib.sha256()
+    for path, (size, sha) in sorted(files.items()):
+        digest.update(f"{path}\0{size}\0{sha}\n".encode())
+    return f"{when:%Y-%m-%d.%H%M}.{digest.hexdigest()[:6]}"
+
+
+def publish(folder: Path, version: str | None = None, *, now: datetime | None = None) -> Manifest:
+    """Write ``manifest.json`` for every content file in ``folder`` now, atomically, and return it."""
+    folder = Path(folder)
+    files = {path: (state.size, sha256_of(folder / path))
+             for path, state in sorted(content_files(folder).items()) if path != MANIFEST}
+    when = now or datetime.now(timezone.utc)
+    manifest = Manifest(version or new_version(files, when), when.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                        MappingProxyType(files))
+    write_atomically(folder / MANIFEST, manifest.to_json().encode("utf-8"))
+    return manifest
+
+
+class Checker:
+    """Checks folders against their manifest, hashing only files that changed since it last looked."""
+
+    def __init__(self) -> None:
+        self._hashes: dict[tuple[str, FileState], str] = {}
+
+    def differences(self, folder: Path, manifest: Manifest, files: Mapping[str, FileState]) -> list[str]:
+        """What keeps ``folder`` (whose files are ``files``) from being the manifest's version; empty if nothing.
+
+        Each difference names a file: missing, a different size or content, or not in the manifest.
+        """
+        found: list[str] = []
+        hashes: dict[tuple[str, FileState], str] = {}
+        for path, (size, digest) in sorted(manifest.files.items()):
+            state = files.get(path)
+            if state is None:
+                found.append(f"{path}: missing")
+                continue
+            if state.size != size:
+                found.append(f"{path}: {state.size} bytes, the manifest says {size}")
+                continue
+            key = (path, state)
+            actual = self._hashes.get(key)
+            if actual is None:
+                try:
+                    actual = sha256_of(folder / path)
+                except OSError:
+                    found.append(f"{path}: cannot be read")
+                    continue
+            hashes[key] = actual
+            if actual != digest:
+                found.append(f"{path}: different content")
+        found.extend(f"{path}: not in the manifest" for path in sorted(files)
+                     if path != MANIFEST and path not in manifest.files)
+        self._hashes = hashes  # only what the present files need, so the memory never grows
+        return found
+
+
+def verify(folder: Path) -> tuple[Manifest | None, list[str]]:
+    """The folder's manifest (None if it has none) and what differs from it (empty if it is complete)."""
+    folder = Path(folder)
+    manifest = read_manifest(folder)
+    if manifest is None:
+        return None, []
+    return manifest, Checker().differences(folder, manifest, content_files(folder))

@@ -1,0 +1,172 @@
+"""New content while the kiosk runs: the folder is looked at every few seconds, and a new version swapped in whole.
+
+Every ``--content-poll-seconds`` a thread lists the content folder's files with
+their size, time and inode (a few milliseconds even for thousands of files);
+nothing more happens unless that list changed. Then:
+
+- a folder with a ``manifest.json`` (published with ``flask content publish``,
+  and usually synced from elsewhere) is taken only once every file is exactly
+  as the manifest says; until then the last good version is served, and
+  ``ContentHolder.waiting`` says what is still missing or different;
+- a folder without one (edited by hand on this kiosk) is taken once its files
+  have stayed unchanged for ``--content-settle-seconds``.
+
+Either way the folder is read into a new library (a file that is now broken
+keeps its last good version), checked not to have changed while it was read,
+indexed, and served from then on in one step: a request that began with the old
+version finishes with it. ``content_replaced`` then tells whoever renders ahead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from pathlib import Path
+from typing import Callable, Mapping
+
+from flask import Flask
+
+from ..signals import content_replaced
+from . import ContentHolder, Waiting, content_holder
+from .loader import ContentFolderError, load_library
+from .manifest import MANIFEST, Checker, FileState, Manifest, ManifestError, content_files, read_manifest
+from .startup_cache import StartupCache
+
+
+def local_version(files: Mapping[str, FileState]) -> str:
+    """A name for a folder edited in place: ``local-`` and a digest of its files' sizes and times."""
+    digest = hashlib.sha256()
+    for path, state in sorted(files.items()):
+        digest.update(f"{path}\0{state.size}\0{state.modified_ns}\n".encode())
+    return "local-" + digest.hexdigest()[:10]
+
+
+def judge(folder: Path, files: Mapping[str, FileState], checker: Checker) -> tuple[Manifest | None, Waiting | None]:
+    """The folder's complete manifest if it has one; otherwise what keeps its manifest's version back.
+
+    (None, None) for a folder without a manifest.
+    """
+    if MANIFEST not in files:
+        return None, None
+    try:
+        manifest = read_manifest(folder)
+    except ManifestError as error:
+        return None, Waiting(None, (str(error),))
+    if manifest is None:  # removed since the folder was listed
+        return None, None
+    differences = checker.differences(folder, manifest, files)
+    if differences:
+        return None, Waiting(manifest.version, tuple(differences))
+    return manifest, None
+
+
+class ContentUpdates:
+    """Looks at one app's content folder, and serves each new complete version of it."""
+
+    def __init__(self, app: Flask, *, clock: Callable[[], float] = time.monotonic):
+        self.app = app
+        self.folder = Path(app.config["KIOSK_CONTENT"])
+        self.poll_seconds = app.config["KIOSK_CONTENT_POLL_SECONDS"]
+        self.settle_seconds = app.config["KIOSK_CONTENT_SETTLE_SECONDS"]
+        self._clock = clock
+        self._checker = Checker()
+        self._seen = content_files(self.folder)
+        # Judged once more at the first look: a file may have changed while the kiosk started.
+        self._changed_at: float | None = clock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def holder(self) -> ContentHolder:
+        """Where the content being served is held."""
+        return content_holder(self.app)
+
+    def describe_start(self) -> tuple[str, bool, Waiting | None]:
+        """The version of the folder as the kiosk starts: (version, published, waiting)."""
+        manifest, waiting = judge(self.folder, self._seen, self._checker)
+        if manifest is not None:
+            return manifest.version, True, None
+        return local_version(self._seen), False, waiting
+
+    def check(self) -> bool:
+        """Look at the folder once; True if a new version is served from now on."""
+        files = content_files(self.folder)
+        now = self._clock()
+        if files != self._seen:
+            self._seen, self._changed_at = files, now
+        elif self._changed_at is None:
+            return False  # nothing changed since the last decision
+        manifest, waiting = judge(self.folder, files, self._checker)
+        if waiting is not None:
+            self.holder.waiting = waiting
+            self._changed_at = None  # judged: look again when a file changes
+            return False
+        current = self.holder.current
+        if manifest is not None:
+            if manifest.version == current.version and current.published:
+                self.holder.waiting, self._changed_at = None, None
+                return False
+            return self._take(files, manifest.version, published=True)
+        if now - self._changed_at < self.settle_seconds:
+            return False  # still being edited, perhaps: wait for it to settle
+        version = local_version(files)
+        if version == current.version:
+            self.holder.waiting, self._changed_at = None, None
+            return False
+        return self._take(files, version, published=False)
+
+    def _take(self, files: Mapping[str, FileState], version: str, *, published: bool) -> bool:
+        current = self.holder.current
+        cache = StartupCache(self.app.instance_path)
+        try:
+            library = load_library(self.folder, fallback=current.library, cache=cache)
+        except ContentFolderError as error:
+            self.holder.waiting = Waiting(None, (str(error),))
+            self._changed_at = None
+            return False
+        if content_files(self.folder) != files:
+            return False  # changed while it was read: read it again when it settles
+        self.holder.replace(library, version, published)
+        self._changed_at = None
+        cache.save()
+        for problem in library.problems:
+            self.app.logger.warning("content: %s", problem)
+        self.app.logger.info("content: now serving version %s (%d articles)", version, len(library.articles))
+        content_replaced.send(self.app)
+        return True
+
+    def start(self) -> None:
+        """Look at the folder every ``poll_seconds``, in a thread of its own, until ``stop``."""
+        if self.poll_seconds <= 0 or self._thread is not None:
+            return
+        self._thread = threading.Thread(target=self._run, name="kiosk-content-updates", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop looking (for tests; a running kiosk looks until it ends)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.poll_seconds):
+            try:
+                self.check()
+            except Exception as error:  # never let one bad look stop the next
+                self.app.logger.error("content: could not take the new version (%s)", type(error).__name__)
+
+
+def content_updates(app: Flask) -> ContentUpdates:
+    """The content folder's watcher of ``app``."""
+    return app.extensions["kiosk_content_updates"]
+
+
+def init_app(app: Flask) -> None:
+    """Name the version served from the start, and look for new ones (not in tests, which look when they choose)."""
+    updates = app.extensions["kiosk_content_updates"] = ContentUpdates(app)
+    version, published, waiting = updates.describe_start()
+    holder = updates.holder
+    holder.start_as(version, published, waiting)
+    if not app.testing:
+        updates.start()

@@ -1,0 +1,392 @@
+"""New content without a restart: publishing with a manifest, and a running kiosk taking each complete version.
+
+The unit tests call ``ContentUpdates.check`` themselves (a test app starts no
+thread) with a clock they move on; the live test runs a real kiosk on waitress
+looking at its folder ten times a second while pages are asked for.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import random
+import re
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from kiosk import create_app
+from kiosk.content import content_holder
+from kiosk.content.manifest import MANIFEST, Checker, content_files, publish, read_manifest, verify
+from kiosk.content.updates import ContentUpdates, content_updates
+from kiosk.deploy.readiness import run_checks
+
+from .conftest import ROOT, free_port, signed_in
+
+TOPICS = "care:\n  en: Taking care\n  es: Cuidarse\n"
+
+
+def source(title: str, body: str, revision: int = 1) -> str:
+    """An English source article."""
+    return (f"---\ntitle: {title}\nsummary: A short test article.\ntopics: [care]\nrevision: {revision}\n"
+            f"attribution: \"© Test\"\nlicence: CC BY 4.0\n---\n\n{body}\n")
+
+
+def translation(title: str, body: str, revision: int = 1) -> str:
+    """A Spanish translation of it."""
+    return (f"---\ntitle: {title}\nsummary: Un artículo de prueba.\ntranslated_from: {revision}\n"
+            f"reviewed: false\n---\n\n{body}\n")
+
+
+def write_version(folder: Path, number: int, *, extra: bool = False) -> None:
+    """Version ``number`` of a small library: every title and body says which version it is."""
+    (folder / "articles" / "rest").mkdir(parents=True, exist_ok=True)
+    (folder / "topics.yaml").write_text(f"# version {number}\n{TOPICS}", encoding="utf-8")
+    (folder / "articles" / "rest" / "en.md").write_text(
+        source(f"Rest v{number}", f"Body of rest v{number}."), encoding="utf-8")
+    (folder / "articles" / "rest" / "es.md").write_text(
+        translation(f"Descanso v{number}", f"Cuerpo de descanso v{number}."), encoding="utf-8")
+    if extra:
+        (folder / "articles" / "water").mkdir(exist_ok=True)
+        (folder / "articles" / "water" / "en.md").write_text(
+            source(f"Water v{number}", f"Body of water v{number}."), encoding="utf-8")
+
+
+class Clock:
+    """A clock the test moves on by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def folder(tmp_path):
+    """A published content folder at version 1."""
+    path = tmp_path / "content"
+    write_version(path, 1)
+    publish(path, "v1")
+    return path
+
+
+@pytest.fixture
+def kiosk(folder, tmp_path):
+    """A test kiosk over ``folder`` (no thread: the test looks when it chooses), its looker and its clock."""
+    app = create_app({"TESTING": True, "instance": tmp_path / "instance", "content": folder,
+                      "languages": "en,es", "content_settle_seconds": 5})
+    clock = Clock()
+    updates = app.extensions["kiosk_content_updates"] = ContentUpdates(app, clock=clock)
+    updates.check()
+    return app, updates, clock
+
+
+def health(app) -> dict:
+    return app.test_client().get("/healthz").get_json()
+
+
+def page(app, address: str) -> str:
+    response = app.test_client().get(address)
+    assert response.status_code == 200, address
+    return response.get_data(as_text=True)
+
+
+# The manifest and `content publish`
+
+def test_publish_lists_every_file_with_its_size_and_sha256_and_verifies(folder):
+    (folder / ".stfolder").mkdir()
+    (folder / "articles" / "rest" / ".syncthing.en.md.tmp").write_text("arriving")
+    (folder / "articles" / "rest" / "en.md~").write_text("an editor's backup")
+    manifest = read_manifest(folder)
+    assert manifest.version == "v1" and re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$", manifest.published_at)
+    assert sorted(manifest.files) == ["articles/rest/en.md", "articles/rest/es.md", "topics.yaml"]
+    data = (folder / "topics.yaml").read_bytes()
+    assert manifest.files["topics.yaml"] == (len(data), hashlib.sha256(data).hexdigest())
+    assert verify(folder) == (manifest, [])
+
+
+def test_a_version_is_named_by_the_time_and_the_files(tmp_path):
+    first, second = tmp_path / "a", tmp_path / "b"
+    write_version(first, 1)
+    write_version(second, 2)
+    one, two = publish(first), publish(second)
+    assert re.match(r"^\d{4}-\d\d-\d\d\.\d{4}\.[0-9a-f]{6}$", one.version)
+    assert one.version != two.version
+
+
+def test_the_checker_names_each_file_that_differs(folder):
+    manifest = read_manifest(folder)
+    (folder / "articles" / "rest" / "es.md").unlink()
+    en = folder / "articles" / "rest" / "en.md"
+    en.write_text(en.read_text().replace("v1", "v9"))  # same size, other bytes
+    (folder / "topics.yaml").write_text("# version 1\n" + TOPICS + "more: {en: More}\n")
+    (folder / "articles" / "rest" / "fr.md").write_text("not published")
+    differences = Checker().differences(folder, manifest, content_files(folder))
+    assert differences == [
+        "articles/rest/en.md: different content",
+        "articles/rest/es.md: missing",
+        f"topics.yaml: {len(TOPICS) + 29} bytes, the manifest says {len(TOPICS) + 12}",
+        "articles/rest/fr.md: not in the manifest",
+    ]
+
+
+def test_content_publish_writes_the_manifest(app, tmp_path):
+    path = tmp_path / "content"
+    write_version(path, 1)
+    result = app.test_cli_runner().invoke(args=["content", "publish", str(path), "--version", "spring-2027"])
+    assert result.exit_code == 0, result.output
+    assert "Published version spring-2027: 3 files" in result.output
+    assert verify(path)[0].version == "spring-2027" and verify(path)[1] == []
+    check = app.test_cli_runner().invoke(args=["content", "check", str(path)])
+    assert "manifest: version spring-2027, every file as published" in check.output
+
+
+def test_content_publish_refuses_a_folder_with_errors_and_leaves_the_manifest(app, folder):
+    before = (folder / MANIFEST).read_bytes()
+    (folder / "articles" / "rest" / "en.md").write_text("---\ntitle: [never closed\n---\nBody\n")
+    result = app.test_cli_runner().invoke(args=["content", "publish", str(folder)])
+    assert result.exit_code == 1
+    assert "not published: 2 errors" in result.output and "en.md" in result.output
+    assert (folder / MANIFEST).read_bytes() == before
+    check = app.test_cli_runner().invoke(args=["content", "check", str(folder)])
+    assert "manifest: version v1, 1 file differs" in check.output
+    assert "articles/rest/en.md: " in check.output
+
+
+def test_a_damaged_manifest_is_reported_not_fatal(app, folder):
+    (folder / MANIFEST).write_text('{"format": 1, "version": "v2", "files": {"topics.y')
+    check = app.test_cli_runner().invoke(args=["content", "check", str(folder)])
+    assert check.exit_code == 0 and "manifest: manifest.json is not a complete manifest" in check.output
+
+
+# A running kiosk taking new versions
+
+def test_the_version_served_is_known_from_the_start(kiosk):
+    app, _, _ = kiosk
+    status = health(app)
+    assert status["content_version"] == "v1" and status["content_published"] is True
+    assert status["content_waiting"] is None
+    assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$", status["content_taken_at"])
+
+
+def test_a_new_article_and_a_changed_translation_are_served_once_published(kiosk, folder):
+    app, updates, _ = kiosk
+    assert "Descanso v1" in page(app, "/es/articles/rest")
+    assert app.test_client().get("/en/articles/water").status_code == 404
+    write_version(folder, 2, extra=True)
+    assert not updates.check()  # the files are new, the manifest still says v1: not complete
+    assert health(app)["content_version"] == "v1"
+    publish(folder, "v2")
+    assert updates.check()
+    assert "Descanso v2" in page(app, "/es/articles/rest")
+    assert "Body of water v2" in page(app, "/en/articles/water")
+    assert "Water v2" in page(app, "/en/search?q=water")
+    status = health(app)
+    assert status["content_version"] == "v2" and status["content_waiting"] is None
+    assert not updates.check()  # nothing new: nothing done
+
+
+def test_a_half_arrived_version_is_never_served_and_says_what_is_missing(kiosk, folder, tmp_path):
+    app, updates, _ = kiosk
+    staging = tmp_path / "staging"
+    write_version(staging, 2, extra=True)
+    publish(staging, "v2")
+    # The manifest arrives first, then the files one by one (as a sync may deliver them).
+    (folder / MANIFEST).write_bytes((staging / MANIFEST).read_bytes())
+    updates.check()
+    status = health(app)
+    assert status["content_version"] == "v1"
+    assert status["content_waiting"]["version"] == "v2"
+    assert "articles/water/en.md: missing" in status["content_waiting"]["reasons"]
+    for name in ("articles/rest/en.md", "topics.yaml", "articles/rest/es.md"):
+        (folder / name).write_bytes((staging / name).read_bytes())
+        assert not updates.check()
+        assert "Rest v1" in page(app, "/en/articles/rest") and "Descanso v1" in page(app, "/es/articles/rest")
+    water = folder / "articles" / "water" / "en.md"
+    water.parent.mkdir()
+    water.write_bytes((staging / "articles" / "water" / "en.md").read_bytes()[:40])  # still being written
+    assert not updates.check()
+    assert "articles/water/en.md" in health(app)["content_waiting"]["reasons"][0]
+    water.write_bytes((staging / "articles" / "water" / "en.md").read_bytes())
+    assert updates.check()
+    assert health(app)["content_version"] == "v2" and health(app)["content_waiting"] is None
+    assert "Descanso v2" in page(app, "/es/articles/rest")
+
+
+def test_a_file_changed_by_hand_after_publishing_keeps_the_published_version(kiosk, folder):
+    app, updates, clock = kiosk
+    en = folder / "articles" / "rest" / "en.md"
+    en.write_text(source("Rest edited", "Edited here."))
+    clock.now += 60
+    assert not updates.check()
+    assert "Rest v1" in page(app, "/en/articles/rest")
+    reasons = health(app)["content_waiting"]["reasons"]
+    assert len(reasons) == 1 and reasons[0].startswith("articles/rest/en.md: ")
+
+
+def test_a_damaged_manifest_keeps_the_last_good_version(kiosk, folder):
+    app, updates, _ = kiosk
+    write_version(folder, 2)
+    (folder / MANIFEST).write_text('{"format": 1, "vers')
+    assert not updates.check()
+    assert "Rest v1" in page(app, "/en/articles/rest")
+    assert health(app)["content_waiting"] == {"version": None, "files_left": 1,
+                                              "reasons": ["manifest.json is not a complete manifest"]}
+
+
+def test_a_folder_without_a_manifest_is_taken_once_it_settles(kiosk, folder):
+    app, updates, clock = kiosk
+    (folder / MANIFEST).unlink()
+    write_version(folder, 2)
+    assert not updates.check()
+    clock.now += 4
+    assert not updates.check()  # changed less than five seconds ago: perhaps still being edited
+    assert "Rest v1" in page(app, "/en/articles/rest")
+    clock.now += 2
+    assert updates.check()
+    assert "Rest v2" in page(app, "/en/articles/rest")
+    status = health(app)
+    assert status["content_version"].startswith("local-") and status["content_published"] is False
+
+
+def test_a_broken_file_in_a_folder_without_a_manifest_keeps_the_last_good_article(kiosk, folder):
+    app, updates, clock = kiosk
+    (folder / MANIFEST).unlink()
+    (folder / "articles" / "rest" / "en.md").write_text("---\ntitle: [broken\n---\n")
+    (folder / "articles" / "rest" / "es.md").write_text(translation("Descanso nuevo", "Cuerpo nuevo."))
+    updates.check()
+    clock.now += 6
+    assert updates.check()
+    assert "Rest v1" in page(app, "/en/articles/rest")
+    problems = [str(problem) for problem in content_holder(app).current.library.problems]
+    assert any("the last good version of this article is still served" in problem for problem in problems)
+    assert health(app)["content_warnings"] >= 1
+
+
+def test_a_handout_being_made_keeps_the_library_it_started_with(kiosk, folder, monkeypatch):
+    app, updates, _ = kiosk
+    from kiosk.handouts import pages as handout_pages
+    real = handout_pages._handout_page
+
+    def swap_then_render(*args, **kwargs):
+        write_version(folder, 2)
+        publish(folder, "v2")
+        assert updates.check()  # a new version is served from here on, mid-request
+        return real(*args, **kwargs)
+    monkeypatch.setattr(handout_pages, "_handout_page", swap_then_render)
+    response = app.test_client().get("/en/articles/rest/handout.pdf")
+    assert response.status_code == 200
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(response.data)).pages)
+    assert "Body of rest v1." in text and "v2" not in text
+    assert "Rest v2" in page(app, "/en/articles/rest")
+
+
+def test_the_staff_screen_shows_the_version_and_what_is_arriving(folder, tmp_path):
+    from kiosk.staff.pin import set_pin
+    from .conftest import STAFF_PIN
+    set_pin(tmp_path / "instance", STAFF_PIN)
+    app = create_app({"TESTING": True, "instance": tmp_path / "instance", "content": folder})
+    updates = content_updates(app)
+    screen = signed_in(app).get("/staff/").get_data(as_text=True)
+    assert "Version served: v1, since " in screen and "Every file is as published." in screen
+    write_version(folder, 2)
+    manifest = json.loads((folder / MANIFEST).read_text())
+    manifest["version"] = "v2"
+    (folder / MANIFEST).write_text(json.dumps(manifest))
+    updates.check()
+    screen = signed_in(app).get("/staff/").get_data(as_text=True)
+    assert "Version v2 is arriving." in screen and "articles/rest/en.md: different content" in screen
+
+
+def test_readiness_says_whether_the_folder_is_synced_and_published(folder, tmp_path):
+    app = create_app({"TESTING": True, "instance": tmp_path / "instance", "content": folder})
+    line = next(str(c) for c in run_checks(app, path="") if c.name == "content updates")
+    assert line == "OK    content updates: a folder not synced by Syncthing, published version v1; looked at every 3 s"
+    (folder / ".stfolder").mkdir()
+    (folder / "topics.yaml").write_text("# version 1\n" + TOPICS + "\n")
+    line = next(str(c) for c in run_checks(app, path="") if c.name == "content updates")
+    assert line.startswith("WARN  content updates: a Syncthing folder; version v1 is not complete (1 of its files not as published)")
+
+
+# A real kiosk, a steady load, a hundred versions
+
+def test_a_hundred_versions_under_load_never_fail_or_mix(tmp_path):
+    folder, staging = tmp_path / "content", tmp_path / "staging"
+    write_version(folder, 0)
+    publish(folder, "v0")
+    port = free_port()
+    code = ("from waitress import serve; from kiosk import create_app; "
+            f"serve(create_app({{'instance': {str(tmp_path / 'instance')!r}, 'content': {str(folder)!r}, "
+            f"'languages': 'en,es', 'content_poll_seconds': 0.1}}), host='127.0.0.1', port={port}, "
+            "threads=4, ident=None)")
+    server = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True)
+    base = f"http://127.0.0.1:{port}"
+
+    def get(path: str) -> tuple[int, str]:
+        try:
+            with urllib.request.urlopen(base + path, timeout=10) as response:
+                return response.status, response.read().decode("utf-8")
+        except urllib.error.HTTPError as error:
+            return error.code, ""
+
+    try:
+        for _ in range(200):
+            try:
+                if get("/healthz")[0] == 200:
+                    break
+            except OSError:
+                time.sleep(0.05)
+        published = {0}
+        failures: list[str] = []
+        pages_seen = [0]
+        stop = threading.Event()
+
+        def load() -> None:
+            while not stop.is_set():
+                status, text = get("/en/articles/rest?compare=es")
+                pages_seen[0] += 1
+                if status != 200:
+                    failures.append(f"status {status}")
+                    continue
+                found = {int(n) for n in re.findall(r"(?:Rest|Body of rest|Descanso|Cuerpo de descanso) v(\d+)", text)}
+                if len(found) != 1 or not found <= published:
+                    failures.append(f"mixed or unpublished versions {sorted(found)}")
+
+        clients = [threading.Thread(target=load) for _ in range(3)]
+        for client in clients:
+            client.start()
+        order = random.Random(7)
+        for number in range(1, 101):
+            write_version(staging, number)
+            publish(staging, f"v{number}")
+            names = ["topics.yaml", "articles/rest/en.md", "articles/rest/es.md", MANIFEST]
+            order.shuffle(names)  # the files arrive in any order, the manifest first or last
+            slowly = number % 4 == 0  # then the kiosk looks between every two files
+            for position, name in enumerate(names):
+                if position == len(names) - 1:
+                    published.add(number)  # complete from the next write on
+                (folder / name).write_bytes((staging / name).read_bytes())
+                time.sleep(0.15 if slowly else 0.002)
+            deadline = time.monotonic() + 10
+            while json.loads(get("/healthz")[1])["content_version"] != f"v{number}":
+                assert time.monotonic() < deadline, f"v{number} was not taken within 10 s"
+                time.sleep(0.01)
+        stop.set()
+        for client in clients:
+            client.join()
+        assert failures == []
+        assert pages_seen[0] > 300
+        assert "Rest v100" in get("/en/articles/rest")[1]
+    finally:
+        server.terminate()
+        log = server.communicate(timeout=10)[1]
+    assert "/en/articles" not in log and "compare" not in log  # the log names no page
