@@ -151,7 +151,8 @@ def healthz():
         content_published=content.published,
         content_taken_at=content.taken_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
         content_waiting=None if waiting is None else {
-            "version": waiting.version, "files_left": len(waiting.reasons), "reasons": list(waiting.reasons[:20])},
+            "version": waiting.version, "kind": waiting.kind, "files_left": len(waiting.reasons),
+            "reasons": list(waiting.reasons[:20])},
     )
 
 

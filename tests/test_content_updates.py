@@ -204,7 +204,7 @@ def test_a_half_arrived_version_is_never_served_and_says_what_is_missing(kiosk, 
     updates.check()
     status = health(app)
     assert status["content_version"] == "v1"
-    assert status["content_waiting"]["version"] == "v2"
+    assert status["content_waiting"]["version"] == "v2" and status["content_waiting"]["kind"] == "arriving"
     assert "articles/water/en.md: missing" in status["content_waiting"]["reasons"]
     for name in ("articles/rest/en.md", "topics.yaml", "articles/rest/es.md"):
         (folder / name).write_bytes((staging / name).read_bytes())
@@ -228,8 +228,9 @@ def test_a_file_changed_by_hand_after_publishing_keeps_the_published_version(kio
     clock.now += 60
     assert not updates.check()
     assert "Rest v1" in page(app, "/en/articles/rest")
-    reasons = health(app)["content_waiting"]["reasons"]
-    assert len(reasons) == 1 and reasons[0].startswith("articles/rest/en.md: ")
+    waiting = health(app)["content_waiting"]
+    assert waiting["kind"] == "changed" and waiting["version"] == "v1"
+    assert len(waiting["reasons"]) == 1 and waiting["reasons"][0].startswith("articles/rest/en.md: ")
 
 
 def test_a_damaged_manifest_keeps_the_last_good_version(kiosk, folder):
@@ -238,7 +239,7 @@ def test_a_damaged_manifest_keeps_the_last_good_version(kiosk, folder):
     (folder / MANIFEST).write_text('{"format": 1, "vers')
     assert not updates.check()
     assert "Rest v1" in page(app, "/en/articles/rest")
-    assert health(app)["content_waiting"] == {"version": None, "files_left": 1,
+    assert health(app)["content_waiting"] == {"version": None, "kind": "unreadable", "files_left": 1,
                                               "reasons": ["manifest.json is not a complete manifest"]}
 
 

@@ -63,11 +63,14 @@ class Content:
 
 @dataclass(frozen=True)
 class Waiting:
-    """A new version seen in the folder but not served yet, and why (each reason names a file)."""
+    """Why what the folder holds now is not served (each reason names a file)."""
 
     version: str | None
     """The version its manifest names (None when the manifest itself cannot be read)."""
     reasons: tuple[str, ...]
+    kind: str = "arriving"
+    """``arriving``: a new version, not complete yet; ``changed``: files differ from the version
+    served, under the same manifest; ``unreadable``: the manifest cannot be read."""
 
 
 class ContentHolder:

@@ -42,22 +42,24 @@ def local_version(files: Mapping[str, FileState]) -> str:
     return "local-" + digest.hexdigest()[:10]
 
 
-def judge(folder: Path, files: Mapping[str, FileState], checker: Checker) -> tuple[Manifest | None, Waiting | None]:
+def judge(folder: Path, files: Mapping[str, FileState], checker: Checker,
+          served: str | None = None) -> tuple[Manifest | None, Waiting | None]:
     """The folder's complete manifest if it has one; otherwise what keeps its manifest's version back.
 
-    (None, None) for a folder without a manifest.
+    (None, None) for a folder without a manifest. ``served`` is the version being served.
     """
     if MANIFEST not in files:
         return None, None
     try:
         manifest = read_manifest(folder)
     except ManifestError as error:
-        return None, Waiting(None, (str(error),))
+        return None, Waiting(None, (str(error),), "unreadable")
     if manifest is None:  # removed since the folder was listed
         return None, None
     differences = checker.differences(folder, manifest, files)
     if differences:
-        return None, Waiting(manifest.version, tuple(differences))
+        kind = "changed" if manifest.version == served else "arriving"
+        return None, Waiting(manifest.version, tuple(differences), kind)
     return manifest, None
 
 
@@ -76,6 +78,7 @@ class ContentUpdates:
         self._changed_at: float | None = clock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()  # one look at a time: the thread's, or a staff change's
 
     @property
     def holder(self) -> ContentHolder:
@@ -91,13 +94,32 @@ class ContentUpdates:
 
     def check(self) -> bool:
         """Look at the folder once; True if a new version is served from now on."""
+        with self._lock:
+            return self._check()
+
+    def take_now(self) -> bool:
+        """Serve what the folder holds now, without waiting for it to settle (after staff changed it here).
+
+        A published folder is still taken only if every file matches its manifest.
+        """
+        with self._lock:
+            files = content_files(self.folder)
+            self._seen = files
+            manifest, waiting = judge(self.folder, files, self._checker, self.holder.current.version)
+            if waiting is not None:
+                self.holder.waiting, self._changed_at = waiting, None
+                return False
+            version = manifest.version if manifest is not None else local_version(files)
+            return self._take(files, version, published=manifest is not None)
+
+    def _check(self) -> bool:
         files = content_files(self.folder)
         now = self._clock()
         if files != self._seen:
             self._seen, self._changed_at = files, now
         elif self._changed_at is None:
             return False  # nothing changed since the last decision
-        manifest, waiting = judge(self.folder, files, self._checker)
+        manifest, waiting = judge(self.folder, files, self._checker, self.holder.current.version)
         if waiting is not None:
             self.holder.waiting = waiting
             self._changed_at = None  # judged: look again when a file changes
@@ -122,7 +144,7 @@ class ContentUpdates:
         try:
             library = load_library(self.folder, fallback=current.library, cache=cache)
         except ContentFolderError as error:
-            self.holder.waiting = Waiting(None, (str(error),))
+            self.holder.waiting = Waiting(None, (str(error),), "unreadable")
             self._changed_at = None
             return False
         if content_files(self.folder) != files:
