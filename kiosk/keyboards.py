@@ -25,6 +25,10 @@ class KeyboardLayout:
     """``rtl`` for a right-to-left script: keys run from right to left, as on its own keyboards."""
     spells_pinyin: bool = False
     """Letters spell pinyin, and the kiosk offers the Chinese words that sound like them."""
+    marks: tuple[tuple[str, str], ...] = ()
+    """Tone marks, each a combining character and its name: tapped after a letter, they go on it
+    (Vietnamese is typed so, as on its own keyboards, rather than with a key for each of its
+    134 toned letters)."""
 
 
 def _rows(*rows: str) -> tuple[tuple[str, ...], ...]:
@@ -44,6 +48,17 @@ KEYBOARDS: dict[str, KeyboardLayout] = {
                                "أ إ آ"), direction="rtl"),
     "zh-Hans": KeyboardLayout(_rows(*QWERTY), spells_pinyin=True),
     "uk": KeyboardLayout(_rows("й ц у к е н г ш щ з х ї", "ф і в а п р о л д ж є", "я ч с м и т ь б ю ґ ’")),
+    "vi": KeyboardLayout(_rows(*QWERTY, "ă â đ ê ô ơ ư"),
+                         marks=(("\u0300", "huyền"), ("\u0301", "sắc"), ("\u0309", "hỏi"), ("\u0303", "ngã"),
+                                ("\u0323", "nặng"))),
+    "tl": KeyboardLayout(_rows("q w e r t y u i o p", "a s d f g h j k l ñ", "z x c v b n m")),
+    "pt-BR": KeyboardLayout(_rows("q w e r t y u i o p", "a s d f g h j k l ç", "z x c v b n m",
+                                  "á â ã à é ê í ó ô õ ú")),
+    "pl": KeyboardLayout(_rows(*QWERTY, "ą ć ę ł ń ó ś ź ż")),
+    "ro": KeyboardLayout(_rows(*QWERTY, "ă â î ș ț")),
+    # The phonetic layout Urdu speakers know: each letter on the Latin key that sounds like it.
+    "ur": KeyboardLayout(_rows("ق و ع ر ت ے ء ی ہ پ", "ا س د ف گ ح ج ک ل", "ز ش چ ط ب ن م",
+                               "آ ص ڈ غ ھ ض خ ٹ ث ذ ڑ ں ظ", "ژ ئ ؤ ۂ ۓ"), direction="rtl"),
 }
 
 

@@ -42,6 +42,15 @@ LANGUAGES: tuple[Language, ...] = (
     Language("zh-Hans", "简体中文", "Chinese (Simplified)", "ltr", "zh_Hans", "zh-cn",
              "fonts-noto-cjk", 300, voice="cmn"),
     Language("uk", "Українська", "Ukrainian", "ltr", "uk", "uk", "fonts-noto-core", voice="uk"),
+    Language("vi", "Tiếng Việt", "Vietnamese", "ltr", "vi", "vi", "fonts-noto-core", voice="vi"),
+    # eSpeak NG has no Tagalog voice: no Listen, rather than a voice of another language.
+    Language("tl", "Tagalog", "Tagalog", "ltr", "tl", "tl", "fonts-noto-core"),
+    # Brazilian: the variety of most Portuguese speakers, in the Americas and in the world.
+    Language("pt-BR", "Português (Brasil)", "Portuguese (Brazil)", "ltr", "pt_BR", "pt", "fonts-noto-core",
+             voice="pt-br"),
+    Language("pl", "Polski", "Polish", "ltr", "pl", "pl", "fonts-noto-core", voice="pl"),
+    Language("ro", "Română", "Romanian", "ltr", "ro", "ro", "fonts-noto-core", voice="ro"),
+    Language("ur", "اردو", "Urdu", "rtl", "ur", "ur", "fonts-noto-core", 150, voice="ur"),
 )
 
 BY_TAG: dict[str, Language] = {language.tag: language for language in LANGUAGES}

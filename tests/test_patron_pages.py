@@ -244,3 +244,33 @@ def test_enabled_languages_limit_what_is_served(make_app):
     assert client.get("/fr/").status_code == 404
     text = client.get("/en/").get_data(as_text=True)
     assert "Français" not in text and "العربية" in text
+
+
+def switcher(page: str) -> tuple[list[str], list[str], str | None]:
+    """The languages of the switcher's row, those behind "More languages", and the current one."""
+    nav = page.split('<nav class="languages"', 1)[1].split("</nav>", 1)[0]
+    row, _, more = nav.partition('<li class="more-languages">')
+    tags = lambda part: re.findall(r'hreflang="([^"]+)"', part)
+    current = re.search(r'hreflang="([^"]+)" aria-current="true"', nav)
+    return tags(row), tags(more), current.group(1) if current else None
+
+
+def test_twelve_languages_fit_the_switcher_with_the_rest_behind_more_languages(client):
+    row, more, current = switcher(client.get("/en/").get_data(as_text=True))
+    assert row == ["en", "es", "fr", "ar", "zh-Hans", "uk"] and current == "en"
+    assert more == ["vi", "tl", "pt-BR", "pl", "ro", "ur"]
+
+
+def test_a_reader_of_one_of_the_rest_sees_their_language_in_the_row(client):
+    page = client.get("/ur/articles/consent").get_data(as_text=True)
+    row, more, current = switcher(page)
+    assert row == ["en", "es", "fr", "ar", "zh-Hans", "uk", "ur"] and current == "ur"
+    assert more == ["vi", "tl", "pt-BR", "pl", "ro"]
+    assert "<details open" not in page  # the panel stays closed over the page
+
+
+def test_staff_order_decides_which_languages_come_first(make_app):
+    client = make_app(languages="pl,ur,en", default_language="pl").test_client()
+    row, more, current = switcher(client.get("/pl/").get_data(as_text=True))
+    assert row == ["pl", "ur", "en"] and more == [] and current == "pl"
+    assert "More languages" not in client.get("/en/").get_data(as_text=True)

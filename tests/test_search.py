@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from kiosk.content.search import SearchIndex, match_expression
@@ -51,11 +53,35 @@ def test_nothing_found_is_said_plainly(client):
     ("ar", "الموافقة", "consent"),
     ("zh-Hans", "同意", "consent"),
     ("zh-Hans", "边界", "boundaries"),
+    ("vi", "thuận", "consent"),
+    ("vi", "thuan", "consent"),              # without its diacritics, as most people type it
+    ("vi", "đồng thuận", "consent"),
+    ("vi", "dong thuan", "consent"),
+    ("tl", "pagpayag", "consent"),
+    ("pt-BR", "consentimento", "consent"),
+    ("pl", "zgoda", "consent"),
+    ("ro", "consimțământul", "consent"),
+    ("ro", "consimtamantul", "consent"),
+    ("ur", "رضامندی", "consent"),
 ])
 def test_each_language_finds_its_own_words(app, lang, word, slug):
     from kiosk.content import get_search
     with app.app_context():
         assert slug in get_search().search(lang, word)
+
+
+@pytest.mark.parametrize("lang", SHIPPED_TAGS)
+def test_every_article_is_found_by_a_word_of_its_title(app, shipped_library, lang):
+    from kiosk.content import get_search
+    from kiosk.content.markdown import fold_for_search
+    with app.app_context():
+        for article in shipped_library.articles.values():
+            title = article.versions[lang].title
+            word = title[:2] if lang == "zh-Hans" else max(re.findall(r"\w+", title), key=len)
+            assert article.slug in get_search().search(lang, word), (lang, word)
+            if lang == "vi":  # and with no diacritics at all
+                plain = fold_for_search(word)
+                assert plain.isascii() and article.slug in get_search().search(lang, plain), (lang, plain)
 
 
 @pytest.mark.parametrize("lang", SHIPPED_TAGS)

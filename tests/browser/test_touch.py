@@ -7,6 +7,7 @@ never with key presses: on-screen keyboard, candidates, PIN keypad.
 from __future__ import annotations
 
 import io
+import unicodedata
 import tempfile
 
 import pytest
@@ -22,7 +23,10 @@ LANDSCAPE = {"width": 1920, "height": 1080}
 # A word of the consent article's title in each language, spelled on that language's keyboard;
 # Chinese is spelled in pinyin, and the word chosen among the candidates.
 TITLE_WORDS = {"en": ("consent", None), "es": ("consentimiento", None), "fr": ("consentement", None),
-               "ar": ("الموافقة", None), "zh-Hans": ("tongyi", "同意"), "uk": ("згода", None)}
+               "ar": ("الموافقة", None), "zh-Hans": ("tongyi", "同意"), "uk": ("згода", None),
+               "vi": ("thuận", None), "tl": ("pagpayag", None), "pt-BR": ("consentimento", None),
+               "pl": ("zgoda", None), "ro": ("consimțământul", None), "ur": ("رضامندی", None)}
+TONE_MARKS = "\u0300\u0301\u0303\u0309\u0323"
 PAGE_TYPES = ["/{tag}/", "/{tag}/topics/relationships", "/{tag}/articles/consent",
               "/{tag}/articles/consent?compare={other}", "/{tag}/search?q=a", "/{tag}/about",
               "/{tag}/articles/consent/handout", "/{tag}/articles/no-such-article"]
@@ -49,8 +53,16 @@ def open_keyboard(page):
 
 
 def tap_keys(page, letters):
+    """Tap each letter's key; a letter with a tone mark (Vietnamese) is its letter's key, then the mark's."""
     for letter in letters:
-        page.tap(f".keyboard .key[data-key='{letter}']")
+        if page.locator(f".keyboard .key[data-key='{letter}']").count():
+            page.tap(f".keyboard .key[data-key='{letter}']")
+            continue
+        parts = unicodedata.normalize("NFD", letter)
+        base = unicodedata.normalize("NFC", "".join(c for c in parts if c not in TONE_MARKS))
+        page.tap(f".keyboard .key[data-key='{base}']")
+        for mark in (c for c in parts if c in TONE_MARKS):
+            page.tap(f".keyboard .key[data-mark='{mark}']")
 
 
 @pytest.mark.parametrize("tag", SHIPPED_TAGS)
@@ -70,6 +82,23 @@ def test_a_patron_finds_an_article_with_taps_alone(touch, live_kiosk, tag):
     page.tap(f".cards a[href^='/{tag}/articles/consent']")
     page.wait_for_url(f"**/{tag}/articles/consent")
     assert page.locator("h1").is_visible()
+
+
+@pytest.mark.parametrize("viewport", [PORTRAIT, LANDSCAPE], ids=["portrait", "landscape"])
+def test_a_language_behind_more_languages_is_two_taps_away(touch, live_kiosk, viewport):
+    page = touch(viewport)
+    page.goto(f"{live_kiosk.url}/en/articles/consent")
+    page.tap(".more-languages summary")
+    choice = page.locator(".more-languages a[hreflang='ur']")
+    box = choice.bounding_box()
+    assert box["height"] >= 44 and box["y"] + box["height"] <= viewport["height"]
+    choice.tap()
+    page.wait_for_url("**/ur/articles/consent")
+    assert page.get_attribute("html", "dir") == "rtl"
+    assert page.locator(".languages a[aria-current='true']").get_attribute("hreflang") == "ur"
+    page.tap(".more-languages summary")
+    page.locator(".more-languages a[hreflang='vi']").tap()
+    page.wait_for_url("**/vi/articles/consent")
 
 
 def test_a_title_offered_while_typing_opens_the_article(touch, live_kiosk):
@@ -213,6 +242,64 @@ def test_the_article_starts_on_the_first_screen(touch, live_kiosk, viewport, tag
         assert first["y"] + min(first["height"], 80) <= viewport["height"], (size, first)
         tools = page.locator(".article-tools-top").bounding_box()
         assert tools["y"] + tools["height"] <= viewport["height"], size
+
+
+# Every Urdu word's ink (its shaped form's tallest and deepest points, from canvas
+# measureText with the element's own font) against the box that would cut it off: the
+# nearest ancestor that does not let its content overflow (a button, a card).
+CLIPPED_URDU = """() => {
+  const canvas = document.createElement('canvas').getContext('2d');
+  const clipped = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const parent = node.parentElement;
+    const owner = parent.closest('[lang]');
+    if (!owner || !owner.lang.startsWith('ur') || parent.closest('[hidden], .visually-hidden')) { continue; }
+    let clip = parent;
+    while (clip !== document.body) {
+      const style = getComputedStyle(clip);
+      if (style.overflowX !== 'visible' || style.overflowY !== 'visible') { break; }
+      clip = clip.parentElement;
+    }
+    if (clip === document.body) { continue; }
+    const box = clip.getBoundingClientRect();
+    const clipStyle = getComputedStyle(clip);
+    const top = box.top + parseFloat(clipStyle.borderTopWidth);
+    const bottom = box.bottom - parseFloat(clipStyle.borderBottomWidth);
+    const own = getComputedStyle(parent);
+    canvas.font = `${own.fontStyle} ${own.fontWeight} ${own.fontSize} ${own.fontFamily}`;
+    const words = /\\S+/g;
+    for (let match = words.exec(node.textContent); match; match = words.exec(node.textContent)) {
+      const range = document.createRange();
+      range.setStart(node, match.index);
+      range.setEnd(node, match.index + match[0].length);
+      const rect = range.getClientRects()[0];
+      if (!rect) { continue; }
+      const ink = canvas.measureText(match[0]);
+      const baseline = rect.top + ink.fontBoundingBoxAscent;
+      if (baseline - ink.actualBoundingBoxAscent < top - 0.5 || baseline + ink.actualBoundingBoxDescent > bottom + 0.5) {
+        clipped.push(`${clip.className}: ${match[0]}`);
+      }
+    }
+  }
+  return clipped;
+}"""
+
+
+@pytest.mark.parametrize("viewport", [PORTRAIT, LANDSCAPE], ids=["portrait", "landscape"])
+def test_nastaliq_is_never_cut_off_at_any_text_size(touch, live_kiosk, viewport):
+    page = touch(viewport)
+    pages = ["/ur/", "/ur/topics/getting-help", "/ur/articles/talking-about-feelings",
+             "/ur/articles/when-something-is-not-okay?compare=en", "/ur/help", "/ur/about",
+             "/ur/articles/intimacy/handout"]
+    for path in pages:
+        for size in (1, 2, 3, 4):
+            page.goto(f"{live_kiosk.url}{path}{'&' if '?' in path else '?'}size={size}")
+            assert page.evaluate(CLIPPED_URDU) == [], (path, size)
+    # The probe sees clipping where there is some: buttons squeezed to one line's height.
+    page.evaluate("""() => document.querySelectorAll('.button').forEach(button => {
+        button.style.lineHeight = '1'; button.style.paddingBlock = '0'; button.style.overflow = 'hidden'; })""")
+    assert page.evaluate(CLIPPED_URDU)
 
 
 @pytest.mark.parametrize("tag", ["en", "ar", "zh-Hans"])
