@@ -28,6 +28,20 @@
     field.dispatchEvent(new Event("input", { bubbles: true }));
   }
 
+  // A tone mark goes on the letter before the caret, in place of any tone it had (Vietnamese).
+  function markLetter(field, mark, marks) {
+    var start = field.selectionStart === null ? field.value.length : field.selectionStart;
+    var before = Array.from(field.value.slice(0, start).normalize("NFC"));
+    if (!before.length) { return; }
+    var letter = Array.from(before.pop().normalize("NFD")).filter(function (part) {
+      return marks.indexOf(part) < 0;
+    }).join("");
+    var kept = before.join("") + (letter + mark).normalize("NFC");
+    field.value = kept + field.value.slice(field.selectionEnd === null ? start : field.selectionEnd);
+    field.setSelectionRange(kept.length, kept.length);
+    field.dispatchEvent(new Event("input", { bubbles: true }));
+  }
+
   function deleteBefore(field) {
     var start = field.selectionStart === null ? field.value.length : field.selectionStart;
     var end = field.selectionEnd === null ? field.value.length : field.selectionEnd;
@@ -53,10 +67,12 @@
     return kept;
   }
 
-  function setUpSearchKeyboard(field, markup) {
+  function setUpKeyboard(field, markup) {
+    var isSearch = field.type === "search";
     var form = field.form;
     var keyboard = null;
     var pinyin = "";
+    var marks = [];
     var asked = 0;
     var waiting = null;
 
@@ -85,7 +101,7 @@
         item.appendChild(button);
         list.appendChild(item);
       });
-      found.completions.forEach(function (completion) {
+      (isSearch ? found.completions : []).forEach(function (completion) {
         var item = document.createElement("li");
         var link = document.createElement("a");
         link.className = "button candidate-link";
@@ -99,6 +115,7 @@
     }
 
     function askForSuggestions() {
+      if (!keyboard.dataset.suggestions) { return; }
       clearTimeout(waiting);
       waiting = setTimeout(function () {
         var typed = keyboard.dataset.spellsPinyin ? (pinyin || field.value) : field.value;
@@ -141,7 +158,7 @@
       } else if (action === "space") {
         var first = keyboard.querySelector(".candidate-word");
         if (pinyin && first) { first.click(); } else { commitPinyin(); typeInto(field, " "); }
-      } else if (action === "search") {
+      } else if (action === "search" && form) {
         commitPinyin();
         if (form.requestSubmit) { form.requestSubmit(); } else { form.submit(); }
       }
@@ -167,9 +184,20 @@
         keyboard.addEventListener("click", function (event) {
           var button = event.target.closest("button.key");
           if (!button) { return; }
-          if (button.dataset.key) { press(button.dataset.key); } else { act(button.dataset.action); }
+          if (button.dataset.key) {
+            press(button.dataset.key);
+          } else if (button.dataset.mark) {
+            markLetter(field, button.dataset.mark, marks);
+          } else {
+            act(button.dataset.action);
+          }
+        });
+        marks = Array.prototype.map.call(keyboard.querySelectorAll("[data-mark]"), function (key) {
+          return key.dataset.mark;
         });
       }
+      // One keyboard at a time: the one of the box being typed in.
+      document.querySelectorAll(".keyboard").forEach(function (other) { if (other !== keyboard) { other.hidden = true; } });
       keyboard.hidden = false;
       document.body.classList.add("keyboard-open");
       document.body.style.setProperty("--keyboard-height", keyboard.offsetHeight + "px");
@@ -208,13 +236,20 @@
     });
   }
 
-  var search = document.getElementById("search-q");
-  if (search && search.dataset.keyboard) {
-    fetch(search.dataset.keyboard, { credentials: "same-origin", cache: "no-store" })
+  // Each text box that names a keyboard gets it the first time it is touched.
+  function prepare(field) {
+    if (field.hasAttribute("data-keyboard-ready")) { return; }
+    field.setAttribute("data-keyboard-ready", "true");
+    fetch(field.dataset.keyboard, { credentials: "same-origin", cache: "no-store" })
       .then(function (response) { return response.ok ? response.text() : null; })
-      .then(function (markup) { if (markup) { setUpSearchKeyboard(search, markup); } })
+      .then(function (markup) { if (markup) { setUpKeyboard(field, markup); } })
       .catch(function () { /* no keyboard: the field still takes a real one */ });
   }
+  document.querySelectorAll("[data-keyboard]").forEach(function (field) {
+    field.addEventListener("focus", function () { prepare(field); });
+    field.addEventListener("pointerdown", function () { prepare(field); });
+    if (document.activeElement === field) { prepare(field); }
+  });
   var keypad = document.querySelector(".keypad");
   if (keypad && document.getElementById("pin")) { setUpKeypad(keypad, document.getElementById("pin")); }
 })();

@@ -123,12 +123,11 @@
       load("data-speech-script");
     });
   });
-  var search = document.getElementById("search-q");
-  if (search) {
-    search.addEventListener("focus", loadKeyboard);
-    search.addEventListener("pointerdown", loadKeyboard);
-    if (document.activeElement === search) { loadKeyboard(); }
-  }
+  document.querySelectorAll("[data-keyboard]").forEach(function (field) {
+    field.addEventListener("focus", loadKeyboard);
+    field.addEventListener("pointerdown", loadKeyboard);
+    if (document.activeElement === field) { loadKeyboard(); }
+  });
   if (document.querySelector(".keypad")) { loadKeyboard(); }
 
   if (armed) { restartIdleTimer(); }

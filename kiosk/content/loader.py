@@ -25,7 +25,8 @@ import yaml
 
 from ..languages import BY_TAG
 from .markdown import count_words, render_markdown
-from .model import Article, ArticleVersion, Library, Problem, Severity, Topic, freeze
+from .model import KINDS, Article, ArticleVersion, Library, Problem, Severity, Topic, freeze
+from .services import load_help
 
 try:  # libyaml's loader is several times faster on a large library
     from yaml import CSafeLoader as _Loader
@@ -35,7 +36,7 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 WEB_ADDRESS = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 SOURCE_FIELDS = {"title", "summary", "topics", "revision", "attribution", "licence"}
-SOURCE_OPTIONAL = {"source_url", "publisher_pdf"}
+SOURCE_OPTIONAL = {"source_url", "publisher_pdf", "help"}
 TRANSLATION_FIELDS = {"title", "summary", "translated_from", "reviewed"}
 TRANSLATION_OPTIONAL = {"attribution", "publisher_pdf"}
 MAX_TITLE = 120
@@ -103,7 +104,9 @@ def load_library(folder: Path, *, fallback: Library | None = None, cache: Folder
             article = _keep_last_good(result, fallback.articles.get(result.slug) if fallback else None, problems)
             if article is not None:
                 articles[article.slug] = article
-    return Library(folder=folder, topics=freeze(topics), articles=freeze(articles), problems=tuple(problems))
+    help_list = load_help(folder, problems)
+    return Library(folder=folder, topics=freeze(topics), articles=freeze(articles), problems=tuple(problems),
+                   help=help_list)
 
 
 def _keep_last_good(result: FolderResult, previous: Article | None, problems: list[Problem]) -> Article | None:
@@ -243,6 +246,7 @@ def _load_article(folder: Path, topics: frozenset[str], problems: list[Problem],
         slug=slug, source_language=source_tag, revision=source_meta["revision"],
         topics=tuple(source_meta["topics"]), licence=source_meta["licence"],
         source_url=source_meta.get("source_url"), versions=freeze(versions),
+        help_kinds=tuple(source_meta["help"]),
     )
 
 
@@ -318,12 +322,18 @@ def _check_source(entry, topics: frozenset[str], problems: list[Problem]) -> dic
                 if topic not in topics:
                     errors.append(Problem(path, key_lines["topics"],
                                           f"unknown topic {topic!r} (add it to topics.yaml)"))
+    kinds = meta.get("help", [])
+    if isinstance(kinds, str):
+        kinds = [kinds]
+    if not isinstance(kinds, list) or any(kind not in KINDS for kind in kinds):
+        errors.append(Problem(path, key_lines.get("help"),
+                              f"'help' must list kinds of local help (known: {', '.join(KINDS)})"))
     url = meta.get("source_url")
     if url is not None and (not isinstance(url, str) or not WEB_ADDRESS.match(url)):
         errors.append(Problem(path, key_lines.get("source_url"), "'source_url' must be an http(s) address"))
     if errors:
         raise _FileProblems(errors)
-    return {**meta, "topics": list(dict.fromkeys(chosen))}
+    return {**meta, "topics": list(dict.fromkeys(chosen)), "help": list(dict.fromkeys(kinds))}
 
 
 def _check_translation(entry, source_meta: dict, problems: list[Problem]) -> dict:

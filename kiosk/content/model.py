@@ -7,6 +7,7 @@ replaced at once when the content folder changes, never edited in place.
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from collections.abc import Iterable, Mapping
@@ -126,6 +127,8 @@ class Article:
     licence: str
     source_url: str | None
     versions: Mapping[str, ArticleVersion]
+    help_kinds: tuple[str, ...] = ()
+    """The kinds of local help its readers may need (front matter ``help:``), listed at its end."""
 
     @property
     def source(self) -> ArticleVersion:
@@ -156,6 +159,78 @@ class Article:
         return version is not None and language != self.source_language and not version.reviewed
 
 
+KINDS = ("emergency", "sexual-health", "violence-and-abuse", "mental-health", "lgbtq-support", "legal-help",
+         "housing", "general")
+"""The kinds of help a local service can give; each has a name in every language (kiosk/patron/help.py)."""
+
+
+@dataclass(frozen=True)
+class HelpService:
+    """One local service, checked."""
+
+    id: str
+    kinds: tuple[str, ...]
+    names: Mapping[str, str]
+    descriptions: Mapping[str, str] = field(default_factory=lambda: freeze({}))
+    hours: Mapping[str, str] = field(default_factory=lambda: freeze({}))
+    phone: str = ""
+    address: str = ""
+    website: str = ""
+    languages: tuple[str, ...] = ()
+    """Tags of the languages spoken there (any BCP 47 tag Babel knows, not only the kiosk's)."""
+    example: bool = False
+
+    @property
+    def phone_address(self) -> str:
+        """The phone number as a ``tel:`` address (digits, and ``+`` for an international one)."""
+        digits = re.sub(r"[^0-9]", "", self.phone)
+        return f"tel:{'+' if self.phone.startswith('+') else ''}{digits}" if digits else ""
+
+    def to_data(self) -> dict[str, Any]:
+        """The service as ``help.yaml`` holds it."""
+        data: dict[str, Any] = {"id": self.id}
+        if self.example:
+            data["example"] = True
+        data["kinds"] = list(self.kinds)
+        data["name"] = dict(self.names)
+        for key, texts in (("description", self.descriptions), ("hours", self.hours)):
+            if texts:
+                data[key] = dict(texts)
+        for key in ("phone", "address", "website"):
+            if getattr(self, key):
+                data[key] = getattr(self, key)
+        if self.languages:
+            data["languages"] = list(self.languages)
+        return data
+
+
+@dataclass(frozen=True)
+class HelpList:
+    """The local services, in the order staff chose."""
+
+    services: tuple[HelpService, ...] = ()
+    source_language: str = "en"
+    reviewed: tuple[str, ...] = ("en",)
+    """Languages whose text a fluent person has checked (the source language always counts)."""
+    path: Path | None = None
+
+    def for_kinds(self, kinds: tuple[str, ...]) -> tuple[HelpService, ...]:
+        """The services that give any of ``kinds``, in list order."""
+        return tuple(service for service in self.services if set(service.kinds) & set(kinds))
+
+    def text(self, service: HelpService, key: str, language: str) -> tuple[str, str] | None:
+        """(text, its language) of field ``key`` for a reader of ``language``: theirs, else the source's."""
+        texts = {"name": service.names, "description": service.descriptions, "hours": service.hours}[key]
+        for tag in (language, self.source_language):
+            if texts.get(tag):
+                return texts[tag], tag
+        return None
+
+    def checked_in(self, language: str) -> bool:
+        """Whether text in ``language`` is the source or was checked by a fluent person."""
+        return language == self.source_language or language in self.reviewed
+
+
 @dataclass(frozen=True)
 class Library:
     """Everything the kiosk serves, plus what was wrong with the content folder."""
@@ -164,6 +239,8 @@ class Library:
     topics: Mapping[str, Topic]
     articles: Mapping[str, Article]
     problems: tuple[Problem, ...] = field(default=())
+    help: HelpList = field(default_factory=lambda: HelpList())
+    """The local help services (``help.yaml``)."""
 
     def articles_in(self, topic: str) -> tuple[Article, ...]:
         """The articles filed under ``topic``."""

@@ -12,11 +12,12 @@ def init_app(app: Flask) -> None:
     from ..i18n import language_display_name
     from ..keyboards import keyboard_for
     from ..languages import BY_TAG
-    from . import keyboard, pages, session
+    from . import help, keyboard, pages, session
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(keyboard.bp)
     app.register_blueprint(session.bp)
+    help.init_app(app)
     app.jinja_env.globals.update(reading_time=pages.reading_time, translation_notice=pages.translation_notice,
                                  keyboard_layout=keyboard_for, language_named=BY_TAG.get,
                                  language_display_name=language_display_name, TranslationState=TranslationState)

@@ -24,8 +24,12 @@ SLUG_ARGUMENT = {"patron.article": "slug", "patron.topic": "topic"}
 
 @bp.get("/<lang>/keyboard")
 def keyboard():
-    """The on-screen keyboard of the page's language, as a piece of HTML for the page."""
-    return render_in_language("_keyboard.html")
+    """The on-screen keyboard of the page's language, as a piece of HTML for the page.
+
+    ``?purpose=form`` gives the keyboard for a form's text box: digits and signs
+    added, no suggestions and no search key.
+    """
+    return render_in_language("_keyboard.html", for_form=request.args.get("purpose") == "form")
 
 
 @bp.get("/<lang>/keyboard/suggestions")

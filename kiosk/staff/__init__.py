@@ -1,10 +1,10 @@
-"""The staff screens, behind a PIN: content health, bulk printing, settings. Never what patrons read."""
+"""The staff screens, behind a PIN: content health, bulk printing, local help services, settings. Never what patrons read."""
 
 from __future__ import annotations
 
 from flask import Flask
 
-from . import cli, screens, sessions
+from . import cli, help_editor, screens, sessions  # help_editor adds its screens to screens.bp
 
 
 def init_app(app: Flask) -> None:

@@ -147,6 +147,7 @@ def _dashboard(notice=None, error=None, status: int = 200):
         voices=[language.native_name for language in offered_languages()
                 if language.tag in current_app.extensions["kiosk_voices"]],
         content=content, taken_at=_taken_at(content.taken_at), waiting=content_holder().waiting,
+        help_count=len(library.help.services), help_examples=any(s.example for s in library.help.services),
         notice=notice, error=error), status
 
 

@@ -1,0 +1,122 @@
+"""Where to get help here, in Chromium: reached with taps alone, its QR codes read back by a real
+QR reader (zxing-cpp, from PyPI) from what the screen shows, clean for axe-core in every language;
+and staff add a service with taps alone, on the keypad and the on-screen keyboard."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+import zxingcpp
+from PIL import Image
+
+from ..conftest import CONTENT, SHIPPED_TAGS, STAFF_PIN
+from .conftest import LiveKiosk
+
+pytestmark = pytest.mark.browser
+PORTRAIT = {"width": 1080, "height": 1920}
+
+
+@pytest.fixture
+def touch(browser):
+    contexts = []
+
+    def open_page(viewport=PORTRAIT):
+        context = browser.new_context(viewport=viewport, has_touch=True)
+        contexts.append(context)
+        return context.new_page()
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+def test_a_patron_reaches_local_help_from_an_article_with_taps_alone(touch, live_kiosk):
+    page = touch()
+    page.goto(f"{live_kiosk.url}/es/articles/when-something-is-not-okay")
+    help_here = page.locator(".help-here")
+    help_here.scroll_into_view_if_needed()
+    assert help_here.locator(".service").count() >= 1
+    help_here.locator("a.button").tap()
+    page.wait_for_url("**/es/help")
+    assert page.locator("h1").is_visible()
+    page.locator(".help-kinds a[href$='kind=sexual-health']").tap()
+    page.wait_for_url("**/es/help?kind=sexual-health")
+    assert page.locator(".service").count() == 1
+    page.goto(f"{live_kiosk.url}/ur/")
+    page.locator(".help-entry a").tap()
+    page.wait_for_url("**/ur/help")
+    assert page.get_attribute("html", "dir") == "rtl"
+
+
+def test_each_qr_code_on_the_screen_reads_back_as_its_number_or_website(touch, live_kiosk, shipped_library):
+    page = touch()
+    page.goto(f"{live_kiosk.url}/en/help")
+    expected = [address for service in shipped_library.help.services
+                for address in (service.phone_address, service.website) if address]
+    codes = page.locator(".service-codes svg.qr")
+    assert codes.count() == len(expected)
+    found = []
+    for index in range(codes.count()):
+        image = Image.open(io.BytesIO(codes.nth(index).screenshot()))
+        results = zxingcpp.read_barcodes(image)
+        assert len(results) == 1, index
+        found.append(results[0].text)
+    assert found == expected
+    assert all(address.startswith(("tel:+", "https://")) for address in found)
+
+
+@pytest.mark.parametrize("tag", SHIPPED_TAGS)
+def test_the_help_page_has_no_serious_accessibility_problem(touch, live_kiosk, tag):
+    from axe_playwright_python.sync_playwright import Axe
+    page = touch()
+    page.goto(f"{live_kiosk.url}/{tag}/help")
+    results = Axe().run(page)
+    serious = [(v["id"], [n["target"] for n in v["nodes"]][:3])
+               for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+    assert serious == []
+    small = page.evaluate("""() => [...document.querySelectorAll('a.button, button')]
+        .filter(e => e.offsetParent !== null).map(e => e.getBoundingClientRect())
+        .filter(r => r.width < 44 || r.height < 44).length""")
+    assert small == 0
+
+
+def test_staff_add_a_service_with_taps_alone(touch):
+    from kiosk import create_app
+    from kiosk.staff.pin import set_pin
+    with tempfile.TemporaryDirectory() as work:
+        folder = Path(work) / "content"
+        shutil.copytree(CONTENT, folder)
+        set_pin(Path(work) / "instance", STAFF_PIN)
+        with LiveKiosk(create_app({"instance": Path(work) / "instance", "content": folder})) as kiosk:
+            page = touch()
+            page.goto(f"{kiosk.url}/staff/login")
+            for digit in STAFF_PIN:
+                page.tap(f".keypad [data-digit='{digit}']")
+            page.tap("form.pin-form button[type=submit]")
+            page.wait_for_url("**/staff/")
+            page.locator("a[href='/staff/help']").tap()
+            page.wait_for_url("**/staff/help")
+            page.locator("a[href='/staff/help/new']").tap()
+            page.wait_for_url("**/staff/help/new")
+            page.tap("#name-en")
+            page.wait_for_selector(".keyboard:not([hidden])")
+            for letter in "food bank":
+                page.tap(f".keyboard:not([hidden]) [data-key='{letter}']" if letter != " "
+                         else ".keyboard:not([hidden]) [data-action='space']")
+            assert page.input_value("#name-en") == "food bank"
+            page.tap("#phone")
+            for key in "+15550142":
+                page.tap(f".keyboard:not([hidden]) [data-key='{key}']")
+            assert page.input_value("#phone") == "+15550142"
+            assert page.locator(".keyboard:not([hidden])").count() == 1  # one keyboard at a time
+            page.tap(".keyboard:not([hidden]) [data-action='hide']")
+            page.locator("input[name='kinds'][value='general']").tap()
+            page.locator(".help-editor button[type=submit]").tap()
+            page.wait_for_url("**/staff/help?saved=1")
+            assert "food bank" in page.locator(".staff-services").inner_text()
+            patron = touch()
+            patron.goto(f"{kiosk.url}/en/help")
+            assert "food bank" in patron.locator(".services").inner_text()
