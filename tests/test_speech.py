@@ -149,3 +149,12 @@ def test_the_log_names_no_article_after_listening():
         output = process.communicate(timeout=10)[0]
     assert "boundaries" not in output and "speech" not in output and "body-2" not in output
     assert "Reading kiosk ready" in output
+
+
+def test_words_without_events_from_the_engine_are_spread_over_the_audio():
+    from kiosk.speech.engine import _spread
+    text = "Consent, “yes” and 你好"
+    placed = _spread(text, 1900)
+    assert [text[start:start + length] for start, length, _ in placed] == ["Consent", "yes", "and", "你好"]
+    assert [heard for _, _, heard in placed] == [0, 1900 * 7 // 15, 1900 * 10 // 15, 1900 * 13 // 15]
+    assert _spread("Consent", 611) == ((0, 7, 0),)

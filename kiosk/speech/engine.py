@@ -107,7 +107,11 @@ class Speaker:
                 raise SpeechError("eSpeak NG could not speak this text")
             pcm, words = b"".join(self._samples), self._words
             self._samples, self._words = [], []
-        return Speech(self._wav(pcm), _in_utf16(text, words), len(pcm) * 1000 // (2 * self.sample_rate))
+        duration_ms = len(pcm) * 1000 // (2 * self.sample_rate)
+        # Now and then, on a busy machine, eSpeak NG sends a text's audio without its word
+        # events (asking again does not help): the words are then spread over the audio by length.
+        placed = _in_utf16(text, words) or _spread(text, duration_ms)
+        return Speech(self._wav(pcm), placed, duration_ms)
 
     def _wav(self, pcm: bytes) -> bytes:
         output = io.BytesIO()
@@ -127,6 +131,18 @@ def shared_speaker(library: str = LIBRARY) -> Speaker:
 
 # A word: letters and digits with their combining marks (Arabic harakat, accents, Urdu marks).
 _WORD = re.compile(r"(?:\w|[\u0300-\u036f\u0483-\u0489\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed])+")
+
+
+def _spread(text: str, duration_ms: int) -> tuple[tuple[int, int, int], ...]:
+    """Each word of ``text`` (UTF-16 offset, length, ms) timed by its share of the letters."""
+    found = list(_WORD.finditer(text))
+    letters = sum(len(match.group()) for match in found) or 1
+    placed, heard = [], 0
+    for match in found:
+        start = len(text[:match.start()].encode("utf-16-le")) // 2
+        placed.append((start, len(match.group().encode("utf-16-le")) // 2, duration_ms * heard // letters))
+        heard += len(match.group())
+    return tuple(placed)
 
 
 def _in_utf16(text: str, words: list[tuple[int, int, int]]) -> tuple[tuple[int, int, int], ...]:
