@@ -67,3 +67,36 @@ def test_the_search_index_is_kept_for_the_same_articles(library_copy, tmp_path, 
     stored = pickle.loads((tmp_path / "instance" / CACHE_FILE).read_bytes())["index"]
     assert stored is not None
     assert content_holder(restarted).current.search.search("en", "consent")
+
+
+def test_the_served_index_is_a_read_only_file_in_the_instance_folder_and_older_ones_go(library_copy, tmp_path,
+                                                                                       make_app):
+    import sqlite3
+    from kiosk.content import content_holder
+    from kiosk.content.loader import load_library
+    app = make_app(content=library_copy)
+    holder = content_holder(app)
+    assert holder.current.search.search("en", "consent")
+    (first,) = (tmp_path / "instance").glob("search-index-*.sqlite")
+    assert first.stat().st_mode & 0o777 == 0o600
+    with pytest.raises(sqlite3.OperationalError):  # read-only: nothing, not a search, is ever written to it
+        holder.current.search.connection.execute("CREATE TABLE visits(x)")
+    assert holder.current.search.connection.execute("PRAGMA database_list").fetchone()[2] == str(first)
+
+    shutil.rmtree(library_copy / "articles" / "consent")
+    holder.replace(load_library(library_copy))
+    (second,) = (tmp_path / "instance").glob("search-index-*.sqlite")
+    assert second != first and "consent" not in holder.current.search.search("en", "consent")
+
+
+
+def test_each_search_lets_go_of_the_pages_it_read(library_copy, make_app):
+    from kiosk.content import content_holder
+    index = content_holder(make_app(content=library_copy)).current.search
+    statements = []
+    index.connection.set_trace_callback(statements.append)
+    try:
+        assert index.search("en", "consent")
+    finally:
+        index.connection.set_trace_callback(None)
+    assert statements[-1] == "PRAGMA shrink_memory"

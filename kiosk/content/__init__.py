@@ -23,6 +23,7 @@ import threading
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 
 from flask import Flask, current_app, g
 
@@ -76,10 +77,11 @@ class Waiting:
 class ContentHolder:
     """Holds the content being served and swaps in a new version in one step."""
 
-    def __init__(self, content: Content, waiting: Waiting | None = None):
+    def __init__(self, content: Content, waiting: Waiting | None = None, index_folder: Path | None = None):
         self._content = content
         self.waiting = waiting
         """A version arriving that cannot be served yet, or None."""
+        self._index_folder = index_folder
 
     @property
     def current(self) -> Content:
@@ -93,7 +95,7 @@ class ContentHolder:
 
     def replace(self, library: Library, version: str = "", published: bool = False) -> Content:
         """Index ``library`` and serve it from now on; requests already running keep the old one."""
-        content = prepare(library, version, published)
+        content = prepare(library, version, published, self._index_folder)
         self._content = content  # one assignment: a request sees the old content or the new, never a mix
         self.waiting = None
         return content
@@ -122,10 +124,16 @@ def _in_background(work, name: str) -> Future:
     return future
 
 
-def prepare(library: Library, version: str = "", published: bool = False) -> Content:
-    """``library`` with its search index and keyboard words, worked out now, ready to be served."""
-    return Content(library, _done(SearchIndex.build(library, INDEXED_LANGUAGES)), _done(keyboard_words(library)),
-                   datetime.now(timezone.utc), version, published)
+def prepare(library: Library, version: str = "", published: bool = False, index_folder: Path | None = None) -> Content:
+    """``library`` with its search index and keyboard words, worked out now, ready to be served.
+
+    With an ``index_folder`` the index is kept there as a file (see ``SearchIndex.from_bytes``).
+    """
+    index = SearchIndex.build(library, INDEXED_LANGUAGES)
+    if index_folder is not None:
+        index = SearchIndex.from_bytes(index.to_bytes(), INDEXED_LANGUAGES, index.slugs, index_folder)
+    return Content(library, _done(index), _done(keyboard_words(library)), datetime.now(timezone.utc),
+                   version, published)
 
 
 def _prepare_at_start(library: Library, cache: StartupCache) -> Content:
@@ -134,7 +142,7 @@ def _prepare_at_start(library: Library, cache: StartupCache) -> Content:
     stored = cache.index(key)
     if stored is not None:
         cache.save()
-        index = _done(SearchIndex.from_bytes(stored, INDEXED_LANGUAGES, tuple(library.articles)))
+        index = _done(SearchIndex.from_bytes(stored, INDEXED_LANGUAGES, tuple(library.articles), cache.path.parent))
         words = _in_background(lambda: keyboard_words(library), "kiosk-keyboard-words")
         return Content(library, index, words, datetime.now(timezone.utc))
 
@@ -145,8 +153,8 @@ def _prepare_at_start(library: Library, cache: StartupCache) -> Content:
         data = receive() if receive else None
         if data is None:
             data = _index_and_keep(library, cache, key)
-        # A fresh copy holds the index alone, without the room building it took.
-        index = SearchIndex.from_bytes(data, INDEXED_LANGUAGES, tuple(library.articles))
+        # A file of its own (or a fresh copy) holds the index alone, without the room building it took.
+        index = SearchIndex.from_bytes(data, INDEXED_LANGUAGES, tuple(library.articles), cache.path.parent)
         release_free_memory()
         return index
 
@@ -217,7 +225,7 @@ def init_app(app: Flask) -> None:
     content = _prepare_at_start(library, cache)
     for problem in library.problems:
         app.logger.warning("content: %s", problem)
-    app.extensions["kiosk_content"] = ContentHolder(content)
+    app.extensions["kiosk_content"] = ContentHolder(content, index_folder=cache.path.parent)
 
 
 def content_holder(app: Flask | None = None) -> ContentHolder:

@@ -13,11 +13,15 @@ never passed to FTS5 as syntax: each word becomes a quoted term, so quotes,
 
 from __future__ import annotations
 
+import hashlib
 import re
 import sqlite3
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Collection
+
+from ..atomic import write_atomically
 
 from .markdown import CJK_CHARACTER, fold_for_search, plain_text
 from .model import ArticleVersion, Library
@@ -95,10 +99,29 @@ class SearchIndex:
             return self.connection.serialize()
 
     @classmethod
-    def from_bytes(cls, data: bytes, languages: Collection[str], slugs: tuple[str, ...]) -> "SearchIndex":
-        """An index saved with ``to_bytes``, for ``slugs`` in ``languages``."""
-        connection = _connect()
-        connection.deserialize(data)
+    def from_bytes(cls, data: bytes, languages: Collection[str], slugs: tuple[str, ...],
+                   folder: Path | None = None) -> "SearchIndex":
+        """An index saved with ``to_bytes``, for ``slugs`` in ``languages``.
+
+        With a ``folder`` the index is a read-only file there, so the kiosk's memory
+        holds only the pages SQLite is reading (tens of MiB less for a big library);
+        the file holds the content's words and nothing else, and every other index
+        file in the folder, from an older library, is removed. Without one it is
+        held in memory.
+        """
+        if folder is None:
+            connection = _connect()
+            connection.deserialize(data)
+        else:
+            path = Path(folder) / f"{INDEX_FILE_PREFIX}{hashlib.sha256(data).hexdigest()[:20]}.sqlite"
+            if not path.is_file():
+                write_atomically(path, data)
+            # Read-only and immutable: nothing is ever written to it, not even a lock.
+            connection = sqlite3.connect(f"{path.as_uri()}?mode=ro&immutable=1", uri=True,
+                                         check_same_thread=False, cached_statements=0)
+            for old in Path(folder).glob(f"{INDEX_FILE_PREFIX}*.sqlite"):
+                if old != path:
+                    old.unlink(missing_ok=True)  # a connection still reading it keeps it until it closes
         return cls(connection=connection, lock=threading.Lock(), languages=frozenset(languages), slugs=slugs)
 
     def search(self, language: str, query: str) -> list[str]:
@@ -115,7 +138,13 @@ class SearchIndex:
                 f"SELECT rowid FROM {table} WHERE {table} MATCH ? "
                 f"ORDER BY bm25({table}, 10.0, 4.0, 1.0) LIMIT ?",
                 (expression, MAX_RESULTS)).fetchall()
+            # SQLite keeps the pages a query read; let go of them, so which pages the
+            # connection holds never hints at what was looked for.
+            self.connection.execute("PRAGMA shrink_memory")
         return [self.slugs[row - 1] for (row,) in rows]
+
+
+INDEX_FILE_PREFIX = "search-index-"
 
 
 def _connect() -> sqlite3.Connection:
