@@ -160,8 +160,8 @@ SETTINGS: tuple[Setting, ...] = (
             "Paper for generated handout PDFs: A4 or letter (printed pages fit either).",
             _paper, "SIZE"),
     Setting("instance", Path("instance"),
-            "Folder for the staff PIN hash, the lock-out count and settings saved from the staff screen "
-            "(created owner-only).",
+            "Folder for the staff PIN hash, the lock-out count, settings saved from the staff screen, and the "
+            "content's start-up cache and search index (created owner-only; nothing about patrons).",
             _path, "DIR"),
     Setting("no_browser", False,
             "Serve only; do not start the full-screen browser.",
