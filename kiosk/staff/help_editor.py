@@ -23,6 +23,7 @@ from ..content.loader import load_library
 from ..content.manifest import MANIFEST, publish
 from ..content.model import HelpList, HelpService
 from ..content.services import LIMITS, ServiceError, parse_service, write_help
+from ..content.startup_cache import StartupCache
 from ..content.updates import content_updates
 from ..i18n import current_language, language_display_name, offered_languages
 from ..languages import BY_TAG, LANGUAGES
@@ -89,7 +90,9 @@ def _save(help_list: HelpList) -> None:
         write_help(folder, help_list)
     except OSError as error:
         raise ReadOnlyFolder from error
-    if (folder / MANIFEST).exists() and not load_library(folder).error_count:
+    # Checked as `content publish` checks it; the start-up cache spares parsing every unchanged article.
+    if (folder / MANIFEST).exists() and not load_library(
+            folder, cache=StartupCache(current_app.instance_path)).error_count:
         publish(folder)
     content_updates(current_app).take_now()
 
