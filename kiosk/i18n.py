@@ -30,6 +30,7 @@ from werkzeug.routing import RequestRedirect
 from .catalogs import ensure_compiled, missing_catalogs
 from .languages import BY_TAG, LANGUAGES, Language, find_language
 from .shipped import TRANSLATIONS
+from .signals import content_loading
 
 
 def offered_languages() -> tuple[Language, ...]:
@@ -160,11 +161,15 @@ def render_in_language(template: str, **context: Any) -> str:
     return environment.get_template(template).render(context)
 
 
-def compile_templates(app: Flask, names: list[str]) -> None:
-    """Compile ``names`` for every offered language now, so no page waits for it (or shows it was seen)."""
+def compile_templates(app: Flask, names: list[str] | None = None) -> None:
+    """Compile ``names`` (every page template if None) for every offered language now.
+
+    No page then waits for it, or shows by its speed that it was seen before.
+    A template compiled already is not compiled again.
+    """
     environments = app.extensions["kiosk_template_environments"]
     for language in app.config["KIOSK_LANGUAGES"]:
-        for name in names:
+        for name in names if names is not None else app.jinja_env.list_templates(extensions=["html"]):
             environments[language.tag].get_template(name)
 
 
@@ -197,3 +202,5 @@ def init_app(app: Flask) -> None:
         newstyle=True)
     app.url_value_preprocessor(_pull_language)
     app.url_defaults(_add_language)
+    # Templates need no content: they are compiled while the content is read.
+    content_loading.connect(compile_templates, sender=app, weak=False)

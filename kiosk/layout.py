@@ -184,7 +184,7 @@ class Layouts:
 
     def build(self) -> None:
         """Render every layout for the app's present settings (and compile every page's template)."""
-        compile_templates(self.app, self.app.jinja_env.list_templates(extensions=["html"]))
+        compile_templates(self.app)
         layouts = {}
         with self.app.test_request_context():
             for language in offered_languages():

@@ -19,3 +19,8 @@ Staff saved new settings, already applied to the app's config. Sent with the app
 
 content_replaced = _signals.signal("content-replaced", doc="""\
 A new version of the content is being served. Sent with the app.""")
+
+content_loading = _signals.signal("content-loading", doc="""\
+The content folder is being read at start-up, in worker processes when it is big; this
+process is free meanwhile for other start-up work that does not need the content. Sent
+once with the app.""")

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import pickle
 import shutil
+import subprocess
+import sys
 
 import pytest
 
 from kiosk.content.loader import load_library
 from kiosk.content.startup_cache import CACHE_FILE, StartupCache
 
-from .conftest import CONTENT, FIXTURES
+from .conftest import CONTENT, FIXTURES, ROOT
 
 
 @pytest.fixture
@@ -100,3 +103,71 @@ def test_each_search_lets_go_of_the_pages_it_read(library_copy, make_app):
     finally:
         index.connection.set_trace_callback(None)
     assert statements[-1] == "PRAGMA shrink_memory"
+
+
+# The start-up work done while the content is read ("meanwhile"): templates are compiled
+# then, in this process, while worker processes parse a big library.
+
+def count_calls():
+    calls = []
+    return calls, lambda: calls.append(len(calls))
+
+
+@pytest.mark.parametrize("case", ["small library", "no articles folder", "every article from the cache"])
+def test_meanwhile_runs_exactly_once_whatever_there_is_to_parse(library_copy, tmp_path, case):
+    if case == "no articles folder":
+        shutil.rmtree(library_copy / "articles")
+    if case == "every article from the cache":
+        load(library_copy, tmp_path / "instance")
+    calls, meanwhile = count_calls()
+    library = load_library(library_copy, cache=StartupCache(tmp_path / "instance"), meanwhile=meanwhile)
+    assert calls == [0]
+    assert len(library.articles) == (0 if case == "no articles folder" else 6)
+
+
+BIG_LOAD = """
+import multiprocessing, shutil, sys
+from pathlib import Path
+from kiosk.content.loader import PARALLEL_FROM, load_library
+shipped, folder = Path(sys.argv[1]), Path(sys.argv[2])
+shutil.copy(shipped / "topics.yaml", folder / "topics.yaml")
+for number in range(PARALLEL_FROM + 10):
+    shutil.copytree(shipped / "articles" / "consent", folder / "articles" / f"consent-{number:03d}")
+workers_seen = []
+library = load_library(folder, meanwhile=lambda: workers_seen.append(len(multiprocessing.active_children())))
+print(len(workers_seen), workers_seen[0], len(library.articles))
+"""
+
+
+def test_a_big_library_is_parsed_by_worker_processes_while_meanwhile_runs_here(tmp_path):
+    # A fresh interpreter: the workers are only forked from a process running no other thread.
+    (tmp_path / "big" / "articles").mkdir(parents=True)
+    finished = subprocess.run([sys.executable, "-c", BIG_LOAD, str(CONTENT), str(tmp_path / "big")],
+                              cwd=ROOT, capture_output=True, text=True, timeout=300, check=True)
+    calls, workers, articles = map(int, finished.stdout.split())
+    assert calls == 1
+    assert workers == (os.cpu_count() if (os.cpu_count() or 1) > 1 else 0)
+    assert articles == len(list((tmp_path / "big" / "articles").iterdir()))
+
+
+def test_every_template_is_compiled_in_every_language_while_the_content_is_read(tmp_path, monkeypatch):
+    import kiosk.content
+    from kiosk import create_app
+
+    compiled_when_loaded = {}
+    apps = []
+
+    def load_and_look(folder, *, cache=None, meanwhile):
+        library = load_library(folder, cache=cache, meanwhile=meanwhile)
+        environments = apps[0].extensions["kiosk_template_environments"]
+        compiled_when_loaded.update({tag: set(environment.cache or {}) for tag, environment in environments.items()})
+        return library
+
+    real_init = kiosk.content.init_app
+    monkeypatch.setattr(kiosk.content, "load_library", load_and_look)
+    monkeypatch.setattr(kiosk.content, "init_app", lambda app: (apps.append(app), real_init(app)))
+    app = create_app({"instance": str(tmp_path / "instance"), "TESTING": True})
+    names = app.jinja_env.list_templates(extensions=["html"])
+    assert set(compiled_when_loaded) == {language.tag for language in app.config["KIOSK_LANGUAGES"]}
+    for tag, compiled in compiled_when_loaded.items():
+        assert len(compiled) == len(names), tag

@@ -28,6 +28,7 @@ from pathlib import Path
 from flask import Flask, current_app, g
 
 from ..languages import LANGUAGES
+from ..signals import content_loading
 from .loader import load_library
 from .model import Library
 from .search import SearchIndex
@@ -221,7 +222,7 @@ def init_app(app: Flask) -> None:
     kiosk serves everything that is valid.
     """
     cache = StartupCache(app.instance_path)
-    library = load_library(app.config["KIOSK_CONTENT"], cache=cache)
+    library = load_library(app.config["KIOSK_CONTENT"], cache=cache, meanwhile=lambda: content_loading.send(app))
     content = _prepare_at_start(library, cache)
     for problem in library.problems:
         app.logger.warning("content: %s", problem)

@@ -19,7 +19,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
-from typing import Any, Iterable, Protocol
+from typing import Any, Callable, Iterable, Protocol
 
 import yaml
 
@@ -80,17 +80,21 @@ class FolderCache(Protocol):
         """Store ``result`` under ``key``."""
 
 
-def load_library(folder: Path, *, fallback: Library | None = None, cache: FolderCache | None = None) -> Library:
+def load_library(folder: Path, *, fallback: Library | None = None, cache: FolderCache | None = None,
+                 meanwhile: Callable[[], None] | None = None) -> Library:
     """Read ``folder`` (``topics.yaml`` and ``articles/<slug>/<lang>.md``) into a Library.
 
     Raises ``ContentFolderError`` only when the folder does not exist; every
     other problem is recorded in ``Library.problems``. With ``fallback`` (the
     library being served), an article or translation whose file is now broken
-    keeps its version from ``fallback``.
+    keeps its version from ``fallback``. ``meanwhile`` is called once, while
+    worker processes parse the articles (or before parsing, when this process
+    parses alone), so other start-up work can use the time.
     """
     folder = Path(folder)
     if not folder.is_dir():
         raise ContentFolderError(f"content folder {folder} does not exist or is not a folder")
+    meanwhile = _once(meanwhile or _nothing)
     problems: list[Problem] = []
     topics = _load_topics(folder / "topics.yaml", problems)
     articles: dict[str, Article] = {}
@@ -99,11 +103,12 @@ def load_library(folder: Path, *, fallback: Library | None = None, cache: Folder
         problems.append(Problem(articles_folder, None, "no articles folder"))
     else:
         folders = sorted(p for p in articles_folder.iterdir() if p.is_dir())
-        for result in _load_folders(folders, frozenset(topics), cache):
+        for result in _load_folders(folders, frozenset(topics), cache, meanwhile):
             problems.extend(result.problems)
             article = _keep_last_good(result, fallback.articles.get(result.slug) if fallback else None, problems)
             if article is not None:
                 articles[article.slug] = article
+    meanwhile()  # if there was nothing to parse
     help_list = load_help(folder, problems)
     return Library(folder=folder, topics=freeze(topics), articles=freeze(articles), problems=tuple(problems),
                    help=help_list)
@@ -128,32 +133,52 @@ def _keep_last_good(result: FolderResult, previous: Article | None, problems: li
     return replace(article, versions=freeze({**article.versions, **kept}))
 
 
-def _load_folders(folders: list[Path], topics: frozenset[str], cache: FolderCache | None) -> list[FolderResult]:
+def _nothing() -> None:
+    pass
+
+
+def _once(work: Callable[[], None]) -> Callable[[], None]:
+    done = []
+
+    def run_once() -> None:
+        if not done:
+            done.append(True)
+            work()
+    return run_once
+
+
+def _load_folders(folders: list[Path], topics: frozenset[str], cache: FolderCache | None,
+                  meanwhile: Callable[[], None]) -> list[FolderResult]:
     """Every folder's result, from ``cache`` where its files are unchanged, else parsed."""
     keys = [cache.fingerprint(folder, topics) for folder in folders] if cache else [None] * len(folders)
     results: list[FolderResult | None] = [cache.get(key) if cache else None for key in keys]
     missing = [index for index, result in enumerate(results) if result is None]
-    for index, result in zip(missing, _parse_folders([folders[i] for i in missing], topics)):
+    for index, result in zip(missing, _parse_folders([folders[i] for i in missing], topics, meanwhile)):
         results[index] = result
         if cache:
             cache.put(keys[index], result)
     return results
 
 
-def _parse_folders(folders: list[Path], topics: frozenset[str]) -> Iterable[FolderResult]:
+def _parse_folders(folders: list[Path], topics: frozenset[str], meanwhile: Callable[[], None]) -> list[FolderResult]:
     """Parse and render article folders; across all cores when there are many.
 
     Rendering Markdown is most of the work, and each article is independent,
-    so a big library is shared out among worker processes.
+    so a big library is shared out among worker processes, and this process
+    does ``meanwhile`` while they work.
     """
     load = partial(_load_folder, topics=topics)
     # Forking a process that runs other threads can deadlock the child, so a
     # busy process (a test run, a live server) parses alone.
     if len(folders) < PARALLEL_FROM or (os.cpu_count() or 1) < 2 or threading.active_count() > 1:
+        meanwhile()
         return [load(folder) for folder in folders]
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=os.cpu_count(), mp_context=context) as pool:
-        return list(pool.map(load, folders, chunksize=max(1, len(folders) // (8 * os.cpu_count()))))
+        # map submits every folder at once; the workers are forked before its manager thread starts.
+        results = pool.map(load, folders, chunksize=max(1, len(folders) // (8 * os.cpu_count())))
+        meanwhile()
+        return list(results)
 
 
 def _load_topics(path: Path, problems: list[Problem]) -> dict[str, Topic]:
