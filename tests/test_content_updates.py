@@ -272,6 +272,45 @@ def test_a_broken_file_in_a_folder_without_a_manifest_keeps_the_last_good_articl
     assert health(app)["content_warnings"] >= 1
 
 
+def start_while_a_new_version_lands(folder, tmp_path, monkeypatch, *, published: bool):
+    """A test kiosk whose start reads version 1, and version 2 lands once the files are read."""
+    import kiosk.content
+    real_load = kiosk.content.load_library
+
+    def load_then_sync(*args, **kwargs):
+        library = real_load(*args, **kwargs)
+        write_version(folder, 2, extra=True)
+        if published:
+            publish(folder, "v2")
+        return library
+
+    monkeypatch.setattr(kiosk.content, "load_library", load_then_sync)
+    app = create_app({"TESTING": True, "instance": tmp_path / "instance", "content": folder,
+                      "languages": "en,es", "content_settle_seconds": 5})
+    monkeypatch.setattr(kiosk.content, "load_library", real_load)
+    clock = Clock()
+    return app, ContentUpdates(app, clock=clock), clock
+
+
+def test_a_version_published_while_the_kiosk_starts_is_taken_at_the_first_look(folder, tmp_path, monkeypatch):
+    app, updates, _ = start_while_a_new_version_lands(folder, tmp_path, monkeypatch, published=True)
+    assert "Rest v1" in page(app, "/en/articles/rest")
+    assert health(app)["content_version"] != "v2"  # never named after files it did not read
+    assert updates.check()
+    assert health(app)["content_version"] == "v2"
+    assert "Body of water v2" in page(app, "/en/articles/water")
+
+
+def test_files_edited_while_the_kiosk_starts_are_taken_once_they_settle(folder, tmp_path, monkeypatch):
+    (folder / MANIFEST).unlink()
+    app, updates, clock = start_while_a_new_version_lands(folder, tmp_path, monkeypatch, published=False)
+    assert "Rest v1" in page(app, "/en/articles/rest")
+    assert not updates.check()
+    clock.now += 6
+    assert updates.check()
+    assert "Rest v2" in page(app, "/en/articles/rest")
+
+
 def test_a_handout_being_made_keeps_the_library_it_started_with(kiosk, folder, monkeypatch):
     app, updates, _ = kiosk
     from kiosk.handouts import pages as handout_pages

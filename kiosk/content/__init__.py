@@ -24,12 +24,14 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Mapping
 
 from flask import Flask, current_app, g
 
 from ..languages import LANGUAGES
 from ..signals import content_loading
 from .loader import load_library
+from .manifest import FileState, content_files
 from .model import Library
 from .search import SearchIndex
 from .startup_cache import StartupCache
@@ -78,11 +80,15 @@ class Waiting:
 class ContentHolder:
     """Holds the content being served and swaps in a new version in one step."""
 
-    def __init__(self, content: Content, waiting: Waiting | None = None, index_folder: Path | None = None):
+    def __init__(self, content: Content, waiting: Waiting | None = None, index_folder: Path | None = None,
+                 listed_at_start: Mapping[str, FileState] | None = None):
         self._content = content
         self.waiting = waiting
         """A version arriving that cannot be served yet, or None."""
         self._index_folder = index_folder
+        self.listed_at_start = listed_at_start
+        """The content files (sizes and times) as listed just before the start read them, if known:
+        a look afterwards then sees any change made while they were read."""
 
     @property
     def current(self) -> Content:
@@ -222,11 +228,12 @@ def init_app(app: Flask) -> None:
     kiosk serves everything that is valid.
     """
     cache = StartupCache(app.instance_path)
+    listed = content_files(app.config["KIOSK_CONTENT"])
     library = load_library(app.config["KIOSK_CONTENT"], cache=cache, meanwhile=lambda: content_loading.send(app))
     content = _prepare_at_start(library, cache)
     for problem in library.problems:
         app.logger.warning("content: %s", problem)
-    app.extensions["kiosk_content"] = ContentHolder(content, index_folder=cache.path.parent)
+    app.extensions["kiosk_content"] = ContentHolder(content, index_folder=cache.path.parent, listed_at_start=listed)
 
 
 def content_holder(app: Flask | None = None) -> ContentHolder:

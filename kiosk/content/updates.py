@@ -73,7 +73,10 @@ class ContentUpdates:
         self.settle_seconds = app.config["KIOSK_CONTENT_SETTLE_SECONDS"]
         self._clock = clock
         self._checker = Checker()
-        self._seen = content_files(self.folder)
+        # Listed before the start read the folder, so that a change made while it read is seen.
+        self._seen = self.holder.listed_at_start
+        if self._seen is None:
+            self._seen = content_files(self.folder)
         # Judged once more at the first look: a file may have changed while the kiosk started.
         self._changed_at: float | None = clock()
         self._stop = threading.Event()
