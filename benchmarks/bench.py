@@ -9,8 +9,8 @@ Figures printed (and written to bench-results/latest.json):
 - cold start of the shipped library;
 - handout PDFs, generated and a publisher's file;
 - a generated library of 1,000 articles x 6 languages: cold start, a second start with
-  the content unchanged, resident memory once it has settled, search over distinct
-  queries, article pages;
+  the content unchanged (each the median of three), resident memory once it has settled
+  (the largest of the three), search over distinct queries, article pages;
 - read aloud (eSpeak NG): from the request to the first bytes of audio for the first
   part a tap on Listen plays (its word timings, then its audio, as the page asks for
   them), every article in every language with a voice; and seconds of audio made per
@@ -18,7 +18,8 @@ Figures printed (and written to bench-results/latest.json):
 - in Chromium (Debian's package, driven by Playwright): navigation to first contentful
   paint of every article page against a minimal static page, at normal CPU speed and
   with the CPU slowed four times through the DevTools protocol (a Raspberry Pi class
-  machine).
+  machine); and of the minimal page running the kiosk's session guard before it is
+  drawn, the least any kiosk page can do.
 
 Servers run in their own processes; the clients run here, over loopback. Nothing here
 is a test: the figures are for the README, and for whoever changes the code to compare.
@@ -46,6 +47,7 @@ from urllib.parse import quote
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 ROUNDS = 5
+STARTS = 3
 CONCURRENT_CLIENTS = 4
 CONCURRENT_SECONDS = 4.0
 CHOICES = ["", "?size=2", "?size=3", "?size=4", "?contrast=high", "?size=2&contrast=high",
@@ -249,28 +251,38 @@ def search_words() -> dict[str, list[str]]:
 
 
 def big_library(work: Path) -> dict:
-    """Cold and second start, memory, search and article pages over 1,000 articles x 6 languages."""
-    content, instance = work / "big", work / "big-instance"
+    """Cold and second starts, memory, search and article pages over 1,000 articles x 6 languages.
+
+    Each kind of start is timed three times and its median reported: a cold start with an
+    empty instance folder each time, a second start with the folder the last cold one left.
+    """
+    content = work / "big"
     content.mkdir()
     generate_library(content, 1000)
     slugs = sorted(path.name for path in (content / "articles").iterdir())
     figures: dict = {}
     for start_kind in ("cold", "second"):
-        port = free_port()
-        process, took = start(kiosk_code(port, instance, content, BIG_LIBRARY_LANGUAGES), port,
-                              f"/en/articles/{slugs[0]}")
-        try:
-            figures[f"{start_kind}_start_s"] = round(took, 2)
-            latencies(port, ["/en/search?q=consent"])  # waits for the index, if it is still being built
-            time.sleep(3)  # let the background rendering settle before memory is read
-            figures[f"{start_kind}_rss_mib"] = resident_mib(process.pid)
-            if start_kind == "second":
-                words = search_words()
-                for tag, queries in words.items():
-                    figures[f"search_{tag}"] = summary(latencies(port, [f"/{tag}/search?q={w}" for w in queries]))
-                figures["article_first_view"] = summary(latencies(port, [f"/en/articles/{s}" for s in slugs[:400]]))
-        finally:
-            stop(process)
+        starts, resident = [], []
+        for attempt in range(STARTS):
+            instance = work / f"big-instance-{attempt if start_kind == 'cold' else STARTS - 1}"
+            port = free_port()
+            process, took = start(kiosk_code(port, instance, content, BIG_LIBRARY_LANGUAGES), port,
+                                  f"/en/articles/{slugs[0]}")
+            try:
+                starts.append(round(took, 2))
+                latencies(port, ["/en/search?q=consent"])  # waits for the index, if it is still being built
+                time.sleep(3)  # let the background rendering settle before memory is read
+                resident.append(resident_mib(process.pid))
+                if start_kind == "second" and attempt == STARTS - 1:
+                    words = search_words()
+                    for tag, queries in words.items():
+                        figures[f"search_{tag}"] = summary(latencies(port, [f"/{tag}/search?q={w}" for w in queries]))
+                    figures["article_first_view"] = summary(latencies(port, [f"/en/articles/{s}" for s in slugs[:400]]))
+            finally:
+                stop(process)
+        figures[f"{start_kind}_starts_s"] = starts
+        figures[f"{start_kind}_start_s"] = statistics.median(starts)
+        figures[f"{start_kind}_rss_mib"] = max(resident)
     return figures
 
 
@@ -380,6 +392,10 @@ def large_pdf() -> bytes:
 
 MINIMAL_PAGE = ('<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Minimal</title></head>'
                 '<body><h1>A minimal page</h1><p>Some text to paint.</p></body></html>')
+# The same page running the kiosk's session guard first, as every kiosk page must (a page
+# reached by Back after a reset replaces itself before it is drawn): the floor that the
+# privacy promise sets under any kiosk page.
+GUARDED_PAGE = MINIMAL_PAGE.replace("</title>", '</title><script src="/session-guard.js?v=1"></script>')
 FIRST_PAINT = """() => new Promise(done => {
   const look = () => {
     const paint = performance.getEntriesByName('first-contentful-paint')[0];
@@ -412,6 +428,15 @@ def first_paint(work: Path) -> dict:
         def page(number):
             return {MINIMAL_PAGE!r}
 
+        @app.get('/guarded/<int:number>')
+        def guarded(number):
+            return {GUARDED_PAGE!r}
+
+        @app.get('/session-guard.js')
+        def guard():
+            return {(ROOT / "static" / "session-guard.js").read_text(encoding="utf-8")!r}, 200, {{
+                'Content-Type': 'text/javascript', 'Cache-Control': 'public, max-age=31536000, immutable'}}
+
         serve(app, host='127.0.0.1', port={static_port}, threads=4, ident=None)
     """), static_port, "/page/0")
     figures: dict = {}
@@ -421,12 +446,14 @@ def first_paint(work: Path) -> dict:
                 "--no-sandbox", "--disable-background-networking", "--disable-component-update",
                 "--disable-gpu", "--disable-quic", "--no-first-run"])
             for rate in (1, 4):
-                paints: dict[str, list[float]] = {"kiosk": [], "minimal": []}
+                paints: dict[str, list[float]] = {"kiosk": [], "minimal": [], "guarded": []}
                 for _ in range(3):
                     for name, base, paths in (
                             ("kiosk", f"http://127.0.0.1:{kiosk_port}", addresses),
                             ("minimal", f"http://127.0.0.1:{static_port}",
-                             [f"/page/{n}" for n in range(len(addresses))])):
+                             [f"/page/{n}" for n in range(len(addresses))]),
+                            ("guarded", f"http://127.0.0.1:{static_port}",
+                             [f"/guarded/{n}" for n in range(len(addresses))])):
                         context = browser.new_context(viewport={"width": 1080, "height": 1920})
                         page = context.new_page()
                         context.new_cdp_session(page).send("Emulation.setCPUThrottlingRate", {"rate": rate})
@@ -435,9 +462,12 @@ def first_paint(work: Path) -> dict:
                             page.goto(base + path)
                             paints[name].append(page.evaluate(FIRST_PAINT))
                         context.close()
-                kiosk_p50, minimal_p50 = (statistics.median(paints[name]) for name in ("kiosk", "minimal"))
+                kiosk_p50, minimal_p50, guarded_p50 = (statistics.median(paints[name])
+                                                       for name in ("kiosk", "minimal", "guarded"))
                 figures[f"cpu_{rate}x"] = {"kiosk_p50_ms": round(kiosk_p50, 1), "minimal_p50_ms": round(minimal_p50, 1),
-                                           "ratio": round(kiosk_p50 / minimal_p50, 2)}
+                                           "guarded_p50_ms": round(guarded_p50, 1),
+                                           "ratio": round(kiosk_p50 / minimal_p50, 2),
+                                           "guarded_ratio": round(guarded_p50 / minimal_p50, 2)}
             browser.close()
     finally:
         stop(kiosk)
@@ -468,10 +498,11 @@ def main() -> None:
 
         print("Generated library, 1,000 articles x 6 languages:", flush=True)
         big = results["big_library"] = big_library(work)
-        print(f"  cold start {big['cold_start_s']} s (target at most {TARGETS['cold_start_big_s']}), "
-              f"second start {big['second_start_s']} s (target at most {TARGETS['second_start_big_s']})")
-        print(f"  resident memory {big['cold_rss_mib']} MiB after a cold start, {big['second_rss_mib']} MiB after "
-              f"a second (target at most {TARGETS['rss_big_mib']})")
+        print(f"  cold start median {big['cold_start_s']} s of {big['cold_starts_s']} (target at most "
+              f"{TARGETS['cold_start_big_s']}), second start median {big['second_start_s']} s of "
+              f"{big['second_starts_s']} (target at most {TARGETS['second_start_big_s']})")
+        print(f"  resident memory at most {big['cold_rss_mib']} MiB after a cold start, {big['second_rss_mib']} MiB "
+              f"after a second (target at most {TARGETS['rss_big_mib']})")
         print(f"  search p50 {big['search_en']['p50_ms']} ms English, {big['search_zh-Hans']['p50_ms']} ms Chinese "
               f"(distinct queries; target at most {TARGETS['search_big_ms']}); article p50 "
               f"{big['article_first_view']['p50_ms']} ms", flush=True)
@@ -492,7 +523,8 @@ def main() -> None:
             else:
                 print(f"  CPU {key.removeprefix('cpu_')}: kiosk p50 {figures['kiosk_p50_ms']} ms, minimal "
                       f"{figures['minimal_p50_ms']} ms, ratio {figures['ratio']} (target at most "
-                      f"{TARGETS['fcp_ratio']})")
+                      f"{TARGETS['fcp_ratio']}); the minimal page with the session guard "
+                      f"{figures['guarded_p50_ms']} ms, ratio {figures['guarded_ratio']}")
     out = ROOT / "bench-results"
     out.mkdir(exist_ok=True)
     (out / "latest.json").write_text(json.dumps(results, indent=2) + "\n")

@@ -196,8 +196,8 @@
           return key.dataset.mark;
         });
       }
-      // One keyboard at a time: the one of the box being typed in.
-      document.querySelectorAll(".keyboard").forEach(function (other) { if (other !== keyboard) { other.hidden = true; } });
+      keyboards.set(field, keyboard);
+      hideAllBut(keyboard);
       keyboard.hidden = false;
       document.body.classList.add("keyboard-open");
       document.body.style.setProperty("--keyboard-height", keyboard.offsetHeight + "px");
@@ -216,7 +216,14 @@
     field.addEventListener("focus", open);
     field.addEventListener("pointerdown", open);
     field.addEventListener("input", function () { if (keyboard && !keyboard.hidden) { askForSuggestions(); } });
-    if (document.activeElement === field) { open(); }  // the touch that brought this file here
+    // Still the box touched last (perhaps by the touch that brought this file here): its keyboard is wanted.
+    if (touched === field) { open(); }
+  }
+
+  // One keyboard at a time: the one of the box being typed in.
+  var keyboards = new Map();
+  function hideAllBut(keyboard) {
+    document.querySelectorAll(".keyboard").forEach(function (other) { if (other !== keyboard) { other.hidden = true; } });
   }
 
   function setUpKeypad(keypad, field) {
@@ -236,8 +243,13 @@
     });
   }
 
-  // Each text box that names a keyboard gets it the first time it is touched.
+  // Each text box that names a keyboard gets it the first time it is touched. Another box's
+  // keyboard goes at once, so that none of its keys types into the wrong box while this
+  // box's keyboard is on its way; it opens when it comes if this box is still the one touched.
+  var touched = null;
   function prepare(field) {
+    touched = field;
+    hideAllBut(keyboards.get(field));
     if (field.hasAttribute("data-keyboard-ready")) { return; }
     field.setAttribute("data-keyboard-ready", "true");
     fetch(field.dataset.keyboard, { credentials: "same-origin", cache: "no-store" })
@@ -248,6 +260,7 @@
   document.querySelectorAll("[data-keyboard]").forEach(function (field) {
     field.addEventListener("focus", function () { prepare(field); });
     field.addEventListener("pointerdown", function () { prepare(field); });
+    field.addEventListener("blur", function () { if (touched === field) { touched = null; } });
     if (document.activeElement === field) { prepare(field); }
   });
   var keypad = document.querySelector(".keypad");

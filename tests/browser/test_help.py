@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import shutil
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -83,44 +84,82 @@ def test_the_help_page_has_no_serious_accessibility_problem(touch, live_kiosk, t
     assert small == 0
 
 
-def test_staff_add_a_service_with_taps_alone(touch):
+@contextmanager
+def staff_help_editor(touch, address="/staff/help/new", language="en"):
+    """A kiosk of its own (its help list is changed) in ``language``, signed in with taps on the PIN
+    keypad, at ``address``."""
     from kiosk import create_app
     from kiosk.staff.pin import set_pin
     with tempfile.TemporaryDirectory() as work:
         folder = Path(work) / "content"
         shutil.copytree(CONTENT, folder)
         set_pin(Path(work) / "instance", STAFF_PIN)
-        with LiveKiosk(create_app({"instance": Path(work) / "instance", "content": folder})) as kiosk:
+        with LiveKiosk(create_app({"instance": Path(work) / "instance", "content": folder,
+                                   "default_language": language})) as kiosk:
             page = touch()
             page.goto(f"{kiosk.url}/staff/login")
             for digit in STAFF_PIN:
                 page.tap(f".keypad [data-digit='{digit}']")
             page.tap("form.pin-form button[type=submit]")
             page.wait_for_url("**/staff/")
-            page.locator("a[href='/staff/help']").tap()
-            page.wait_for_url("**/staff/help")
-            page.locator("a[href='/staff/help/new']").tap()
-            page.wait_for_url("**/staff/help/new")
-            page.tap("#name-en")
-            page.wait_for_selector(".keyboard:not([hidden])")
-            for letter in "food bank":
-                page.tap(f".keyboard:not([hidden]) [data-key='{letter}']" if letter != " "
-                         else ".keyboard:not([hidden]) [data-action='space']")
-            assert page.input_value("#name-en") == "food bank"
-            # Hidden before the next field is touched: moving straight from one field's open
-            # keyboard to another's now and then left a keyboard whose keys could not be tapped
-            # (seen once in four full runs, not yet understood or mended).
-            page.tap(".keyboard:not([hidden]) [data-action='hide']")
-            page.tap("#phone")
-            for key in "+15550142":
+            page.goto(f"{kiosk.url}{address}")
+            yield kiosk, page
+
+
+def test_staff_add_a_service_with_taps_alone(touch):
+    with staff_help_editor(touch, "/staff/") as (kiosk, page):
+        page.locator("a[href='/staff/help']").tap()
+        page.wait_for_url("**/staff/help")
+        page.locator("a[href='/staff/help/new']").tap()
+        page.wait_for_url("**/staff/help/new")
+        page.tap("#name-en")
+        page.wait_for_selector(".keyboard:not([hidden])")
+        for letter in "food bank":
+            page.tap(f".keyboard:not([hidden]) [data-key='{letter}']" if letter != " "
+                     else ".keyboard:not([hidden]) [data-action='space']")
+        assert page.input_value("#name-en") == "food bank"
+        page.tap("#phone")
+        for key in "+15550142":
+            page.tap(f".keyboard:not([hidden]) [data-key='{key}']")
+        assert page.input_value("#phone") == "+15550142"
+        assert page.locator(".keyboard:not([hidden])").count() == 1  # one keyboard at a time
+        page.tap(".keyboard:not([hidden]) [data-action='hide']")
+        page.locator("input[name='kinds'][value='general']").tap()
+        page.locator(".help-editor button[type=submit]").tap()
+        page.wait_for_url("**/staff/help?saved=1")
+        assert "food bank" in page.locator(".staff-services").inner_text()
+        patron = touch()
+        patron.goto(f"{kiosk.url}/en/help")
+        assert "food bank" in patron.locator(".services").inner_text()
+
+
+def test_moving_straight_from_field_to_field_types_each_key_into_the_field_touched(touch):
+    # Each tap on a key follows the tap on its field at once, as a quick hand would: a keyboard
+    # still open for the last field, or one opened late, would type into the wrong field.
+    moves = [("#name-en", "ab"), ("#phone", "+1"), ("#address", "cd"), ("#website", "ef"),
+             ("#name-en", "g"), ("#phone", "2"), ("#address", "h")] * 2
+    with staff_help_editor(touch) as (_, page):
+        for field, keys in moves:
+            page.tap(field)
+            for key in keys:
                 page.tap(f".keyboard:not([hidden]) [data-key='{key}']")
-            assert page.input_value("#phone") == "+15550142"
-            assert page.locator(".keyboard:not([hidden])").count() == 1  # one keyboard at a time
-            page.tap(".keyboard:not([hidden]) [data-action='hide']")
-            page.locator("input[name='kinds'][value='general']").tap()
-            page.locator(".help-editor button[type=submit]").tap()
-            page.wait_for_url("**/staff/help?saved=1")
-            assert "food bank" in page.locator(".staff-services").inner_text()
-            patron = touch()
-            patron.goto(f"{kiosk.url}/en/help")
-            assert "food bank" in patron.locator(".services").inner_text()
+            assert page.locator(".keyboard:not([hidden])").count() == 1, field
+        assert page.input_value("#name-en") == "abgabg"
+        assert page.input_value("#phone") == "+12+12"
+        assert page.input_value("#address") == "cdhcdh"
+        assert page.input_value("#website") == "efef"
+
+
+@pytest.mark.parametrize("address", ["/staff/help", "/staff/help/new"])
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_the_staff_help_editor_has_no_serious_accessibility_problem(touch, address, language):
+    from axe_playwright_python.sync_playwright import Axe
+    with staff_help_editor(touch, address, language) as (_, page):
+        assert page.get_attribute("html", "lang") == language
+        if address.endswith("/new"):
+            page.tap("#name-en")
+            page.wait_for_selector(".keyboard:not([hidden])")  # the keyboard open, as staff see it
+        results = Axe().run(page)
+        serious = [(v["id"], [n["target"] for n in v["nodes"]][:3])
+                   for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+        assert serious == []
