@@ -78,13 +78,17 @@ class SlotTemplate:
         A ``link`` hole is filled by calling ``link(*arguments)``, which returns it escaped.
         """
         parts = self._parts.copy()
+        escaped: dict[str, str] = {}  # a value in many holes (an article's slug) is escaped once
         for index, name, arguments in self._holes:
             if name == "link":
                 parts[index] = link(*arguments)
             elif name in HTML_HOLES:
                 parts[index] = values[name]
             else:
-                parts[index] = escape(values[name])
+                text = escaped.get(name)
+                if text is None:
+                    text = escaped[name] = escape(values[name])
+                parts[index] = text
         return "".join(parts)
 
 

@@ -274,3 +274,19 @@ def test_staff_order_decides_which_languages_come_first(make_app):
     row, more, current = switcher(client.get("/pl/").get_data(as_text=True))
     assert row == ["pl", "ur", "en"] and more == [] and current == "pl"
     assert "More languages" not in client.get("/en/").get_data(as_text=True)
+
+
+def test_every_hole_is_filled_escaped_even_when_one_value_fills_many():
+    from kiosk.layout import SlotTemplate, late
+    template = SlotTemplate(f"<h1>{late('title')}</h1><a href='/x/{late('slug')}'>{late('title')}</a>"
+                            f"<div>{late('body')}</div>{late('link', 'es', '?size=2')}")
+    filled = template.fill({"title": "Sex & <b>you</b>", "slug": "a\"b", "body": "<p>kept</p>"},
+                           lambda language, query: f"/{language}/x{query}")
+    assert filled == ("<h1>Sex &amp; &lt;b&gt;you&lt;/b&gt;</h1><a href='/x/a&#34;b'>Sex &amp; &lt;b&gt;you&lt;/b&gt;</a>"
+                      "<div><p>kept</p></div>/es/x?size=2")
+
+
+def test_a_search_for_markup_is_shown_as_text(client):
+    page = client.get("/en/search?q=%3Cscript%3Ealert(1)%3C/script%3E").get_data(as_text=True)
+    assert "<script>alert(1)" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
