@@ -7,8 +7,6 @@ import os
 import shutil
 import subprocess
 
-from pypdf import PdfReader, PdfWriter
-
 JOB_TITLE = "Kiosk handouts"  # never an article's name: print queues are visible to anyone at the server
 
 
@@ -50,6 +48,9 @@ def send_to_printer(pdf: bytes, copies: int) -> str:
 
 def combine(pdfs: list[bytes]) -> tuple[bytes, int]:
     """Join PDFs into one document; return it and its page count."""
+    # Imported here: only staff joining handouts need pypdf, and importing it would cost every start 50 ms.
+    from pypdf import PdfReader, PdfWriter
+
     writer = PdfWriter()
     for pdf in pdfs:
         writer.append(PdfReader(io.BytesIO(pdf)))
