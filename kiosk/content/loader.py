@@ -94,13 +94,14 @@ def load_library(folder: Path, *, fallback: Library | None = None, cache: Folder
     folder = Path(folder)
     if not folder.is_dir():
         raise ContentFolderError(f"content folder {folder} does not exist or is not a folder")
-    meanwhile = _once(meanwhile or _nothing)
+    meanwhile = meanwhile or _nothing
     problems: list[Problem] = []
     topics = _load_topics(folder / "topics.yaml", problems)
     articles: dict[str, Article] = {}
     articles_folder = folder / "articles"
     if not articles_folder.is_dir():
         problems.append(Problem(articles_folder, None, "no articles folder"))
+        meanwhile()
     else:
         folders = sorted(p for p in articles_folder.iterdir() if p.is_dir())
         for result in _load_folders(folders, frozenset(topics), cache, meanwhile):
@@ -108,7 +109,6 @@ def load_library(folder: Path, *, fallback: Library | None = None, cache: Folder
             article = _keep_last_good(result, fallback.articles.get(result.slug) if fallback else None, problems)
             if article is not None:
                 articles[article.slug] = article
-    meanwhile()  # if there was nothing to parse
     help_list = load_help(folder, problems)
     return Library(folder=folder, topics=freeze(topics), articles=freeze(articles), problems=tuple(problems),
                    help=help_list)
@@ -135,16 +135,6 @@ def _keep_last_good(result: FolderResult, previous: Article | None, problems: li
 
 def _nothing() -> None:
     pass
-
-
-def _once(work: Callable[[], None]) -> Callable[[], None]:
-    done = []
-
-    def run_once() -> None:
-        if not done:
-            done.append(True)
-            work()
-    return run_once
 
 
 def _load_folders(folders: list[Path], topics: frozenset[str], cache: FolderCache | None,

@@ -22,13 +22,14 @@ from pathlib import Path
 from typing import Collection
 
 from ..atomic import write_atomically
-
 from .markdown import CJK_CHARACTER, fold_for_search, plain_text
 from .model import ArticleVersion, Library
 
 MAX_QUERY_CHARACTERS = 200
 MAX_QUERY_TERMS = 12
 MAX_RESULTS = 20
+INDEX_FILE_PREFIX = "search-index-"
+"""Index files in the instance folder are named by this and a digest of their bytes."""
 _TERM = re.compile(rf"[{CJK_CHARACTER}]+|[^\W{CJK_CHARACTER}]+")
 _CJK_RUN = re.compile(rf"[{CJK_CHARACTER}]+")
 
@@ -142,9 +143,6 @@ class SearchIndex:
             # connection holds never hints at what was looked for.
             self.connection.execute("PRAGMA shrink_memory")
         return [self.slugs[row - 1] for (row,) in rows]
-
-
-INDEX_FILE_PREFIX = "search-index-"
 
 
 def _connect() -> sqlite3.Connection:
