@@ -252,10 +252,16 @@
     hideAllBut(keyboards.get(field));
     if (field.hasAttribute("data-keyboard-ready")) { return; }
     field.setAttribute("data-keyboard-ready", "true");
+    // No keyboard (the server did not answer): the field still takes a real one, and the
+    // room kept at the bottom for the keyboard hidden at the touch is given back.
+    var without = function () {
+      field.removeAttribute("data-keyboard-ready");  // the next touch asks again
+      if (!document.querySelector(".keyboard:not([hidden])")) { document.body.classList.remove("keyboard-open"); }
+    };
     fetch(field.dataset.keyboard, { credentials: "same-origin", cache: "no-store" })
       .then(function (response) { return response.ok ? response.text() : null; })
-      .then(function (markup) { if (markup) { setUpKeyboard(field, markup); } })
-      .catch(function () { /* no keyboard: the field still takes a real one */ });
+      .then(function (markup) { if (markup) { setUpKeyboard(field, markup); } else { without(); } })
+      .catch(without);
   }
   document.querySelectorAll("[data-keyboard]").forEach(function (field) {
     field.addEventListener("focus", function () { prepare(field); });

@@ -163,3 +163,19 @@ def test_the_staff_help_editor_has_no_serious_accessibility_problem(touch, addre
         serious = [(v["id"], [n["target"] for n in v["nodes"]][:3])
                    for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
         assert serious == []
+
+
+def test_a_keyboard_that_does_not_come_gives_back_its_room_and_is_asked_for_again(touch):
+    with staff_help_editor(touch) as (_, page):
+        page.tap("#name-en")
+        page.wait_for_selector(".keyboard:not([hidden])")
+        page.route("**/keyboard?*", lambda route: route.abort())  # the server does not answer
+        page.tap("#phone")
+        page.wait_for_function("!document.body.classList.contains('keyboard-open')")
+        assert page.locator(".keyboard:not([hidden])").count() == 0
+        page.unroute("**/keyboard?*")
+        page.tap("#address")  # away and back: the phone's keyboard is asked for again
+        page.tap("#phone")
+        page.tap(".keyboard:not([hidden]) [data-key='5']")
+        assert page.input_value("#phone") == "5"
+        assert page.evaluate("document.body.classList.contains('keyboard-open')")
