@@ -93,6 +93,36 @@ def test_the_served_index_is_a_read_only_file_in_the_instance_folder_and_older_o
 
 
 
+def test_two_indexes_made_together_never_remove_each_others_file_before_it_is_open(library_copy, tmp_path,
+                                                                                  monkeypatch):
+    # The start's index, built in the background, and a new version's can be made at once.
+    import threading
+    from kiosk.content import search
+    from kiosk.content.search import SearchIndex
+    library = load_library(library_copy)
+    older = SearchIndex.build(library, ["en"]).to_bytes()
+    shutil.rmtree(library_copy / "articles" / "consent")
+    newer = SearchIndex.build(load_library(library_copy), ["en"]).to_bytes()
+    folder = tmp_path / "instance"
+    folder.mkdir()
+    real_write = search.write_atomically
+
+    def write_while_the_other_is_made(path, data):
+        real_write(path, data)
+        if data is not newer:
+            return
+        other = threading.Thread(target=SearchIndex.from_bytes, args=(older, ["en"], tuple(library.articles), folder))
+        other.start()
+        other.join(timeout=0.5)  # the other's clean-up, between this file's writing and its opening
+        made.append(other)
+
+    made = []
+    monkeypatch.setattr(search, "write_atomically", write_while_the_other_is_made)
+    index = SearchIndex.from_bytes(newer, ["en"], tuple(sorted(set(library.articles) - {"consent"})), folder)
+    made[0].join()
+    assert index.search("en", "boundaries")
+
+
 def test_each_search_lets_go_of_the_pages_it_read(library_copy, make_app):
     from kiosk.content import content_holder
     index = content_holder(make_app(content=library_copy)).current.search

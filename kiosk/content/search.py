@@ -30,6 +30,7 @@ MAX_QUERY_TERMS = 12
 MAX_RESULTS = 20
 INDEX_FILE_PREFIX = "search-index-"
 """Index files in the instance folder are named by this and a digest of their bytes."""
+_INDEX_FILES_LOCK = threading.Lock()
 _TERM = re.compile(rf"[{CJK_CHARACTER}]+|[^\W{CJK_CHARACTER}]+")
 _CJK_RUN = re.compile(rf"[{CJK_CHARACTER}]+")
 
@@ -115,14 +116,19 @@ class SearchIndex:
             connection.deserialize(data)
         else:
             path = Path(folder) / f"{INDEX_FILE_PREFIX}{hashlib.sha256(data).hexdigest()[:20]}.sqlite"
-            if not path.is_file():
-                write_atomically(path, data)
-            # Read-only and immutable: nothing is ever written to it, not even a lock.
-            connection = sqlite3.connect(f"{path.as_uri()}?mode=ro&immutable=1", uri=True,
-                                         check_same_thread=False, cached_statements=0)
-            for old in Path(folder).glob(f"{INDEX_FILE_PREFIX}*.sqlite"):
-                if old != path:
-                    old.unlink(missing_ok=True)  # a connection still reading it keeps it until it closes
+            # One index file at a time is written, opened and left alone: the start's index
+            # (built in the background) and a new version's may be made together, and
+            # either's clean-up must not remove the other's file before it is open.
+            with _INDEX_FILES_LOCK:
+                if not path.is_file():
+                    write_atomically(path, data)
+                # Read-only and immutable: nothing is ever written to it, not even a lock.
+                connection = sqlite3.connect(f"{path.as_uri()}?mode=ro&immutable=1", uri=True,
+                                             check_same_thread=False, cached_statements=0)
+                connection.execute("SELECT count(*) FROM sqlite_master").fetchone()  # opened and read now
+                for old in Path(folder).glob(f"{INDEX_FILE_PREFIX}*.sqlite"):
+                    if old != path:
+                        old.unlink(missing_ok=True)  # a connection still reading it keeps it until it closes
         return cls(connection=connection, lock=threading.Lock(), languages=frozenset(languages), slugs=slugs)
 
     def search(self, language: str, query: str) -> list[str]:
