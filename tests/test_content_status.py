@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import pytest
 
@@ -12,7 +11,6 @@ from kiosk.content.model import TranslationState
 from kiosk.content.status import format_report, status_report
 
 from .conftest import CONTENT, FIXTURES, SHIPPED_TAGS
-
 
 
 def test_status_of_the_fixture_library():

@@ -73,7 +73,7 @@ def test_a_browser_that_dies_at_once_is_restarted_with_growing_delays(tmp_path):
     supervisor.stop()
     starts = [call["time"] for call in calls(tmp_path)]
     assert len(starts) >= 5
-    gaps = [b - a for a, b in zip(starts, starts[1:])]
+    gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
     assert gaps[1] > gaps[0] * 1.5  # back-off, not a busy loop
     assert max(gaps) < 1.5  # capped at longest_delay (plus start-up time)
     for call in calls(tmp_path):
