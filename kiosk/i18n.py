@@ -74,7 +74,10 @@ def _pull_language(endpoint: str | None, values: dict | None) -> None:
     if language is None:
         abort(404)
     if language.tag != tag:
-        raise RequestRedirect(request.url.replace(f"/{tag}/", f"/{language.tag}/", 1))
+        # A relative address: the Host header is the browser's to send, never something to repeat back.
+        path = quote(request.path.replace(f"/{tag}/", f"/{language.tag}/", 1), safe="/")
+        query = request.query_string.decode("latin-1")
+        raise RequestRedirect(f"{path}?{query}" if query else path)
     g.language = language
 
 

@@ -1,8 +1,9 @@
 /* The kiosk's own keyboards, for a touch screen with no keyboard: the on-screen keyboard of
    the search box (in the page's language; for Chinese, pinyin with the library's words to
    tap) and the number keypad of the staff PIN. A physical keyboard works as well. Without
-   this file the search box and the PIN field are plain form fields. kiosk.js loads it the
-   first time the search box is touched (or on the PIN screen), so pages draw without it.
+   this file the search box and the PIN field are plain form fields. It is on every page (loaded
+   after the page is drawn), so nothing the browser keeps tells whether anyone typed; a
+   keyboard's keys are fetched the first time its box is touched.
 
    What is typed goes to the server only to ask which titles, topics or Chinese words to
    offer (kiosk/patron/keyboard.py), which keeps none of it. */

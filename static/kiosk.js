@@ -8,8 +8,10 @@
   var warningSeconds = Number(root.getAttribute("data-warning-seconds")) || 30;
   var welcomeUrl = root.getAttribute("data-welcome");
   var resetUrl = root.getAttribute("data-reset");
-  // An untouched welcome page has nothing to clear; its timer starts at the first touch.
-  var armed = root.getAttribute("data-pristine") !== "true";
+  // The welcome page a session opens on (after a reset, or when the browser starts) has nothing
+  // to clear; its timer starts at the first touch. Any other page, the welcome page reached by
+  // the home link included, belongs to a patron who did something, and always ends in a reset.
+  var armed = !(root.getAttribute("data-pristine") === "true" && root.hasAttribute("data-session-opened"));
 
   var dialog = document.getElementById("idle-dialog");
   var countdown = document.getElementById("idle-countdown");
@@ -99,36 +101,12 @@
     });
   });
 
-  // The keyboards and read-aloud are loaded when first needed, so no page waits for them.
-  var loaded = {};
-  function load(attribute) {
-    if (loaded[attribute]) { return; }
-    loaded[attribute] = true;
-    var script = document.createElement("script");
-    script.src = root.getAttribute(attribute);
-    document.head.appendChild(script);
-  }
-  function loadKeyboard() { load("data-keyboard-script"); }
-  // Until speech.js is here, a tap on Listen (or Slower) is remembered for it.
-  document.querySelectorAll(".listen").forEach(function (block) {
-    block.hidden = false;
-    block.querySelector(".listen-start").addEventListener("click", function () {
-      if (!block.hasAttribute("data-ready")) { block.setAttribute("data-wanted", "true"); }
-      load("data-speech-script");
-    });
-    var speed = block.querySelector(".listen-speed");
-    speed.addEventListener("click", function () {
-      if (block.hasAttribute("data-ready")) { return; }
-      speed.setAttribute("aria-pressed", speed.getAttribute("aria-pressed") === "true" ? "false" : "true");
-      load("data-speech-script");
-    });
-  });
-  document.querySelectorAll("[data-keyboard]").forEach(function (field) {
-    field.addEventListener("focus", loadKeyboard);
-    field.addEventListener("pointerdown", loadKeyboard);
-    if (document.activeElement === field) { loadKeyboard(); }
-  });
-  if (document.querySelector(".keypad")) { loadKeyboard(); }
+  // Listen is offered only where this script runs (speech.js, loaded next, plays it).
+  document.querySelectorAll(".listen").forEach(function (block) { block.hidden = false; });
+
+  // A page brought back from the back-forward cache kept this script's state: whatever it was,
+  // the patron has been here before, so the page times out like any other.
+  window.addEventListener("pageshow", function (event) { if (event.persisted) { restartIdleTimer(); } });
 
   if (armed) { restartIdleTimer(); }
 })();

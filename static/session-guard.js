@@ -37,6 +37,7 @@
     if (!session) {
       session = newSessionId();
       try { sessionStorage.setItem(KEY, session); } catch (e) { /* storage off: nothing to guard */ }
+      root.setAttribute("data-session-opened", "true");  // the first page of a session (kiosk.js)
     }
     history.replaceState({ kioskSession: session }, "");
   }

@@ -1,7 +1,8 @@
 /* Read-aloud: the parts of an article (elements marked data-speech, in page order) spoken one
    after another by the kiosk (kiosk/speech/), with the word being heard highlighted through the
    CSS Custom Highlight API, so the article's own markup is never changed, and kept in view.
-   kiosk.js shows the Listen controls and loads this file the first time one is tapped.
+   kiosk.js shows the Listen controls; this file is on every page, so that nothing the browser
+   keeps tells whether anyone listened.
 
    While it plays, the page counts as in use (html[data-listening]); the end of the session
    ("kiosk-leaving", sent by kiosk.js) stops it at once. Nothing is kept: the audio is asked for
@@ -153,10 +154,7 @@
   }
 
   Array.prototype.forEach.call(document.querySelectorAll(".listen"), function (block) {
-    var player = Player(block);
-    players.push(player);
-    block.setAttribute("data-ready", "true");
-    if (block.getAttribute("data-wanted") === "true") { block.removeAttribute("data-wanted"); player.start(); }
+    players.push(Player(block));
   });
   document.addEventListener("kiosk-leaving", function () { players.forEach(function (player) { player.stop(); }); });
 })();

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
 import re
 import shutil
 import stat
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from pypdf import PdfReader
 
 from kiosk import create_app
-from kiosk.staff.pin import FIRST_LOCK_SECONDS, PIN_FILE, Lockout, pin_matches, set_pin
+from kiosk.staff.pin import FIRST_LOCK_SECONDS, LOCKOUT_FILE, PIN_FILE, PinGate, pin_matches, set_pin
 from kiosk.staff.sessions import StaffSessions
 
 from .conftest import STAFF_PIN as PIN
@@ -26,7 +30,8 @@ from .conftest import sign_in, signed_in
 def test_pin_is_stored_only_as_a_salted_hash_owner_only(staff_instance):
     stored = json.loads((staff_instance / PIN_FILE).read_text())
     assert PIN not in json.dumps(stored)
-    assert stored["algorithm"] == "scrypt" and len(bytes.fromhex(stored["salt"])) == 16
+    method, salt, _digest = stored["hash"].split("$")
+    assert method.startswith("scrypt:") and len(salt) >= 16  # Werkzeug's salted scrypt
     assert stat.S_IMODE(os.stat(staff_instance / PIN_FILE).st_mode) == 0o600
     assert stat.S_IMODE(os.stat(staff_instance).st_mode) == 0o700
     assert pin_matches(staff_instance, PIN) and not pin_matches(staff_instance, "000000")
@@ -37,7 +42,7 @@ def test_the_same_pin_gets_a_new_salt_each_time(tmp_path):
     first = json.loads((tmp_path / PIN_FILE).read_text())
     set_pin(tmp_path, PIN)
     second = json.loads((tmp_path / PIN_FILE).read_text())
-    assert first["salt"] != second["salt"] and first["hash"] != second["hash"]
+    assert first["hash"].split("$")[1] != second["hash"].split("$")[1] and first["hash"] != second["hash"]
 
 
 def test_set_pin_command(tmp_path):
@@ -100,26 +105,75 @@ def test_wrong_pins_lock_the_screen_for_longer_each_time_even_after_a_restart(st
     # Locked: even the right PIN is refused, also by a restarted kiosk.
     restarted = create_app({"TESTING": True, "instance": staff_instance}).test_client()
     assert sign_in(restarted, PIN).status_code == 429
-    lockout = Lockout(staff_instance)
-    first = lockout.seconds_left()
-    assert FIRST_LOCK_SECONDS - 2 <= first <= FIRST_LOCK_SECONDS
-    assert lockout.record_failure() == 2 * FIRST_LOCK_SECONDS
-    assert lockout.record_failure() == 4 * FIRST_LOCK_SECONDS
+    gate = PinGate(staff_instance)
+    first = gate.seconds_left()
+    assert 0 < first <= FIRST_LOCK_SECONDS  # however long this slow machine took since the lock began
+    later = time.time() + first + 1
+    assert gate.try_pin("111111", now=later).wait_seconds == 2 * FIRST_LOCK_SECONDS
+    assert gate.try_pin("111111", now=later + 2 * FIRST_LOCK_SECONDS + 1).wait_seconds == 4 * FIRST_LOCK_SECONDS
 
 
 def test_a_right_pin_after_the_lock_clears_the_count(staff_instance):
-    lockout = Lockout(staff_instance)
+    gate = PinGate(staff_instance)
     for _ in range(3):
-        lockout.record_failure(now=0)  # long ago
+        gate.try_pin("111111", now=0)  # long ago
     client = create_app({"TESTING": True, "instance": staff_instance}).test_client()
     assert sign_in(client).status_code == 303
-    assert json.loads((staff_instance / "staff-lockout.json").read_text())["failures"] == 0
+    assert json.loads((staff_instance / LOCKOUT_FILE).read_text())["failures"] == 0
 
 
-def test_a_damaged_lockout_file_does_not_stop_the_kiosk(staff_instance):
-    (staff_instance / "staff-lockout.json").write_text("{not json")
+@pytest.mark.parametrize("damage", ["{not json", '{"failures": "many", "locked_until": []}', "[1, 2]",
+                                    '{"failures": -5, "locked_until": 0}'])
+def test_a_damaged_lockout_file_is_set_aside_with_one_line_and_never_a_500(staff_instance, damage, caplog):
+    (staff_instance / LOCKOUT_FILE).write_text(damage)
     client = create_app({"TESTING": True, "instance": staff_instance}).test_client()
+    assert sign_in(client, "111111").status_code == 403
     assert sign_in(client).status_code == 303
+    said = [record.getMessage() for record in caplog.records if LOCKOUT_FILE in record.getMessage()]
+    assert len(said) == 1 and "damaged" in said[0]
+    assert (staff_instance / (LOCKOUT_FILE + ".damaged")).read_text() == damage
+
+
+def test_guesses_sent_all_at_once_are_each_counted_and_locked_out(staff_instance):
+    """24 wrong PINs at the same moment: three are checked and counted, the rest meet the lock, and so does
+    the right PIN after them."""
+    app = create_app({"TESTING": True, "instance": staff_instance})
+    tokens = [nonce(app.test_client()) for _ in range(25)]
+    start = threading.Barrier(24)
+
+    def guess(token):
+        client = app.test_client()
+        start.wait()
+        return client.post("/staff/login", data={"nonce": token, "pin": "111111"}).status_code
+
+    with ThreadPoolExecutor(24) as pool:
+        statuses = list(pool.map(guess, tokens[:24]))
+    assert sorted(statuses) == [403] * 3 + [429] * 21
+    assert json.loads((staff_instance / LOCKOUT_FILE).read_text())["failures"] == 3
+    assert app.test_client().post("/staff/login", data={"nonce": tokens[24], "pin": PIN}).status_code == 429
+
+
+def test_a_pin_file_from_before_werkzeug_still_opens_and_is_rewritten(tmp_path):
+    salt = os.urandom(16)
+    legacy = {"algorithm": "scrypt", "n": 2 ** 14, "r": 8, "p": 1, "salt": salt.hex(),
+              "hash": hashlib.scrypt(b"97531", salt=salt, n=2 ** 14, r=8, p=1, dklen=32).hex()}
+    (tmp_path / PIN_FILE).write_text(json.dumps(legacy))
+    assert not pin_matches(tmp_path, "13579")
+    assert json.loads((tmp_path / PIN_FILE).read_text()) == legacy  # a wrong PIN changes nothing
+    assert pin_matches(tmp_path, "97531")
+    rewritten = json.loads((tmp_path / PIN_FILE).read_text())
+    assert rewritten["hash"].startswith("scrypt:") and "algorithm" not in rewritten
+    assert pin_matches(tmp_path, "97531") and not pin_matches(tmp_path, "13579")
+
+
+def test_a_read_only_instance_folder_still_counts_and_locks(staff_instance, monkeypatch):
+    def refuse(path, value):
+        raise OSError(30, "Read-only file system")
+    monkeypatch.setattr("kiosk.staff.pin.write_json_atomically", refuse)
+    client = create_app({"TESTING": True, "instance": staff_instance}).test_client()
+    statuses = [sign_in(client, "111111").status_code for _ in range(3)]
+    assert statuses == [403, 403, 403]
+    assert sign_in(client).status_code == 429  # locked, from the count kept in memory
 
 
 # Staff sessions end

@@ -25,6 +25,7 @@ from typing import Any, Protocol
 import yaml
 
 from ..languages import BY_TAG
+from .files import UnreadableFile, inside, read_text, refuse_aliases
 from .markdown import count_words, render_markdown
 from .model import KINDS, Article, ArticleVersion, Library, Problem, Severity, Topic, freeze
 from .services import load_help
@@ -71,7 +72,7 @@ class FolderResult:
 class FolderCache(Protocol):
     """Somewhere to keep parsed article folders by the fingerprint of their files."""
 
-    def fingerprint(self, folder: Path, topics: frozenset[str]) -> str:
+    def fingerprint(self, folder: Path, topics: frozenset[str] | None) -> str:
         """A key that changes whenever anything the folder's article depends on changes."""
 
     def get(self, key: str) -> FolderResult | None:
@@ -98,20 +99,37 @@ def load_library(folder: Path, *, fallback: Library | None = None, cache: Folder
     meanwhile = meanwhile or _nothing
     problems: list[Problem] = []
     topics = _load_topics(folder / "topics.yaml", problems)
+    if topics is None and fallback is not None and fallback.topics:
+        problems.append(Problem(folder / "topics.yaml", None, "the last good version of topics.yaml is still served",
+                                Severity.WARNING))
+        topics = dict(fallback.topics)
+    # Without a readable topics.yaml, articles cannot be checked against it: they are served
+    # (on the welcome page and in search) rather than all refused for naming unknown topics.
+    known_topics = frozenset(topics) if topics is not None else None
     articles: dict[str, Article] = {}
     articles_folder = folder / "articles"
     if not articles_folder.is_dir():
         problems.append(Problem(articles_folder, None, "no articles folder"))
         meanwhile()
     else:
-        folders = sorted(p for p in articles_folder.iterdir() if p.is_dir())
-        for result in _load_folders(folders, frozenset(topics), cache, meanwhile):
+        folders = []
+        for candidate in sorted(p for p in articles_folder.iterdir() if p.is_dir()):
+            if inside(folder, candidate):
+                folders.append(candidate)
+            else:
+                problems.append(Problem(candidate, None, "article skipped: the folder is a link to outside "
+                                                         "the content folder"))
+        for result in _load_folders(folders, known_topics, cache, meanwhile):
             problems.extend(result.problems)
             article = _keep_last_good(result, fallback.articles.get(result.slug) if fallback else None, problems)
             if article is not None:
                 articles[article.slug] = article
     help_list = load_help(folder, problems)
-    return Library(folder=folder, topics=freeze(topics), articles=freeze(articles), problems=tuple(problems),
+    if help_list.unreadable and fallback is not None and fallback.help.services:
+        problems.append(Problem(help_list.path, None, "the last good version of help.yaml is still served",
+                                Severity.WARNING))
+        help_list = fallback.help
+    return Library(folder=folder, topics=freeze(topics or {}), articles=freeze(articles), problems=tuple(problems),
                    help=help_list)
 
 
@@ -138,7 +156,7 @@ def _nothing() -> None:
     pass
 
 
-def _load_folders(folders: list[Path], topics: frozenset[str], cache: FolderCache | None,
+def _load_folders(folders: list[Path], topics: frozenset[str] | None, cache: FolderCache | None,
                   meanwhile: Callable[[], None]) -> list[FolderResult]:
     """Every folder's result, from ``cache`` where its files are unchanged, else parsed."""
     keys = [cache.fingerprint(folder, topics) for folder in folders] if cache else [None] * len(folders)
@@ -152,7 +170,7 @@ def _load_folders(folders: list[Path], topics: frozenset[str], cache: FolderCach
     return results
 
 
-def _parse_folders(folders: list[Path], topics: frozenset[str], meanwhile: Callable[[], None]) -> list[FolderResult]:
+def _parse_folders(folders: list[Path], topics: frozenset[str] | None, meanwhile: Callable[[], None]) -> list[FolderResult]:
     """Parse and render article folders; across all cores when there are many.
 
     Rendering Markdown is most of the work, and each article is independent,
@@ -173,18 +191,23 @@ def _parse_folders(folders: list[Path], topics: frozenset[str], meanwhile: Calla
         return list(results)
 
 
-def _load_topics(path: Path, problems: list[Problem]) -> dict[str, Topic]:
+def _load_topics(path: Path, problems: list[Problem]) -> dict[str, Topic] | None:
+    """The topics, in order; None when the file is missing or cannot be read at all."""
     if not path.is_file():
-        problems.append(Problem(path, None, "topics.yaml is missing; no article can name a topic"))
-        return {}
+        problems.append(Problem(path, None, "topics.yaml is missing; articles are listed without topics"))
+        return None
     try:
-        node = yaml.compose(path.read_text(encoding="utf-8"), Loader=_Loader)
-    except (yaml.YAMLError, UnicodeDecodeError) as error:
+        node = yaml.compose(read_text(path), Loader=_Loader)
+        refuse_aliases(node)
+    except yaml.YAMLError as error:
         problems.append(Problem(path, _yaml_error_line(error, 0), f"not valid YAML: {_yaml_reason(error)}"))
-        return {}
+        return None
+    except UnreadableFile as error:
+        problems.append(Problem(path, error.line, error.message))
+        return None
     if not isinstance(node, yaml.MappingNode):
         problems.append(Problem(path, 1, "expected topic slugs, each with a name per language"))
-        return {}
+        return None
     topics: dict[str, Topic] = {}
     for key_node, value_node in node.value:
         line = key_node.start_mark.line + 1
@@ -211,7 +234,7 @@ def _load_topics(path: Path, problems: list[Problem]) -> dict[str, Topic]:
     return topics
 
 
-def _load_folder(folder: Path, topics: frozenset[str]) -> FolderResult:
+def _load_folder(folder: Path, topics: frozenset[str] | None) -> FolderResult:
     """Read one article folder; the result says what was served and which files failed."""
     problems: list[Problem] = []
     failed: set[str] = set()
@@ -219,7 +242,7 @@ def _load_folder(folder: Path, topics: frozenset[str]) -> FolderResult:
     return FolderResult(folder.name, article, tuple(problems), frozenset(failed))
 
 
-def _load_article(folder: Path, topics: frozenset[str], problems: list[Problem],
+def _load_article(folder: Path, topics: frozenset[str] | None, problems: list[Problem],
                   failed: set[str]) -> Article | None:
     slug = folder.name
     if not SLUG.match(slug):
@@ -227,6 +250,10 @@ def _load_article(folder: Path, topics: frozenset[str], problems: list[Problem],
         return None
     parsed: dict[str, tuple[Path, dict[str, Any], dict[str, int], str, int]] = {}
     for path in sorted(folder.glob("*.md")):
+        if not inside(folder, path):
+            problems.append(Problem(path, None, "a link to a file outside the article's folder: not read"))
+            failed.add(path.stem)
+            continue
         if path.stem not in BY_TAG:
             problems.append(Problem(path, None, f"unknown language {path.stem!r}: name files by a language "
                                                 f"tag ({', '.join(BY_TAG)})"))
@@ -270,9 +297,9 @@ def _load_article(folder: Path, topics: frozenset[str], problems: list[Problem],
 def _read_front_matter(path: Path) -> tuple[dict[str, Any], dict[str, int], str, int]:
     """Split a file into front matter (values and key lines), body and the body's first line."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise _FileProblems([Problem(path, None, "not UTF-8 text")]) from None
+        text = read_text(path)
+    except UnreadableFile as error:
+        raise _FileProblems([Problem(path, error.line, error.message)]) from None
     lines = text.splitlines(keepends=True)
     if not lines or lines[0].strip() != "---":
         raise _FileProblems([Problem(path, 1, "must start with '---' and YAML front matter")])
@@ -284,10 +311,13 @@ def _read_front_matter(path: Path) -> tuple[dict[str, Any], dict[str, int], str,
     try:
         # One parse gives both the values and, from the node tree, each key's line.
         node = loader.get_single_node()
+        refuse_aliases(node, first_line=2)
         meta = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as error:
         raise _FileProblems([Problem(path, _yaml_error_line(error, 1),
                                      f"front matter is not valid YAML: {_yaml_reason(error)}")]) from None
+    except UnreadableFile as error:
+        raise _FileProblems([Problem(path, error.line, error.message)]) from None
     finally:
         loader.dispose()
     if not isinstance(meta, dict):
@@ -317,7 +347,7 @@ def _positive_int(meta: dict, key: str) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 1
 
 
-def _check_source(entry, topics: frozenset[str], problems: list[Problem]) -> dict:
+def _check_source(entry, topics: frozenset[str] | None, problems: list[Problem]) -> dict:
     path, meta, key_lines, _body, _first = entry
     errors = _check_common(path, meta, key_lines, SOURCE_FIELDS, SOURCE_OPTIONAL, problems)
     if "translated_from" in meta:
@@ -336,7 +366,7 @@ def _check_source(entry, topics: frozenset[str], problems: list[Problem]) -> dic
             errors.append(Problem(path, key_lines["topics"], "'topics' must be a list of topic slugs"))
         else:
             for topic in chosen:
-                if topic not in topics:
+                if topics is not None and topic not in topics:
                     errors.append(Problem(path, key_lines["topics"],
                                           f"unknown topic {topic!r} (add it to topics.yaml)"))
     kinds = meta.get("help", [])
@@ -411,6 +441,10 @@ def _publisher_pdf(path: Path, meta: dict, key_lines: dict, problems: list[Probl
                                             "in the article's folder"))
         return None
     pdf = path.parent / name
+    if pdf.is_symlink() and not inside(path.parents[2], pdf):
+        problems.append(Problem(path, line, f"publisher PDF {name!r} is a link to a file outside the content "
+                                            "folder; the generated handout is used instead"))
+        return None
     try:
         with pdf.open("rb") as handle:
             if handle.read(5) == b"%PDF-":

@@ -214,6 +214,8 @@ class HelpList:
     reviewed: tuple[str, ...] = ("en",)
     """Languages whose text a fluent person has checked (the source language always counts)."""
     path: Path | None = None
+    unreadable: bool = False
+    """The file is there but could not be read at all (a running kiosk keeps its last good list)."""
 
     def for_kinds(self, kinds: tuple[str, ...]) -> tuple[HelpService, ...]:
         """The services that give any of ``kinds``, in list order."""

@@ -27,6 +27,7 @@ from babel import Locale, UnknownLocaleError
 
 from ..atomic import write_atomically
 from ..languages import BY_TAG
+from .files import UnreadableFile, read_text, refuse_aliases
 from .model import KINDS, HelpList, HelpService, Problem, freeze
 
 HELP_FILE = "help.yaml"
@@ -59,7 +60,8 @@ def _plain(value: Any, name: str, limit: int) -> str:
     text = unicodedata.normalize("NFC", str(value)).strip()
     if _MARKUP.search(text):
         raise ServiceError(name, "must be plain text, without HTML, scripts or templates", "markup")
-    if any(unicodedata.category(character) in ("Cc", "Cf") and character not in "\u200c\u200d" for character in text):
+    if any(unicodedata.category(character) in ("Cc", "Cf", "Co") and character not in "\u200c\u200d"
+           for character in text):
         raise ServiceError(name, "holds characters that cannot be shown", "hidden")
     if len(text) > limit:
         raise ServiceError(name, f"is longer than {limit} characters", "length")
@@ -168,14 +170,23 @@ def load_help(folder: Path, problems: list[Problem]) -> HelpList:
     if not path.is_file():
         return HelpList(path=None)
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader) or {}
-    except (yaml.YAMLError, UnicodeDecodeError) as error:
+        loader = _LineLoader(read_text(path))
+        try:
+            node = loader.get_single_node()
+            refuse_aliases(node)
+            data = (loader.construct_document(node) if node is not None else None) or {}
+        finally:
+            loader.dispose()
+    except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         problems.append(Problem(path, mark.line + 1 if mark else None, f"help.yaml cannot be read: {error}"))
-        return HelpList(path=path)
+        return HelpList(path=path, unreadable=True)
+    except UnreadableFile as error:
+        problems.append(Problem(path, error.line, f"help.yaml cannot be read: {error.message}"))
+        return HelpList(path=path, unreadable=True)
     if not isinstance(data, dict) or not isinstance(data.get("services", []), list):
         problems.append(Problem(path, 1, "help.yaml must hold source_language, reviewed and a list of services"))
-        return HelpList(path=path)
+        return HelpList(path=path, unreadable=True)
     source = str(data.get("source_language", "en"))
     if source not in BY_TAG:
         problems.append(Problem(path, data.get("__line__"), f"unknown source_language {source!r}"))

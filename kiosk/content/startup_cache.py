@@ -55,10 +55,11 @@ class StartupCache:
             return {}
         return stored
 
-    def fingerprint(self, folder: Path, topics: frozenset[str]) -> str:
+    def fingerprint(self, folder: Path, topics: frozenset[str] | None) -> str:
         """A key over the folder's path and files, the topic list and the code."""
         digest = hashlib.blake2b(self._code, digest_size=20)
-        digest.update(str(folder.resolve()).encode() + b"\0" + ",".join(sorted(topics)).encode() + b"\0")
+        topic_list = ",".join(sorted(topics)) if topics is not None else "\0unchecked"
+        digest.update(str(folder.resolve()).encode() + b"\0" + topic_list.encode() + b"\0")
         for path in sorted(folder.iterdir()):
             if path.is_file():
                 digest.update(path.name.encode() + b"\0")

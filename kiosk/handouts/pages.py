@@ -6,6 +6,7 @@ from flask import Blueprint, Response, abort, current_app, redirect, request, se
 from flask_babel import pgettext
 
 from ..content import get_library
+from ..content.files import open_inside
 from ..content.model import Article
 from ..i18n import choose_language, current_language
 from ..languages import Language
@@ -38,7 +39,11 @@ def handout_pdf(slug: str):
     publisher_pdf = publisher_pdf_for(article, language) if other is None else None
     if publisher_pdf is not None:
         # Sent from disk as it is (never regenerated), as the publisher's licence requires.
-        return send_file(publisher_pdf, mimetype="application/pdf", conditional=False, etag=False,
+        try:
+            pdf = open_inside(get_library().folder, publisher_pdf)
+        except OSError:  # gone, or made a link to elsewhere since the library was read
+            abort(404)
+        return send_file(pdf, mimetype="application/pdf", conditional=False, etag=False,
                          download_name=f"{slug}-{language.tag}.pdf", as_attachment=False)
     name = f"{slug}-{language.tag}" + (f"-{other.tag}" if other else "") + ".pdf"
     return Response(generated_pdf(article, language, other), mimetype="application/pdf",
@@ -61,7 +66,10 @@ def generated_pdf(article: Article, language: Language, other: Language | None =
 def handout_pdf_bytes(article: Article, language: Language) -> bytes:
     """The PDF a patron would get for ``article`` in ``language`` (for printing in bulk)."""
     publisher_pdf = publisher_pdf_for(article, language)
-    return publisher_pdf.read_bytes() if publisher_pdf is not None else generated_pdf(article, language)
+    if publisher_pdf is None:
+        return generated_pdf(article, language)
+    with open_inside(get_library().folder, publisher_pdf) as pdf:
+        return pdf.read()
 
 
 def _article_and_second_language(slug: str):

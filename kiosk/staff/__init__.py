@@ -5,10 +5,12 @@ from __future__ import annotations
 from flask import Flask
 
 from . import cli, help_editor, screens, sessions  # noqa: F401 (help_editor adds its screens to screens.bp)
+from .pin import PinGate
 
 
 def init_app(app: Flask) -> None:
-    """Keep staff sessions, register the screens and the ``flask staff`` commands."""
+    """Keep staff sessions and the PIN's lock-out, register the screens and the ``flask staff`` commands."""
     sessions.init_app(app)
+    app.extensions["kiosk_pin_gate"] = PinGate(app.instance_path)
     app.register_blueprint(screens.bp)
     cli.init_app(app)

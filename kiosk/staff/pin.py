@@ -1,27 +1,38 @@
-"""The staff PIN: stored only as a salted scrypt hash, with a lock-out that survives a restart.
+"""The staff PIN: stored only as a salted hash (Werkzeug's scrypt), with a lock-out that survives a restart.
 
-Both files live in the instance folder, owner-only, written atomically.
+Both files live in the instance folder, owner-only, written atomically. Every
+try goes through ``PinGate.try_pin``, which checks the lock-out, the PIN and
+counts a failure as one step under a lock: guesses sent all at once are
+checked, counted and locked out one after another, never side by side.
+
+A PIN file from before Werkzeug's hashing (our own scrypt record) is still
+read, and rewritten in Werkzeug's form the first time its PIN is given.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import secrets
+import logging
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..atomic import read_json, write_json_atomically
 
 PIN_FILE = "staff-pin.json"
 LOCKOUT_FILE = "staff-lockout.json"
 PIN_LENGTHS = range(4, 13)
-# scrypt cost: about 50 ms on a small PC, slow enough to make guessing offline expensive.
-SCRYPT = {"n": 2 ** 14, "r": 8, "p": 1}
+HASH_METHOD = "scrypt"
+"""Werkzeug's scrypt (2^15 rounds): about a tenth of a second a try on a small PC, slow to guess offline."""
 FREE_TRIES = 3
 FIRST_LOCK_SECONDS = 30
 LONGEST_LOCK_SECONDS = 3600
+
+log = logging.getLogger(__name__)
 
 
 class PinFormatError(ValueError):
@@ -35,70 +46,136 @@ def check_pin_format(pin: str) -> str:
     return pin
 
 
-def _hash(pin: str, salt: bytes, n: int, r: int, p: int) -> bytes:
-    return hashlib.scrypt(pin.encode("ascii"), salt=salt, n=n, r=r, p=p, maxmem=64 * 1024 * 1024, dklen=32)
-
-
 def set_pin(instance: Path, pin: str) -> None:
     """Store a new PIN's salted hash (and clear any lock-out)."""
-    salt = secrets.token_bytes(16)
-    write_json_atomically(Path(instance) / PIN_FILE, {
-        "algorithm": "scrypt", **SCRYPT, "salt": salt.hex(),
-        "hash": _hash(check_pin_format(pin), salt, **SCRYPT).hex(),
-    })
-    Lockout(instance).clear()
+    write_json_atomically(Path(instance) / PIN_FILE,
+                          {"hash": generate_password_hash(check_pin_format(pin), method=HASH_METHOD)})
+    write_json_atomically(Path(instance) / LOCKOUT_FILE, _UNLOCKED)
+
+
+def _stored_pin(instance: Path) -> dict:
+    stored = read_json(Path(instance) / PIN_FILE, {})
+    return stored if isinstance(stored, dict) and isinstance(stored.get("hash"), str) else {}
 
 
 def pin_is_set(instance: Path) -> bool:
-    """True once a PIN has been stored."""
-    return bool(read_json(Path(instance) / PIN_FILE, {}).get("hash"))
+    """True once a PIN has been stored (and its file can be read)."""
+    return bool(_stored_pin(instance))
+
+
+def _legacy_matches(stored: dict, pin: str) -> bool:
+    """Our own scrypt record, as PIN files were written before Werkzeug's hashing."""
+    try:
+        computed = hashlib.scrypt(pin.encode("ascii"), salt=bytes.fromhex(stored["salt"]), n=int(stored["n"]),
+                                  r=int(stored["r"]), p=int(stored["p"]), maxmem=64 * 1024 * 1024, dklen=32)
+        return hmac.compare_digest(computed, bytes.fromhex(stored["hash"]))
+    except (KeyError, ValueError, TypeError):
+        return False
 
 
 def pin_matches(instance: Path, pin: str) -> bool:
     """Whether ``pin`` is the stored PIN (False when no PIN is set or the input is not a PIN)."""
-    stored = read_json(Path(instance) / PIN_FILE, {})
+    stored = _stored_pin(instance)
     try:
         pin = check_pin_format(pin)
-        salt = bytes.fromhex(stored["salt"])
-        expected = bytes.fromhex(stored["hash"])
-        computed = _hash(pin, salt, int(stored["n"]), int(stored["r"]), int(stored["p"]))
-    except (PinFormatError, KeyError, ValueError, TypeError):
+    except PinFormatError:
         return False
-    return hmac.compare_digest(computed, expected)
+    if not stored:
+        return False
+    if stored.get("algorithm") == "scrypt":
+        if not _legacy_matches(stored, pin):
+            return False
+        try:
+            set_pin(instance, pin)  # the same PIN, now in Werkzeug's form
+        except OSError:
+            pass  # a read-only instance folder: it stays readable as it is
+        return True
+    try:
+        return check_password_hash(stored["hash"], pin)
+    except (ValueError, TypeError):  # a damaged hash never matches
+        return False
 
 
-@dataclass
-class Lockout:
-    """Failed tries and the time until which the PIN screen refuses every try."""
+_UNLOCKED = {"failures": 0, "locked_until": 0}
 
-    instance: Path
+
+@dataclass(frozen=True)
+class Attempt:
+    """What became of one try at the PIN."""
+
+    accepted: bool
+    wait_seconds: int
+    """Seconds until the next try is allowed (0 when not locked)."""
+    checked: bool
+    """False when the screen was locked and the PIN was not even looked at."""
+
+
+class PinGate:
+    """The PIN screen's door: one try at a time, with failures counted in the instance folder.
+
+    The count is also kept here, so a lock-out holds when the folder cannot be
+    written (read-only or full) or its file is damaged.
+    """
+
+    def __init__(self, instance: Path):
+        self.instance = Path(instance)
+        self._lock = threading.Lock()
+        self._state = dict(_UNLOCKED)
+        self._warned = False
 
     @property
     def _path(self) -> Path:
-        return Path(self.instance) / LOCKOUT_FILE
+        return self.instance / LOCKOUT_FILE
 
-    def _state(self) -> dict:
-        state = read_json(self._path, {})
-        return state if isinstance(state, dict) else {}
+    def _read(self) -> dict:
+        """The count on disk; a damaged file is set aside (and said once), the count in memory kept."""
+        raw = read_json(self._path, None)
+        if raw is None and not self._path.exists():
+            return dict(_UNLOCKED)  # a new PIN, or never a wrong try
+        try:
+            state = {"failures": int(raw["failures"]), "locked_until": float(raw["locked_until"])}
+            if state["failures"] < 0:
+                raise ValueError
+            return state
+        except (KeyError, TypeError, ValueError):
+            log.warning("%s is damaged; it is set aside and the count kept in memory is used", self._path)
+            try:
+                self._path.replace(self._path.with_name(self._path.name + ".damaged"))
+            except OSError:
+                pass
+            return dict(self._state)
+
+    def _write(self, state: dict) -> None:
+        self._state = state
+        try:
+            write_json_atomically(self._path, state)
+        except OSError as error:
+            if not self._warned:
+                log.warning("%s cannot be written (%s); wrong tries are counted in memory until a restart",
+                            self._path, error.strerror)
+                self._warned = True
 
     def seconds_left(self, now: float | None = None) -> int:
         """Seconds until another try is allowed (0 when not locked)."""
         now = time.time() if now is None else now
-        return max(0, int(float(self._state().get("locked_until", 0)) - now + 0.999))
+        with self._lock:
+            state = self._read()
+        return max(0, int(state["locked_until"] - now + 0.999))
 
-    def record_failure(self, now: float | None = None) -> int:
-        """Count a wrong PIN; after the free tries, lock for a time that doubles each time.
-
-        Returns the seconds of the lock now in force (0 if none).
-        """
-        now = time.time() if now is None else now
-        failures = int(self._state().get("failures", 0)) + 1
-        lock = 0
-        if failures >= FREE_TRIES:
-            lock = min(FIRST_LOCK_SECONDS * 2 ** (failures - FREE_TRIES), LONGEST_LOCK_SECONDS)
-        write_json_atomically(self._path, {"failures": failures, "locked_until": now + lock})
-        return lock
-
-    def clear(self) -> None:
-        """Forget failed tries (after a right PIN or a new one)."""
-        write_json_atomically(self._path, {"failures": 0, "locked_until": 0})
+    def try_pin(self, pin: str, now: float | None = None) -> Attempt:
+        """Check ``pin`` unless the screen is locked; count a wrong one, and clear the count on a right one."""
+        with self._lock:
+            now = time.time() if now is None else now
+            state = self._read()
+            waiting = max(0, int(state["locked_until"] - now + 0.999))
+            if waiting:
+                return Attempt(accepted=False, wait_seconds=waiting, checked=False)
+            if pin_matches(self.instance, pin):
+                self._write(dict(_UNLOCKED))
+                return Attempt(accepted=True, wait_seconds=0, checked=True)
+            failures = state["failures"] + 1
+            lock = 0
+            if failures >= FREE_TRIES:
+                lock = min(FIRST_LOCK_SECONDS * 2 ** (failures - FREE_TRIES), LONGEST_LOCK_SECONDS)
+            self._write({"failures": failures, "locked_until": now + lock})
+            return Attempt(accepted=False, wait_seconds=lock, checked=True)

@@ -21,7 +21,7 @@ from ..languages import LANGUAGES
 from ..layout import render_page
 from ..patron.session import end_patron_session
 from ..settings import SettingsError, save_staff_settings
-from .pin import Lockout, pin_is_set, pin_matches
+from .pin import pin_is_set
 from .sessions import COOKIE, current_staff, staff_required, staff_sessions
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
@@ -50,21 +50,17 @@ def login():
         return _login_form(status=403)
     if not staff_sessions().use_nonce(request.form.get("nonce")):
         return _login_form(gettext("That form had expired. Please enter the PIN again."), 400)
-    lockout = Lockout(current_app.instance_path)
-    waiting = lockout.seconds_left()
-    if waiting:
-        return _login_form(_locked_message(waiting), 429)
-    pin = request.form.get("pin", "")
-    if len(pin) <= MAX_PIN_INPUT and pin_matches(current_app.instance_path, pin):
-        lockout.clear()
+    attempt = current_app.extensions["kiosk_pin_gate"].try_pin(request.form.get("pin", "")[:MAX_PIN_INPUT])
+    if not attempt.checked:
+        return _login_form(_locked_message(attempt.wait_seconds), 429)
+    if attempt.accepted:
         session = staff_sessions().start()
         response = redirect(url_for("staff.dashboard"), code=303)
         response.set_cookie(COOKIE, session.token, path="/staff", httponly=True, samesite="Strict")
         return response
-    waiting = lockout.record_failure()
     message = gettext("That PIN is not right.")
-    if waiting:
-        message += " " + _locked_message(waiting)
+    if attempt.wait_seconds:
+        message += " " + _locked_message(attempt.wait_seconds)
     return _login_form(message, 403)
 
 

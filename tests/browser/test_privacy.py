@@ -211,3 +211,68 @@ def test_a_page_without_any_session_mark_simply_starts_one(page, live_kiosk):
     page.reload()
     assert page.url.endswith("/fr/articles/consent")
     assert page.evaluate("history.state.kioskSession === sessionStorage.getItem('kiosk-session')")
+
+
+def resets(page) -> list[str]:
+    """The resets the page will ask for from now on (a list that fills as they happen)."""
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url) if request.url.endswith("/reset") else None)
+    return asked
+
+
+def read_then_leave_by(page, live_kiosk, leave) -> None:
+    """A patron on the untouched welcome page opens an article, then goes back to the welcome page by ``leave``."""
+    page.clock.install()
+    visit(page, f"{live_kiosk.url}/en/")
+    page.locator(".cards a[href*='/articles/consent']").first.click()
+    page.wait_for_url("**/en/articles/consent")
+    leave(page)
+    page.wait_for_url(f"{live_kiosk.url}/en/")
+    page.wait_for_load_state("load")
+
+
+def by_the_home_link(page):
+    page.locator("a.home").click()
+
+
+def by_the_staff_screen_and_back(page):
+    page.goto(page.url.split("/en/")[0] + "/staff/")
+    page.locator("a.quick-exit").click()
+
+
+def by_the_browsers_back(page):
+    page.go_back()
+
+
+@pytest.mark.parametrize("leave", [by_the_home_link, by_the_staff_screen_and_back, by_the_browsers_back])
+def test_a_patron_who_returns_to_the_welcome_page_and_walks_away_is_reset_too(page, live_kiosk, leave):
+    read_then_leave_by(page, live_kiosk, leave)
+    asked = resets(page)
+    page.clock.run_for(IDLE_MS - WARNING_MS + 1000)
+    assert page.locator("#idle-dialog").is_visible()
+    page.clock.run_for(WARNING_MS + 1000)
+    page.wait_for_url(f"{live_kiosk.url}/en/")
+    go_settled(page)
+    assert asked, "no reset was asked for"
+    while True:  # back through everything this tab holds, to the browser's own blank page
+        page.go_back(wait_until="commit")
+        if page.url == "about:blank":
+            break
+        go_settled(page)
+        assert at_default_welcome(page, live_kiosk), page.url
+
+
+def test_listening_and_typing_load_nothing_the_next_patron_could_find_cached(page, live_kiosk):
+    visit(page, f"{live_kiosk.url}/en/")
+    loaded_by_every_page = {entry.split("?")[0].rsplit("/", 1)[-1] for entry in page.evaluate(
+        "performance.getEntriesByType('resource').map(e => e.name).filter(n => n.includes('/static/'))")}
+    assert {"speech.js", "keyboard.js"} <= loaded_by_every_page
+    visit(page, f"{live_kiosk.url}/en/articles/consent")
+    fetched = []
+    page.on("request", lambda request: fetched.append(request.url) if "/static/" in request.url else None)
+    page.route("**/speech/**", lambda route: route.abort())  # what is fetched to play it is not the point here
+    page.locator(".listen-start").first.click()
+    page.locator("#search-q").click()
+    page.wait_for_selector(".keyboard:not([hidden])")
+    page.keyboard.type("cons")
+    assert fetched == []
