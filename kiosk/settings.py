@@ -18,6 +18,7 @@ from typing import Any
 from flask import Flask
 
 from .atomic import read_json, write_json_atomically
+from .instance import set_aside
 from .languages import LANGUAGES, Language, find_language, parse_language_list
 from .shipped import STARTER_LIBRARY
 from .signals import settings_changed
@@ -27,6 +28,10 @@ SAVED_SETTINGS_FILE = "settings.json"
 
 class SettingsError(ValueError):
     """A setting has a value the kiosk cannot run with; the message says which."""
+
+
+class SettingsNotKept(OSError):
+    """Staff settings are applied, but the instance folder cannot keep them past a restart."""
 
 
 def _port(value: Any) -> int:
@@ -225,21 +230,26 @@ def _parse_staff_values(values: Mapping[str, Any]) -> dict[str, Any]:
         if setting.name in values:
             try:
                 parsed[setting.env] = setting.parse(values[setting.name])
-            except ValueError as error:
+            except (ValueError, TypeError) as error:
                 raise SettingsError(f"{setting.name}: {error}") from None
     return parsed
 
 
 def apply_saved_settings(app: Flask) -> None:
-    """Apply what staff saved earlier; a damaged file is reported and ignored."""
-    saved = read_json(Path(app.instance_path) / SAVED_SETTINGS_FILE, {})
-    if not isinstance(saved, dict) or not saved:
+    """Apply what staff saved earlier; a damaged file is set aside (one log line) and the kiosk starts without it."""
+    path = Path(app.instance_path) / SAVED_SETTINGS_FILE
+    saved = read_json(path, None)
+    if saved is None:
+        if path.exists():
+            set_aside(path, "settings saved on the staff screen; the command line's are used")
         return
     try:
+        if not isinstance(saved, dict):
+            raise SettingsError("not a set of settings")
         parsed = _parse_staff_values(saved)
         check_together({**app.config, **parsed})
     except SettingsError as error:
-        app.logger.warning("saved staff settings ignored: %s", error)
+        set_aside(path, f"settings saved on the staff screen ({error}); the command line's are used")
         return
     app.config.update(parsed)
 
@@ -247,7 +257,8 @@ def apply_saved_settings(app: Flask) -> None:
 def save_staff_settings(app: Flask, values: Mapping[str, Any]) -> None:
     """Check, save and apply new values for the settings staff may change.
 
-    Raises ``SettingsError`` and changes nothing if any value is wrong.
+    Raises ``SettingsError`` and changes nothing if any value is wrong; raises
+    ``SettingsNotKept`` after applying them if they cannot be written down.
     """
     parsed = _parse_staff_values(values)
     check_together({**app.config, **parsed})
@@ -256,9 +267,16 @@ def save_staff_settings(app: Flask, values: Mapping[str, Any]) -> None:
     current = current if isinstance(current, dict) else {}
     current.update({setting.name: _as_text(parsed[setting.env]) for setting in STAFF_SETTINGS
                     if setting.env in parsed})
-    write_json_atomically(path, current)
+    try:
+        write_json_atomically(path, current)
+    except OSError as error:
+        not_kept = SettingsNotKept(f"{path} cannot be written ({error.strerror})")
+    else:
+        not_kept = None
     app.config.update(parsed)
     settings_changed.send(app)
+    if not_kept:
+        raise not_kept
 
 
 def _as_text(value: Any) -> Any:

@@ -23,6 +23,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
 from .content import content_holder, current_content
+from .instance import folder_state
 from .layout import render_page
 
 CONTENT_SECURITY_POLICY = "; ".join((
@@ -139,8 +140,13 @@ def healthz():
     content = current_content()
     library = content.library
     waiting = content_holder().waiting
+    instance = folder_state(Path(current_app.instance_path))
     return jsonify(
-        status="ok",
+        # "degraded": patrons are served, but something staff must see to is wrong.
+        status="ok" if instance.problem is None else "degraded",
+        instance_writable=instance.writable,
+        instance_free_bytes=instance.free_bytes,
+        instance_problem=instance.problem,
         articles=len(library.articles),
         languages=len(current_app.config["KIOSK_LANGUAGES"]),
         language_tags=[language.tag for language in current_app.config["KIOSK_LANGUAGES"]],

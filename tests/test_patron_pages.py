@@ -126,6 +126,17 @@ def test_language_tags_are_matched_without_regard_to_case(client):
     assert response.headers["Location"].endswith("/zh-Hans/articles/intimacy")
 
 
+@pytest.mark.parametrize("address, expected", [
+    ("/ZH-hans/articles/intimacy", "/zh-Hans/articles/intimacy"),
+    ("/EN/search?q=trust&size=2", "/en/search?q=trust&size=2"),
+    ("/Ar/articles/consent?compare=fr", "/ar/articles/consent?compare=fr"),
+])
+def test_the_case_fixing_redirect_is_relative_and_never_repeats_the_host(client, address, expected):
+    response = client.get(address, headers={"Host": "evil.example"})
+    assert response.status_code == 308
+    assert response.headers["Location"] == expected
+
+
 @pytest.mark.parametrize("url", [
     "/xx/", "/en/articles/no-such-article", "/en/topics/no-such-topic", "/en/nothing-here",
     "/de/articles/intimacy", "/en/articles/intimacy?compare=xx",

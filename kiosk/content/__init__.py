@@ -19,6 +19,7 @@ import dataclasses
 import gc
 import multiprocessing
 import os
+import sqlite3
 import threading
 from collections.abc import Mapping
 from concurrent.futures import Future
@@ -86,6 +87,7 @@ class ContentHolder:
         self.waiting = waiting
         """A version arriving that cannot be served yet, or None."""
         self._index_folder = index_folder
+        self._index_lock = threading.Lock()
         self.listed_at_start = listed_at_start
         """The content files (sizes and times) as listed just before the start read them, if known:
         a look afterwards then sees any change made while they were read."""
@@ -99,6 +101,14 @@ class ContentHolder:
         """Name the version served since the start (known once the folder is judged)."""
         self._content = dataclasses.replace(self._content, version=version, published=published)
         self.waiting = waiting
+
+    def index_again(self, damaged: Content) -> Content:
+        """Build ``damaged``'s search index again (its file was damaged while served), unless done already."""
+        with self._index_lock:
+            if self._content is damaged:
+                index = prepare(damaged.library, index_folder=self._index_folder).index
+                self._content = dataclasses.replace(damaged, index=index)
+            return self._content
 
     def replace(self, library: Library, version: str = "", published: bool = False) -> Content:
         """Index ``library`` and serve it from now on; requests already running keep the old one."""
@@ -256,3 +266,17 @@ def get_library() -> Library:
 def get_search() -> SearchIndex:
     """The search index this request uses."""
     return current_content().search
+
+
+def search_articles(language: str, query: str) -> list[str]:
+    """Slugs of the articles matching ``query`` in ``language``, best first.
+
+    An index file damaged on disk while it is served is set aside and built
+    again from the library (``_open_file`` says so in one log line naming it),
+    and the search asked again.
+    """
+    try:
+        return get_search().search(language, query)
+    except sqlite3.DatabaseError:
+        g.content = content_holder().index_again(current_content())
+        return get_search().search(language, query)

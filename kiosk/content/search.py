@@ -14,6 +14,7 @@ never passed to FTS5 as syntax: each word becomes a quoted term, so quotes,
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import sqlite3
 import threading
@@ -22,9 +23,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..atomic import write_atomically
+from ..instance import set_aside
 from .markdown import CJK_CHARACTER, fold_for_search, plain_text
 from .model import ArticleVersion, Library
 
+log = logging.getLogger(__name__)
 MAX_QUERY_CHARACTERS = 200
 MAX_QUERY_TERMS = 12
 MAX_RESULTS = 20
@@ -111,24 +114,10 @@ class SearchIndex:
         file in the folder, from an older library, is removed. Without one it is
         held in memory.
         """
-        if folder is None:
+        connection = _open_file(data, Path(folder)) if folder is not None else None
+        if connection is None:
             connection = _connect()
             connection.deserialize(data)
-        else:
-            path = Path(folder) / f"{INDEX_FILE_PREFIX}{hashlib.sha256(data).hexdigest()[:20]}.sqlite"
-            # One index file at a time is written, opened and left alone: the start's index
-            # (built in the background) and a new version's may be made together, and
-            # either's clean-up must not remove the other's file before it is open.
-            with _INDEX_FILES_LOCK:
-                if not path.is_file():
-                    write_atomically(path, data)
-                # Read-only and immutable: nothing is ever written to it, not even a lock.
-                connection = sqlite3.connect(f"{path.as_uri()}?mode=ro&immutable=1", uri=True,
-                                             check_same_thread=False, cached_statements=0)
-                connection.execute("SELECT count(*) FROM sqlite_master").fetchone()  # opened and read now
-                for old in Path(folder).glob(f"{INDEX_FILE_PREFIX}*.sqlite"):
-                    if old != path:
-                        old.unlink(missing_ok=True)  # a connection still reading it keeps it until it closes
         return cls(connection=connection, lock=threading.Lock(), languages=frozenset(languages), slugs=slugs)
 
     def search(self, language: str, query: str) -> list[str]:
@@ -149,6 +138,35 @@ class SearchIndex:
             # connection holds never hints at what was looked for.
             self.connection.execute("PRAGMA shrink_memory")
         return [self.slugs[row - 1] for (row,) in rows]
+
+
+def _open_file(data: bytes, folder: Path) -> sqlite3.Connection | None:
+    """The index ``data`` as a read-only file in ``folder``, written there unless a sound copy is there already.
+
+    None when the folder cannot hold it (read-only or full): the index is then kept in memory.
+    """
+    digest = hashlib.sha256(data).hexdigest()
+    path = folder / f"{INDEX_FILE_PREFIX}{digest[:20]}.sqlite"
+    # One index file at a time is written, opened and left alone: the start's index
+    # (built in the background) and a new version's may be made together, and
+    # either's clean-up must not remove the other's file before it is open.
+    with _INDEX_FILES_LOCK:
+        try:
+            if path.is_file() and hashlib.sha256(path.read_bytes()).hexdigest() != digest:
+                set_aside(path, "the search index; it is written again")
+            if not path.is_file():
+                write_atomically(path, data)
+            # Read-only and immutable: nothing is ever written to it, not even a lock.
+            connection = sqlite3.connect(f"{path.as_uri()}?mode=ro&immutable=1", uri=True,
+                                         check_same_thread=False, cached_statements=0)
+            connection.execute("SELECT count(*) FROM sqlite_master").fetchone()  # opened and read now
+        except (OSError, sqlite3.Error) as error:
+            log.warning("the search index cannot be kept in %s (%s): it is held in memory", folder, error)
+            return None
+        for old in folder.glob(f"{INDEX_FILE_PREFIX}*.sqlite"):
+            if old != path:
+                old.unlink(missing_ok=True)  # a connection still reading it keeps it until it closes
+    return connection
 
 
 def _connect() -> sqlite3.Connection:

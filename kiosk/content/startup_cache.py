@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from ..atomic import write_atomically
+from ..instance import set_aside
 from . import loader, markdown, model
 
 CACHE_FILE = "content-cache.pickle"
@@ -49,9 +50,15 @@ class StartupCache:
         try:
             with self.path.open("rb") as file:
                 stored = pickle.load(file)
-        except Exception:  # absent, damaged or from another version: start afresh
+        except FileNotFoundError:
             return {}
-        if not isinstance(stored, dict) or stored.get("code") != self._code:
+        except Exception:  # damaged (cut short by a full disk, say): start afresh
+            set_aside(self.path, "the start-up cache; the content is read afresh")
+            return {}
+        if not isinstance(stored, dict):
+            set_aside(self.path, "the start-up cache; the content is read afresh")
+            return {}
+        if stored.get("code") != self._code:  # another version of the kiosk wrote it
             return {}
         return stored
 

@@ -14,6 +14,7 @@ from flask import Flask
 from ..content.loader import ContentFolderError, load_library
 from ..content.manifest import ManifestError, verify
 from ..handouts.printing import cups_available, default_printer
+from ..instance import folder_state
 from ..staff.pin import pin_is_set
 from .launcher import find_browser
 
@@ -82,6 +83,10 @@ def run_checks(app: Flask, path: str | None = None) -> list[Check]:
     checks.append(_speech_check(app))
     checks.append(_content_check(config["KIOSK_CONTENT"]))
     checks.append(_updates_check(Path(config["KIOSK_CONTENT"]), config["KIOSK_CONTENT_POLL_SECONDS"]))
+    instance = folder_state(Path(app.instance_path))
+    checks.append(Check("instance folder", instance.problem is None, instance.problem or
+                        f"{app.instance_path}: writable, {instance.free_bytes // (1024 * 1024)} MiB free",
+                        essential=False))
     pin_set = pin_is_set(app.instance_path)
     checks.append(Check("staff PIN", pin_set, "set" if pin_set else
                         "not set: run flask --app kiosk staff set-pin", essential=False))

@@ -10,7 +10,7 @@ from flask import Blueprint, abort, current_app, redirect, request, url_for
 from flask_babel import format_number, format_timedelta, gettext
 from markupsafe import Markup
 
-from ..content import get_library, get_search
+from ..content import get_library, search_articles
 from ..content.markdown import split_sections
 from ..content.model import Article, ArticleVersion, TranslationState
 from ..content.search import MAX_QUERY_CHARACTERS
@@ -141,13 +141,13 @@ def about():
 def search():
     """Articles matching the patron's words, in the page's language."""
     query = clean_query(request.args.get("q", ""))
-    library, index, language = get_library(), get_search(), current_language()
-    slugs = index.search(language.tag, query) if query else []
+    library, language = get_library(), current_language()
+    slugs = search_articles(language.tag, query) if query else []
     results = [library.articles[slug] for slug in slugs if slug in library.articles]
     elsewhere = []  # words typed in another language: say where they are found
     if query and not results:
         for other in offered_languages():
-            found = len(index.search(other.tag, query)) if other != language else 0
+            found = len(search_articles(other.tag, query)) if other != language else 0
             if found:
                 link = Links.for_display(layouts().rules, other.tag, display_choices())
                 elsewhere.append((other, found, link("patron.search", q=query)))

@@ -22,6 +22,7 @@ from pathlib import Path
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..atomic import read_json, write_json_atomically
+from ..instance import set_aside
 
 PIN_FILE = "staff-pin.json"
 LOCKOUT_FILE = "staff-lockout.json"
@@ -138,11 +139,7 @@ class PinGate:
                 raise ValueError
             return state
         except (KeyError, TypeError, ValueError):
-            log.warning("%s is damaged; it is set aside and the count kept in memory is used", self._path)
-            try:
-                self._path.replace(self._path.with_name(self._path.name + ".damaged"))
-            except OSError:
-                pass
+            set_aside(self._path, "the count of wrong PINs; the count kept in memory goes on")
             return dict(self._state)
 
     def _write(self, state: dict) -> None:

@@ -20,7 +20,7 @@ from ..i18n import current_language, default_language, offered_languages
 from ..languages import LANGUAGES
 from ..layout import render_page
 from ..patron.session import end_patron_session
-from ..settings import SettingsError, save_staff_settings
+from ..settings import SettingsError, SettingsNotKept, save_staff_settings
 from .pin import pin_is_set
 from .sessions import COOKIE, current_staff, staff_required, staff_sessions
 
@@ -29,7 +29,9 @@ bp = Blueprint("staff", __name__, url_prefix="/staff")
 MAX_COPIES = 50
 MAX_DOCUMENTS = 60
 MAX_PIN_INPUT = 64
-NOTICES = {"saved": _l("Settings saved.")}
+NOTICES = {"saved": _l("Settings saved."),
+           "not-kept": _l("Settings applied until the kiosk restarts: its folder cannot be written. "
+                          "Please tell whoever looks after the kiosk.")}
 
 
 @bp.get("/")
@@ -115,6 +117,9 @@ def save_settings():
         current_app.logger.info("staff settings refused: %s", error)
         return _dashboard(error=gettext("Those settings were not saved: %(reason)s",
                                         reason=_settings_reason(values)), status=400)
+    except SettingsNotKept as error:
+        current_app.logger.warning("staff settings applied but not kept: %s", error)
+        return redirect(url_for("staff.dashboard", notice="not-kept"), code=303)
     return redirect(url_for("staff.dashboard", notice="saved"), code=303)
 
 
