@@ -28,6 +28,15 @@ from .shipped import TRANSLATIONS
 COMPILE_COMMAND = "flask --app kiosk translate compile"
 PROJECT_VERSION = "1"
 """The catalogs' own version, for their headers (bumped when their layout changes, not per string)."""
+CATALOG_HEADER = """\
+# Translations template for the reading kiosk.
+# Copyright (C) YEAR The Reading Kiosk authors
+# This file is distributed under the same licence as the reading kiosk.
+# Reading Kiosk translators, YEAR: translations are machine-assisted and
+# marked unreviewed until a fluent reader has checked them (see
+# docs/translation-style/README.md).
+#"""
+"""The template's header comment, which ``translate init`` gives a new catalog (no FIRST AUTHOR to fill in)."""
 
 
 class CatalogError(RuntimeError):
@@ -91,15 +100,20 @@ def translate_extract() -> None:
     _pybabel("extract", "-F", "babel.cfg", "-k", "lazy_gettext", "-k", "_l", "-k", "lazy_pgettext:1c,2",
              "--add-comments", "Translators:", "--no-location", "--sort-output",
              "--project", "reading-kiosk", "--version", PROJECT_VERSION,
-             "--copyright-holder", "The Reading Kiosk authors",
+             "--copyright-holder", "The Reading Kiosk authors", "--header-comment", CATALOG_HEADER,
              "-o", str(TRANSLATIONS / "messages.pot"), ".")
 
 
 @translate_group.command("update")
 def translate_update() -> None:
-    """Extract, then merge new strings into every language's messages.po."""
+    """Extract, then merge new strings into every language's messages.po.
+
+    Strings no longer in the code are dropped, not kept as ``#~`` entries: a
+    changed string is translated anew, never guessed from an old one.
+    """
     translate_extract.callback()
-    _pybabel("update", "-i", str(TRANSLATIONS / "messages.pot"), "-d", str(TRANSLATIONS), "--no-fuzzy-matching")
+    _pybabel("update", "-i", str(TRANSLATIONS / "messages.pot"), "-d", str(TRANSLATIONS), "--no-fuzzy-matching",
+             "--ignore-obsolete")
 
 
 @translate_group.command("compile")

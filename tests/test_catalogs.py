@@ -172,3 +172,17 @@ def test_an_offered_language_without_any_catalog_is_reported(tmp_path):
     folder = copy_catalogs(tmp_path)
     shutil.rmtree(folder / "uk")
     assert missing_catalogs(folder, LANGUAGES) == [BY_TAG["uk"]]
+
+
+@pytest.mark.parametrize("language", TRANSLATED, ids=lambda language: language.tag)
+def test_catalogs_keep_no_obsolete_entries(language):
+    assert not catalog(language).obsolete
+
+
+@pytest.mark.parametrize("language", TRANSLATED, ids=lambda language: language.tag)
+def test_catalog_headers_are_filled_and_honest_about_review(language):
+    text = catalog_files(ROOT / "translations", language)[0].read_text(encoding="utf-8")
+    header = text[:text.index('"MIME-Version')]
+    assert "FIRST AUTHOR" not in header and "LANGUAGE <LL@li.org>" not in header
+    team = catalog(language).language_team
+    assert "machine-assisted" in team and "not yet reviewed" in team

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import re
 import shutil
-from pathlib import Path
 
 import pytest
 
@@ -12,7 +12,6 @@ from kiosk.content.model import TranslationState
 from kiosk.content.status import format_report, status_report
 
 from .conftest import CONTENT, FIXTURES, SHIPPED_TAGS
-
 
 
 def test_status_of_the_fixture_library():
@@ -59,7 +58,9 @@ def bumped_content(tmp_path):
     """A copy of the shipped library whose intimacy article moved to a new revision."""
     shutil.copytree(CONTENT, tmp_path / "content")
     source = tmp_path / "content" / "articles" / "intimacy" / "en.md"
-    source.write_text(source.read_text(encoding="utf-8").replace("revision: 1", "revision: 2"), encoding="utf-8")
+    bumped = re.sub(r"^revision: (\d+)$", lambda match: f"revision: {int(match[1]) + 1}",
+                    source.read_text(encoding="utf-8"), count=1, flags=re.MULTILINE)
+    source.write_text(bumped, encoding="utf-8")
     return tmp_path / "content"
 
 
@@ -83,7 +84,9 @@ def test_bumping_the_source_revision_shows_an_outdated_notice_on_the_page(bumped
 def test_content_check_notes_missing_and_outdated_translations_without_failing(runner, bumped_content):
     result = runner.invoke(args=["content", "check", str(bumped_content)])
     assert result.exit_code == 0
-    assert "intimacy/es.md: note: made from revision 1, the source is at revision 2" in result.output
+    shipped = load_library(CONTENT).articles["intimacy"]
+    assert (f"intimacy/es.md: note: made from revision {shipped.versions['es'].translated_from}, "
+            f"the source is at revision {shipped.revision + 1}") in result.output
     assert f"0 errors, 0 warnings, {len(SHIPPED_TAGS) - 1} notes." in result.output  # one per translation
 
 

@@ -290,3 +290,38 @@ def test_a_search_for_markup_is_shown_as_text(client):
     page = client.get("/en/search?q=%3Cscript%3Ealert(1)%3C/script%3E").get_data(as_text=True)
     assert "<script>alert(1)" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_the_about_page_gives_the_three_ways_back_as_three_list_items(client):
+    text = client.get("/en/about").get_data(as_text=True)
+    ways = re.search(r"three ways back to the welcome page:\s*<ul>(.*?)</ul>", text, re.DOTALL)
+    assert ways, text
+    items = re.findall(r"<li>(.*?)</li>", ways[1], re.DOTALL)
+    assert [item.split()[0] for item in items] == ["Press", "Press", "Leave"]
+    assert "Quick exit" in items[0] and "Shift key three times" in items[1]
+
+
+@pytest.mark.parametrize("seconds, sentence", [
+    (60, "after 1 minute without a touch."), (180, "after 3 minutes without a touch."),
+    (90, "after 90 seconds without a touch."),
+])
+def test_the_idle_time_is_a_whole_sentence_for_its_number(make_app, seconds, sentence):
+    text = make_app(idle_seconds=seconds).test_client().get("/en/about").get_data(as_text=True)
+    assert sentence in text
+
+
+@pytest.mark.parametrize("seconds, words", [
+    (60, "po 1 minucie bez"), (120, "po 2 minutach bez"), (300, "po 5 minutach bez"), (90, "po 90 sekundach bez"),
+])
+def test_polish_agrees_its_words_with_the_idle_time(make_app, seconds, words):
+    text = make_app(idle_seconds=seconds).test_client().get("/pl/about").get_data(as_text=True)
+    assert words in text
+    assert not re.search(r"\bminuta\b", text)  # the nominative a spliced duration gave: «przez 1 minuta»
+
+
+@pytest.mark.parametrize("lang", [tag for tag in SHIPPED_TAGS if tag != "en"])
+def test_the_ways_back_are_translated_in_every_language(client, lang):
+    text = client.get(f"/{lang}/about").get_data(as_text=True)
+    for english in ("three ways back", "Press Quick exit", "Shift key three times", "Leave the screen alone"):
+        assert english not in text, (lang, english)
+    assert "%(" not in text

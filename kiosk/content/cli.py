@@ -12,6 +12,7 @@ from flask.cli import AppGroup
 from .loader import ContentFolderError, load_library
 from .manifest import ManifestError, publish, verify
 from .model import Library
+from .readability import readability_report
 from .status import format_report, status_report, translation_notes
 
 content_group = AppGroup("content", help="Check the content folder, see how complete it is, and publish it.")
@@ -58,13 +59,20 @@ def _offered_tags() -> list[str]:
 def content_check(folder: Path | None) -> None:
     """Print every problem in FOLDER (default: the kiosk's content folder); exit 1 if any is an error.
 
-    Warnings (something ignored) and notes (missing and out-of-date
-    translations: readers are shown the source, or told) are printed too, but
-    do not fail the check.
+    Warnings (something ignored, or an English sentence over 20 words) and
+    notes (missing and out-of-date translations: readers are shown the source,
+    or told) are printed too, but do not fail the check. Each English article's
+    grade on the New Dale-Chall formula is printed with them.
     """
     library = load_for_command(folder)
     for problem in library.problems:
         click.echo(str(problem))
+    long_sentences = 0
+    for article in readability_report(library):
+        click.echo(str(article))
+        for problem in article.long_sentences:
+            click.echo(str(problem))
+        long_sentences += len(article.long_sentences)
     notes = translation_notes(library, _offered_tags())
     for note in notes:
         click.echo(note)
@@ -73,7 +81,7 @@ def content_check(folder: Path | None) -> None:
     errors = library.error_count
     versions = sum(len(article.versions) for article in library.articles.values())
     click.echo(f"{len(library.articles)} articles ({versions} language files) valid, {errors} errors, "
-               f"{len(library.problems) - errors} warnings, {len(notes)} notes.")
+               f"{len(library.problems) - errors + long_sentences} warnings, {len(notes)} notes.")
     if errors:
         sys.exit(1)
 

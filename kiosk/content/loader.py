@@ -265,6 +265,12 @@ def _load_article(folder: Path, topics: frozenset[str], problems: list[Problem],
     )
 
 
+def read_body(path: Path) -> tuple[str, int]:
+    """The Markdown body of an article file the library loaded, and the file line it starts on."""
+    _, _, body, first_line = _read_front_matter(path)
+    return body, first_line
+
+
 def _read_front_matter(path: Path) -> tuple[dict[str, Any], dict[str, int], str, int]:
     """Split a file into front matter (values and key lines), body and the body's first line."""
     try:

@@ -148,6 +148,18 @@ def _inline_children(children: list[Token], line: int, problems: list[MarkdownPr
     return result
 
 
+def text_blocks(body: str) -> list[tuple[int, str]]:
+    """The plain text of each paragraph, heading and list item of a Markdown body, with its 1-based line."""
+    blocks = []
+    for token in _MARKDOWN.parse(body):
+        if token.type == "inline" and token.map:
+            text = "".join(child.content if child.type in {"text", "code_inline"} else " "
+                           for child in token.children or [] if child.type in {"text", "code_inline", "softbreak",
+                                                                               "hardbreak"})
+            blocks.append((token.map[0] + 1, " ".join(text.split())))
+    return blocks
+
+
 def count_words(text: str) -> int:
     """Count words, taking each CJK character as one word."""
     return len(_WORD.findall(text)) + len(_CJK.findall(text))

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from itertools import zip_longest
 
 from flask import Blueprint, abort, current_app, redirect, request, url_for
 from babel.dates import format_date
-from flask_babel import format_number, format_timedelta, gettext
+from flask_babel import format_number, gettext
 
 from ..content import get_library, get_search
 from ..content.model import Article, ArticleVersion, TranslationState
@@ -126,9 +126,11 @@ def article(slug: str):
 @bp.get("/<lang>/about")
 def about():
     """What the kiosk erases at the end of a session, and what it cannot."""
+    seconds = current_app.config["KIOSK_IDLE_SECONDS"]
+    # Whole minutes when staff set them, else seconds: each a whole plural-aware sentence, never a
+    # formatted duration spliced into one (Polish would read «przez 1 minuta»).
     return render_page("patron/about.html", gettext("About this kiosk and your privacy"),
-                       idle_duration=format_timedelta(timedelta(seconds=current_app.config["KIOSK_IDLE_SECONDS"]),
-                                                      threshold=2))
+                       idle_minutes=seconds // 60 if seconds % 60 == 0 else None, idle_seconds=seconds)
 
 
 @bp.get("/<lang>/search")
