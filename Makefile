@@ -1,6 +1,7 @@
 # The two commands a newcomer needs: `make run` and `make test`.
-# Both create the virtual environment in .venv, install what is needed and
-# compile the translation catalogs first.
+# Both create the virtual environment in .venv, install the locked set of
+# dependencies (requirements.lock, every version and file hash fixed) and compile
+# the translation catalogs first. Upgrading is a deliberate change: `make lock`.
 
 PYTHON ?= python3
 VENV := .venv
@@ -8,13 +9,16 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 CATALOGS := $(patsubst %.po,%.mo,$(wildcard translations/*/LC_MESSAGES/messages.po))
 
-.PHONY: run test bench check status catalogs translations setup clean
+.PHONY: run test lint bench check status catalogs translations setup lock clean
 
 run: setup
 	$(PY) run_kiosk.py $(ARGS)
 
-test: setup
+test: setup lint
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: setup
+	$(VENV)/bin/ruff check kiosk tests benchmarks run_kiosk.py setup.py
 
 bench: setup
 	$(PY) benchmarks/bench.py
@@ -24,12 +28,19 @@ check: setup
 
 setup: $(STAMP) $(CATALOGS)
 
-$(STAMP): pyproject.toml
+# The locked set first, every file checked against its hash; then the kiosk itself,
+# built with the locked setuptools and Babel rather than whatever is newest.
+$(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements.lock
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $@
+
+# Resolve pyproject.toml's dependencies (and the build's setuptools) again into requirements.lock.
+lock: $(STAMP)
+	printf 'setuptools>=77\n' | $(VENV)/bin/uv pip compile pyproject.toml - --all-extras --generate-hashes \
+	  --universal --python-version 3.11 --custom-compile-command "make lock" --output-file requirements.lock
 
 translations/%/LC_MESSAGES/messages.mo: translations/%/LC_MESSAGES/messages.po $(STAMP)
 	$(PY) -m babel.messages.frontend compile -i $< -o $@

@@ -7,10 +7,12 @@ or package, and each offers an ``init_app``.
 from __future__ import annotations
 
 import os
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from . import catalogs, content, handouts, i18n, layout, patron, speech, staff, web
-from .content import cli as content_cli, updates as content_updates
+from .content import cli as content_cli
+from .content import updates as content_updates
 from .patron import article_pages
 from .settings import BY_NAME, apply_saved_settings, load_settings
 from .shipped import STATIC

@@ -15,7 +15,8 @@ same catalogs, loaded once at start-up.
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from babel import Locale
 from babel.support import NullTranslations, Translations

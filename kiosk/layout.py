@@ -17,8 +17,9 @@ layout is rendered whether or not anyone uses it.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from contextlib import contextmanager
-from typing import Any, Callable, Mapping
+from typing import Any
 from urllib.parse import quote, urlencode
 
 from flask import Flask, current_app, g, request, url_for
@@ -27,8 +28,14 @@ from markupsafe import Markup, escape
 
 from .i18n import compile_templates, current_language, default_language, offered_languages, render_in_language
 from .languages import Language
-from .patron.display import (ALL_DISPLAY_CHOICES, DEFAULT_DISPLAY, DISPLAY_ARGUMENTS, DisplayChoices,
-                             display_choices, is_display_query)
+from .patron.display import (
+    ALL_DISPLAY_CHOICES,
+    DEFAULT_DISPLAY,
+    DISPLAY_ARGUMENTS,
+    DisplayChoices,
+    display_choices,
+    is_display_query,
+)
 from .signals import settings_changed
 
 SLOT_START, SLOT_END, SLOT_SEPARATOR = "\ue000", "\ue001", "\ue002"
@@ -107,7 +114,7 @@ class PageAddress:
         self._endings: dict[str, str] = {}
 
     @classmethod
-    def of_request(cls) -> "PageAddress":
+    def of_request(cls) -> PageAddress:
         """The address of the page being served (the welcome page's, off the ``/<lang>/`` tree)."""
         if "language" not in g:
             return cls("")
@@ -143,7 +150,7 @@ class Links:
         self._display_after = display_after
 
     @classmethod
-    def for_display(cls, rules: Mapping[str, str], language: str, display: DisplayChoices) -> "Links":
+    def for_display(cls, rules: Mapping[str, str], language: str, display: DisplayChoices) -> Links:
         """Links carrying ``display``."""
         query = display.query
         return cls(rules, language, f"?{query}" if query else "", f"&{query}" if query else "")

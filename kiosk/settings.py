@@ -10,9 +10,10 @@ written atomically, and announced with the ``settings_changed`` signal.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from flask import Flask
 
@@ -56,7 +57,7 @@ def _language(value: Any) -> Language:
         return value
     language = find_language(str(value).strip())
     if language is None:
-        raise ValueError(f"unknown language (known: {', '.join(l.tag for l in LANGUAGES)})")
+        raise ValueError(f"unknown language (known: {', '.join(known.tag for known in LANGUAGES)})")
     return language
 
 
@@ -185,15 +186,14 @@ def load_settings(environ: Mapping[str, str], overrides: Mapping[str, Any] | Non
     overrides = dict(overrides or {})
     config: dict[str, Any] = {}
     for setting in SETTINGS:
-        for key, source in ((setting.name, setting.flag), (setting.env, setting.env)):
-            if overrides.get(key) is not None:
-                raw = overrides[key]
-                break
+        if overrides.get(setting.name) is not None:
+            raw, source = overrides[setting.name], setting.flag
+        elif overrides.get(setting.env) is not None:
+            raw, source = overrides[setting.env], setting.env
+        elif setting.env in environ:
+            raw, source = environ[setting.env], setting.env
         else:
-            if setting.env in environ:
-                raw, source = environ[setting.env], setting.env
-            else:
-                raw, source = setting.default, "default"
+            raw, source = setting.default, "default"
         try:
             config[setting.env] = setting.parse(raw)
         except ValueError as error:

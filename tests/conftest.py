@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import re
 import socket
+import threading
 from pathlib import Path
 
 import pytest
 
 from kiosk import create_app
 from kiosk.content import get_library
+from kiosk.deploy.command import make_server
 from kiosk.languages import LANGUAGES
 from kiosk.staff.pin import set_pin
 
@@ -21,6 +23,34 @@ SHIPPED_TAGS = [language.tag for language in LANGUAGES]
 SLUGS = ["intimacy", "consent", "boundaries", "healthy-relationships", "talking-about-feelings",
          "when-something-is-not-okay"]
 STAFF_PIN = "482913"
+
+
+class LiveKiosk:
+    """A kiosk served by waitress, set up exactly as ``reading-kiosk`` serves it, on a free loopback port."""
+
+    def __init__(self, app):
+        self.app = app
+        self.server = make_server(app, "127.0.0.1", 0)
+        self.url = f"http://127.0.0.1:{self.server.effective_port}"
+        self._stopping = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+
+    def _serve(self):
+        # waitress's own run() loops until its sockets are closed under it; closing them from this
+        # thread, between two turns of the loop, stops it without a select() on a closed socket.
+        while not self._stopping.is_set():
+            self.server.asyncore.loop(timeout=0.2, map=self.server._map, count=1)
+        self.server.task_dispatcher.shutdown()
+        self.server.close()
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stopping.set()
+        self.server.pull_trigger()
+        self.thread.join(timeout=30)
 
 
 def free_port() -> int:

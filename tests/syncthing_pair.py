@@ -229,7 +229,7 @@ class _Instance:
         if len(self.device_id) != 63:
             raise SyncthingError(f"{self.name}: unexpected device id {out.stdout!r}")
 
-    def write_config(self, other: "_Instance", folder_type: str) -> None:
+    def write_config(self, other: _Instance, folder_type: str) -> None:
         cfg_path = self.home / "config.xml"
         tree = ET.parse(cfg_path)
         root = tree.getroot()
@@ -439,14 +439,14 @@ class SyncthingPair:
 
     # -- lifecycle -------------------------------------------------------------
 
-    def __enter__(self) -> "SyncthingPair":
+    def __enter__(self) -> SyncthingPair:
         self.start()
         return self
 
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def start(self) -> "SyncthingPair":
+    def start(self) -> SyncthingPair:
         if self._started:
             return self
         self._started = True

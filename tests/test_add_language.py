@@ -31,7 +31,8 @@ def test_adding_a_language_by_the_readme_recipe(tmp_path):
     shutil.copytree(ROOT / "translations", copy / "translations", ignore=shutil.ignore_patterns("*.mo"))
     shutil.copy(ROOT / "babel.cfg", copy / "babel.cfg")
 
-    # 1. A registry entry.
+    # 1. (the style guide's page and glossary: see test_the_recipe_starts_from_the_style_guide)
+    # 2. A registry entry.
     registry = copy / "kiosk" / "languages.py"
     text = registry.read_text(encoding="utf-8")
     anchor = '    Language("uk", "Українська"'
@@ -44,7 +45,7 @@ def test_adding_a_language_by_the_readme_recipe(tmp_path):
     keyboards.write_text(text[:line_end] + '    "eo": KeyboardLayout(_rows(*QWERTY, "ĉ ĝ ĥ ĵ ŝ ŭ")),\n' + text[line_end:],
                          encoding="utf-8")
 
-    # 2. A catalog, started with `translate init`, then translated.
+    # 3. A catalog, started with `translate init`, then translated.
     run(copy, "-m", "flask", "--app", "kiosk", "translate", "extract")
     run(copy, "-m", "flask", "--app", "kiosk", "translate", "init", "eo")
     po_path = copy / "translations" / "eo" / "LC_MESSAGES" / "messages.po"
@@ -58,7 +59,7 @@ def test_adding_a_language_by_the_readme_recipe(tmp_path):
         write_po(handle, catalog)
     run(copy, "-m", "flask", "--app", "kiosk", "translate", "compile")
 
-    # 3. Topic names and an article translation.
+    # 4. Topic names and an article translation.
     topics = copy / "content" / "topics.yaml"
     lines = []
     for line in topics.read_text(encoding="utf-8").splitlines():
@@ -72,7 +73,7 @@ def test_adding_a_language_by_the_readme_recipe(tmp_path):
     check = run(copy, "-m", "flask", "--app", "kiosk", "content", "check", check=False)
     assert check.returncode == 0, check.stdout + check.stderr
 
-    # 4. The kiosk now offers it.
+    # 5. The kiosk now offers it.
     probe = run(copy, "-c", """
 import json, kiosk
 from kiosk import create_app
@@ -94,3 +95,14 @@ print(json.dumps({"file": kiosk.__file__, "welcome": welcome, "article": article
     assert "Intimeco" in pages["article"]
     assert "EO This article is not available in your language yet." in pages["missing"]
     assert 'data-key="ĉ"' in pages["keyboard"]  # its on-screen keyboard
+
+
+def test_the_recipe_starts_from_the_style_guide():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    recipe = readme[readme.index("### Adding a language"):]
+    first_step = recipe[recipe.index("1. "):recipe.index("2. ")]
+    assert "docs/translation-style/README.md" in first_step
+    guide = (ROOT / "docs" / "translation-style" / "README.md").read_text(encoding="utf-8")
+    for decision in ("Who is addressed", "Regional variety", "Gender", "Quotation marks", "Set phrases"):
+        assert decision in guide, decision
+    assert (ROOT / "docs" / "translation-style" / "en.md").is_file()

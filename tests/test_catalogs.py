@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+import gettext
 import os
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
-from babel.messages.plurals import get_plural
 from babel.messages.mofile import write_mo
+from babel.messages.plurals import get_plural
 from babel.messages.pofile import read_po
 from babel.support import Translations
 
@@ -57,8 +57,9 @@ def test_every_ui_string_is_translated_and_not_fuzzy(template, language):
     assert missing == []
 
 
-@pytest.mark.parametrize("tag, count", [("ar", 6), ("uk", 3), ("zh-Hans", 1), ("es", 2), ("fr", 2)])
+@pytest.mark.parametrize("tag, count", [("ar", 6), ("uk", 3), ("zh-Hans", 1), ("es", 3), ("fr", 3), ("pt-BR", 3)])
 def test_known_plural_counts(tag, count):
+    """CLDR (as Babel 2.19 reports it) gives Spanish, French and Portuguese a form for millions."""
     language = next(language for language in TRANSLATED if language.tag == tag)
     assert catalog(language).num_plurals == count
 
@@ -72,6 +73,31 @@ def test_plural_forms_match_the_language(language):
     assert plural_messages
     for message in plural_messages:
         assert len(message.string) == expected and all(message.string), message.id
+
+
+# Every number up to 2,000, and the round millions where CLDR's "many" forms begin.
+PLURAL_SAMPLES = [*range(2001), 10_000, 100_000, 1_000_000, 2_000_000, 1_000_001, 10_000_000]
+
+
+@pytest.mark.parametrize("language", TRANSLATED, ids=lambda language: language.tag)
+def test_plural_rule_is_cldrs(language):
+    """The catalog's rule picks the same form as CLDR for every number, not only the same count of forms."""
+    ours = gettext.c2py(catalog(language).plural_expr)
+    cldr = gettext.c2py(get_plural(language.locale).plural_expr)
+    assert [n for n in PLURAL_SAMPLES if ours(n) != cldr(n)] == []
+
+
+@pytest.mark.parametrize("tag, count, expected", [
+    ("fr", 0, "Temps de lecture\xa0: 0 minute"),
+    ("fr", 2, "Temps de lecture\xa0: 2 minutes"),
+    ("es", 1_000_000, "Tiempo de lectura: 1000000 de minutos"),
+    ("pt-BR", 1, "Tempo de leitura: 1 minuto"),
+])
+def test_reading_time_takes_the_form_cldr_chooses(tag, count, expected):
+    translations = catalog(BY_TAG[tag])
+    forms = translations.get(("Reading time: %(num)s minute", "Reading time: %(num)s minutes")).string
+    rule = gettext.c2py(translations.plural_expr)
+    assert forms[rule(count)] % {"num": count} == expected
 
 
 @pytest.mark.parametrize("language", TRANSLATED, ids=lambda language: language.tag)
@@ -108,6 +134,7 @@ def test_counts_are_formatted_for_the_locale(app):
     from flask import render_template_string
     with app.test_request_context("/fr/"):
         from flask import g
+
         from kiosk.languages import BY_TAG
         g.language = BY_TAG["fr"]
         text = render_template_string(

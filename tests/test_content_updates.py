@@ -331,6 +331,7 @@ def test_a_handout_being_made_keeps_the_library_it_started_with(kiosk, folder, m
 
 def test_the_staff_screen_shows_the_version_and_what_is_arriving(folder, tmp_path):
     from kiosk.staff.pin import set_pin
+
     from .conftest import STAFF_PIN
     set_pin(tmp_path / "instance", STAFF_PIN)
     app = create_app({"TESTING": True, "instance": tmp_path / "instance", "content": folder})

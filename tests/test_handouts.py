@@ -7,7 +7,7 @@ import html
 import io
 import re
 import unicodedata
-from functools import lru_cache
+from functools import cache
 
 import pytest
 from markupsafe import escape
@@ -23,7 +23,7 @@ def squeeze(text: str) -> str:
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
 
 
-@lru_cache(maxsize=None)
+@cache
 def pdf_of(app, url: str) -> tuple[int, str, bytes]:
     response = app.test_client().get(url)
     assert response.status_code == 200, url

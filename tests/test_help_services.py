@@ -22,7 +22,8 @@ from kiosk.content.manifest import publish, verify
 from kiosk.content.model import KINDS
 from kiosk.content.services import HELP_FILE, ServiceError, load_help, parse_service
 
-from .conftest import CONTENT, SHIPPED_TAGS, STAFF_PIN, csrf_token as csrf, signed_in
+from .conftest import CONTENT, SHIPPED_TAGS, STAFF_PIN, signed_in
+from .conftest import csrf_token as csrf
 
 GOOD = {"id": "clinic", "kinds": ["sexual-health"], "name": {"en": "Town clinic"}, "phone": "+1 (555) 010-0199",
         "website": "https://example.org/clinic"}

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import signal
 import stat
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -65,17 +67,19 @@ def test_find_browser_and_display(tmp_path):
 
 def test_a_browser_that_dies_at_once_is_restarted_with_growing_delays(tmp_path):
     browser = fake_browser(tmp_path)
+    said: list[str] = []
     supervisor = BrowserSupervisor(str(browser), "http://127.0.0.1:9/", shortest_delay=0.05,
-                                   longest_delay=0.4, healthy_run=5, log=lambda line: None).start()
-    deadline = time.monotonic() + 15
+                                   longest_delay=0.4, healthy_run=120, log=said.append).start()
+    deadline = time.monotonic() + 120
     while len(calls(tmp_path)) < 5 and time.monotonic() < deadline:
         time.sleep(0.05)
     supervisor.stop()
     starts = [call["time"] for call in calls(tmp_path)]
     assert len(starts) >= 5
-    gaps = [b - a for a, b in zip(starts, starts[1:])]
-    assert gaps[1] > gaps[0] * 1.5  # back-off, not a busy loop
-    assert max(gaps) < 1.5  # capped at longest_delay (plus start-up time)
+    delays = [float(line.rsplit(" in ", 1)[1].removesuffix(" s")) for line in said]
+    assert delays[:4] == [0.1, 0.2, 0.4, 0.4]  # doubling after each quick death, capped at longest_delay
+    gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
+    assert all(gap >= delay for gap, delay in zip(gaps, delays, strict=False))  # it waited: not a busy loop
     for call in calls(tmp_path):
         assert call["profile_exists"]
         for flag in REQUIRED_FLAGS:
@@ -132,8 +136,45 @@ def test_run_kiosk_starts_the_browser_and_stops_both_on_sigterm(tmp_path):
 def test_without_display_or_with_no_browser_it_serves_and_says_how_to_view(tmp_path, env, args, says):
     fake_browser(tmp_path, behaviour="stay")
     process = start_kiosk(tmp_path, env, *args)
-    time.sleep(3)
+    output = Output(process)
+    assert says in output.wait_for("Reading kiosk ready")
     process.send_signal(signal.SIGINT)
-    output, _ = process.communicate(timeout=20)
-    assert says in output
+    assert "Reading kiosk stopped." in output.to_the_end()
     assert not calls(tmp_path)
+
+
+class Output:
+    """A running kiosk's output, read as it comes, so a test can wait for a line however loaded the machine is."""
+
+    def __init__(self, process: subprocess.Popen):
+        self.process = process
+        self.lines: queue.Queue = queue.Queue()
+        self.seen: list[str] = []
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        for line in iter(self.process.stdout.readline, ""):
+            self.lines.put(line)
+        self.lines.put(None)
+
+    def wait_for(self, text: str, timeout: float = 180) -> str:
+        """Everything said up to the first line containing ``text``."""
+        deadline = time.monotonic() + timeout
+        while not self.seen or text not in self.seen[-1]:
+            try:
+                line = self.lines.get(timeout=max(0.1, deadline - time.monotonic()))
+            except queue.Empty:
+                line = None
+            if line is None:
+                pytest.fail(f"the kiosk never said {text!r}; it said: {''.join(self.seen)!r}")
+            self.seen.append(line)
+        return "".join(self.seen)
+
+    def to_the_end(self, timeout: float = 60) -> str:
+        """Everything said, once the kiosk has exited."""
+        self.process.wait(timeout=timeout)
+        self.reader.join(timeout=timeout)
+        while (line := self.lines.get_nowait() if not self.lines.empty() else None) is not None:
+            self.seen.append(line)
+        return "".join(self.seen)

@@ -13,8 +13,6 @@ from kiosk.deploy.lockdown import CUPS_SNIPPET, browser_policy, standard_files
 
 from .conftest import ROOT
 
-
-
 pytestmark = pytest.mark.usefixtures("own_instance")
 
 

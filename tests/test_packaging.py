@@ -88,7 +88,7 @@ def test_a_wheel_installs_and_serves_outside_the_checkout(installed_kiosk, tmp_p
         status, kind, css = get(base + stylesheet)
         assert status == 200 and kind.startswith("text/css") and b".exit-button" in css
         _, _, french = get(f"{base}/fr/")
-        assert "Rechercher dans les articles".encode() in french
+        assert b"Rechercher dans les articles" in french
         probe = subprocess.run([installed_kiosk.parent / "python", "-c", "import kiosk; print(kiosk.__file__)"],
                                capture_output=True, text=True, cwd=tmp_path)
         assert not probe.stdout.startswith(str(ROOT))

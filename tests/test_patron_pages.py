@@ -162,7 +162,6 @@ def test_compare_shows_two_columns_each_with_its_own_language_and_direction(clie
 
 def notice_in(app, tag, message, **values):
     """``message`` as the page in language ``tag`` shows it (escaped as in HTML)."""
-    from kiosk.i18n import render_in_language
     with app.test_request_context(f"/{tag}/"):
         app.preprocess_request()
         text = str(app.extensions["kiosk_catalogs"][tag].ugettext(message) % values)

@@ -16,7 +16,6 @@ from kiosk.deploy.readiness import is_loopback, listening_problem
 from .conftest import ROOT
 
 
-
 def command(folder: Path, name: str, body: str) -> None:
     path = folder / name
     path.write_text(f"#!/bin/sh\n{body}\n")
@@ -52,13 +51,13 @@ def check(tmp_path, folder, *args, pin=False):
 
 def line(result, name) -> str:
     """The check line whose item name (after the OK/WARN/FAIL word) contains ``name``."""
-    return next(l for l in result.stdout.splitlines() if name in l.split(":", 1)[0])
+    return next(row for row in result.stdout.splitlines() if name in row.split(":", 1)[0])
 
 
 def test_a_ready_machine_passes(tmp_path):
     result = check(tmp_path, machine(tmp_path), pin=True)
     assert result.returncode == 0, result.stdout
-    assert all(l.startswith("OK") for l in result.stdout.splitlines()), result.stdout
+    assert all(row.startswith("OK") for row in result.stdout.splitlines()), result.stdout
     assert "default printer KioskPDF" in result.stdout
 
 

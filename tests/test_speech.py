@@ -12,9 +12,8 @@ import wave
 
 import pytest
 
-from kiosk.speech.parts import speech_parts
-
 from kiosk.languages import LANGUAGES
+from kiosk.speech.parts import speech_parts
 
 from .conftest import ROOT, free_port
 
@@ -48,7 +47,7 @@ def test_word_timings_follow_the_words_of_the_part_in_order(client, tag):
     starts = [start for start, _, _ in words]
     times = [milliseconds for _, _, milliseconds in words]
     assert starts == sorted(starts) and times == sorted(times) and times[0] == 0
-    for (start, length, _), following in zip(words, starts[1:] + [len(text)]):
+    for (start, length, _), following in zip(words, [*starts[1:], len(text)], strict=True):
         spoken = text[start:start + length]
         assert spoken.strip() == spoken and WORD.search(spoken), (spoken, text)
         assert start + length <= following

@@ -13,11 +13,13 @@ import pytest
 from pypdf import PdfReader
 
 from kiosk import create_app
-from kiosk.staff.pin import FIRST_LOCK_SECONDS, Lockout, PIN_FILE, pin_matches, set_pin
+from kiosk.staff.pin import FIRST_LOCK_SECONDS, PIN_FILE, Lockout, pin_matches, set_pin
 from kiosk.staff.sessions import StaffSessions
 
-from .conftest import STAFF_PIN as PIN, csrf_token as csrf, pin_form_token as nonce, sign_in, signed_in
-
+from .conftest import STAFF_PIN as PIN
+from .conftest import csrf_token as csrf
+from .conftest import pin_form_token as nonce
+from .conftest import sign_in, signed_in
 
 # The PIN and its storage
 

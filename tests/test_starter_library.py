@@ -8,12 +8,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from kiosk.content.markdown import plain_text
 from kiosk.languages import LANGUAGES
 
-from kiosk.content.markdown import plain_text
-
 from .conftest import CONTENT, SHIPPED_TAGS, SLUGS
-
 
 
 def split(path: Path) -> tuple[dict, str]:

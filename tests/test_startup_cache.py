@@ -75,6 +75,7 @@ def test_the_search_index_is_kept_for_the_same_articles(library_copy, tmp_path, 
 def test_the_served_index_is_a_read_only_file_in_the_instance_folder_and_older_ones_go(library_copy, tmp_path,
                                                                                        make_app):
     import sqlite3
+
     from kiosk.content import content_holder
     from kiosk.content.loader import load_library
     app = make_app(content=library_copy)
@@ -97,6 +98,7 @@ def test_two_indexes_made_together_never_remove_each_others_file_before_it_is_op
                                                                                   monkeypatch):
     # The start's index, built in the background, and a new version's can be made at once.
     import threading
+
     from kiosk.content import search
     from kiosk.content.search import SearchIndex
     library = load_library(library_copy)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import importlib
 
 import pytest
 
@@ -72,3 +73,14 @@ def test_create_app_only_wires():
     create_app = next(node for node in tree.body if isinstance(node, ast.FunctionDef) and node.name == "create_app")
     loops_and_calls = [node for node in ast.walk(create_app) if isinstance(node, (ast.While, ast.If, ast.Try))]
     assert loops_and_calls == []
+
+
+MODULES = sorted(".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+                 for path in SOURCES)
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_every_module_imports(name):
+    """A module that names something no longer there fails here, even if nothing imports it yet."""
+    importlib.import_module(name)
+

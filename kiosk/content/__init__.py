@@ -20,11 +20,11 @@ import gc
 import multiprocessing
 import os
 import threading
+from collections.abc import Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Mapping
 
 from flask import Flask, current_app, g
 
@@ -139,7 +139,7 @@ def prepare(library: Library, version: str = "", published: bool = False, index_
     index = SearchIndex.build(library, INDEXED_LANGUAGES)
     if index_folder is not None:
         index = SearchIndex.from_bytes(index.to_bytes(), INDEXED_LANGUAGES, index.slugs, index_folder)
-    return Content(library, _done(index), _done(keyboard_words(library)), datetime.now(timezone.utc),
+    return Content(library, _done(index), _done(keyboard_words(library)), datetime.now(UTC),
                    version, published)
 
 
@@ -151,7 +151,7 @@ def _prepare_at_start(library: Library, cache: StartupCache) -> Content:
         cache.save()
         index = _done(SearchIndex.from_bytes(stored, INDEXED_LANGUAGES, tuple(library.articles), cache.path.parent))
         words = _in_background(lambda: keyboard_words(library), "kiosk-keyboard-words")
-        return Content(library, index, words, datetime.now(timezone.utc))
+        return Content(library, index, words, datetime.now(UTC))
 
     receive = _index_in_a_child(library, cache, key)  # first: a fork is only safe while no thread runs
     words = _in_background(lambda: keyboard_words(library), "kiosk-keyboard-words")
@@ -165,7 +165,7 @@ def _prepare_at_start(library: Library, cache: StartupCache) -> Content:
         release_free_memory()
         return index
 
-    return Content(library, _in_background(finish, "kiosk-search-index"), words, datetime.now(timezone.utc))
+    return Content(library, _in_background(finish, "kiosk-search-index"), words, datetime.now(UTC))
 
 
 def _index_and_keep(library: Library, cache: StartupCache, key: str) -> bytes:

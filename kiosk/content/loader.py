@@ -15,11 +15,12 @@ import multiprocessing
 import os
 import re
 import threading
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
-from typing import Any, Callable, Iterable, Protocol
+from typing import Any, Protocol
 
 import yaml
 
@@ -143,7 +144,8 @@ def _load_folders(folders: list[Path], topics: frozenset[str], cache: FolderCach
     keys = [cache.fingerprint(folder, topics) for folder in folders] if cache else [None] * len(folders)
     results: list[FolderResult | None] = [cache.get(key) if cache else None for key in keys]
     missing = [index for index, result in enumerate(results) if result is None]
-    for index, result in zip(missing, _parse_folders([folders[i] for i in missing], topics, meanwhile)):
+    for index, result in zip(missing, _parse_folders([folders[i] for i in missing], topics, meanwhile),
+                             strict=True):
         results[index] = result
         if cache:
             cache.put(keys[index], result)

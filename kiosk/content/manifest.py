@@ -16,11 +16,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from types import MappingProxyType
-from typing import Mapping
 
 from ..atomic import write_atomically
 
@@ -125,7 +125,7 @@ def publish(folder: Path, version: str | None = None, *, now: datetime | None = 
     folder = Path(folder)
     files = {path: (state.size, sha256_of(folder / path))
              for path, state in sorted(content_files(folder).items()) if path != MANIFEST}
-    when = now or datetime.now(timezone.utc)
+    when = now or datetime.now(UTC)
     manifest = Manifest(version or new_version(files, when), when.strftime("%Y-%m-%dT%H:%M:%SZ"),
                         MappingProxyType(files))
     write_atomically(folder / MANIFEST, manifest.to_json().encode("utf-8"))

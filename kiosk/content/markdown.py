@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from html import unescape
 from dataclasses import dataclass
+from html import unescape
 
 import nh3
 from markdown_it import MarkdownIt

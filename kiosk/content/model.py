@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Iterable, Mapping
+from typing import Any
 
 from flask_babel import lazy_pgettext
 

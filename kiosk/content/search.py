@@ -17,9 +17,9 @@ import hashlib
 import re
 import sqlite3
 import threading
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Collection
 
 from ..atomic import write_atomically
 from .markdown import CJK_CHARACTER, fold_for_search, plain_text
@@ -74,7 +74,7 @@ class SearchIndex:
     """The article of each row: row ``n`` of every table is ``slugs[n - 1]``."""
 
     @classmethod
-    def build(cls, library: Library, languages: Collection[str]) -> "SearchIndex":
+    def build(cls, library: Library, languages: Collection[str]) -> SearchIndex:
         """Index every article as readers of each of ``languages`` would see it.
 
         One table per language, so a query ranks only its own language's rows.
@@ -102,7 +102,7 @@ class SearchIndex:
 
     @classmethod
     def from_bytes(cls, data: bytes, languages: Collection[str], slugs: tuple[str, ...],
-                   folder: Path | None = None) -> "SearchIndex":
+                   folder: Path | None = None) -> SearchIndex:
         """An index saved with ``to_bytes``, for ``slugs`` in ``languages``.
 
         With a ``folder`` the index is a read-only file there, so the kiosk's memory

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import pickle
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from ..atomic import write_atomically
 from . import loader, markdown, model

@@ -7,8 +7,8 @@ and the staff screen. Every cell is a ``TranslationState``.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from .model import Library, TranslationState
 
@@ -49,10 +49,10 @@ def format_report(report: StatusReport) -> str:
     slug_width = max([len("article")] + [len(row.slug) for row in report.rows])
     widths = [max(len(language), *(len(state.value) for state in TranslationState))
               for language in report.languages]
-    header = ["article".ljust(slug_width)] + [tag.ljust(width) for tag, width in zip(report.languages, widths)]
+    header = ["article".ljust(slug_width)] + [tag.ljust(width) for tag, width in zip(report.languages, widths, strict=True)]
     lines = ["  ".join(header).rstrip()]
     for row in report.rows:
-        cells = [state.value.ljust(width) for (_, state), width in zip(row.cells, widths)]
+        cells = [state.value.ljust(width) for (_, state), width in zip(row.cells, widths, strict=True)]
         lines.append("  ".join([row.slug.ljust(slug_width)] + cells).rstrip())
     lines.append("")
     lines.append("totals: " + ", ".join(f"{state.value} {report.totals[state]}" for state in TranslationState))

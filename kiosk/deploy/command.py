@@ -89,8 +89,6 @@ def run_actions(app, chosen: set[str]) -> int:
 
 def serve(app) -> int:
     """Serve until Ctrl+C or SIGTERM; start and watch the browser when there is a display."""
-    from waitress.server import create_server
-
     from ..staff.pin import pin_is_set
     from .launcher import BrowserSupervisor, display_available, find_browser
     from .readiness import listening_problem
@@ -101,26 +99,22 @@ def serve(app) -> int:
     if problem:
         print(f"{PROGRAM}: {problem}", file=sys.stderr)
         return 2
-    server = create_server(app, host=host, port=port, threads=4, ident=None, clear_untrusted_proxy_headers=True)
+    server = make_server(app, host, port)
     url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{server.effective_port}/"
-    supervisor = None
     browser = find_browser()
-    if config["KIOSK_NO_BROWSER"]:
-        print(f"Reading kiosk ready: open {url} in a browser.", flush=True)
-    elif browser and display_available():
+    supervisor = None
+    if not config["KIOSK_NO_BROWSER"] and browser and display_available():
         supervisor = BrowserSupervisor(browser, url, log=lambda line: print(f"{PROGRAM}: {line}", flush=True))
-        print(f"Reading kiosk ready at {url}, shown full screen in {browser}.", flush=True)
-    else:
-        reason = "no display" if browser else "no Chromium or Chrome found"
-        print(f"Reading kiosk ready ({reason}): open {url} in a browser.", flush=True)
 
     def stop(signum, frame):
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)
-    if supervisor:
-        supervisor.start()
+    # From here on Ctrl+C or SIGTERM, however early, ends in the same clean stop.
     try:
+        print(ready_line(url, browser, supervisor is not None, config["KIOSK_NO_BROWSER"]), flush=True)
+        if supervisor:
+            supervisor.start()
         server.run()
     except KeyboardInterrupt:
         pass
@@ -130,3 +124,38 @@ def serve(app) -> int:
         server.close()
     print("Reading kiosk stopped.", flush=True)
     return 0
+
+
+# waitress moves a response larger than ``outbuf_overflow`` (1 MiB by default) out of memory into
+# a temporary file, and a request body larger than ``inbuf_overflow``: a read-aloud part or a
+# handout would then touch the disk. Buffers stay in memory instead; ``outbuf_high_watermark``
+# still makes a response wait for a slow browser, so what one connection holds stays bounded.
+NEVER_TO_DISK = 2 ** 40
+LARGEST_REQUEST_BODY = 1024 * 1024
+"""Staff forms and resets are a few kilobytes; anything bigger is refused (413), never buffered."""
+WAITRESS_OPTIONS = {
+    "threads": 4,
+    "ident": None,
+    "clear_untrusted_proxy_headers": True,
+    "outbuf_overflow": NEVER_TO_DISK,
+    "outbuf_high_watermark": 16 * 1024 * 1024,
+    "inbuf_overflow": NEVER_TO_DISK,
+    "max_request_body_size": LARGEST_REQUEST_BODY,
+}
+
+
+def make_server(app, host: str, port: int):
+    """A waitress server for ``app`` that writes nothing to disk and no access log."""
+    from waitress.server import create_server
+
+    return create_server(app, host=host, port=port, **WAITRESS_OPTIONS)
+
+
+def ready_line(url: str, browser: str | None, showing: bool, no_browser: bool) -> str:
+    """The line that says the kiosk serves, and where to see it."""
+    if no_browser:
+        return f"Reading kiosk ready: open {url} in a browser."
+    if showing:
+        return f"Reading kiosk ready at {url}, shown full screen in {browser}."
+    reason = "no display" if browser else "no Chromium or Chrome found"
+    return f"Reading kiosk ready ({reason}): open {url} in a browser."

@@ -12,7 +12,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
 
 BROWSER_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 SHORTEST_DELAY = 1.0
@@ -79,7 +79,7 @@ class BrowserSupervisor:
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, name="kiosk-browser", daemon=True)
 
-    def start(self) -> "BrowserSupervisor":
+    def start(self) -> BrowserSupervisor:
         """Start the browser, and keep it running, in a background thread."""
         self._thread.start()
         return self

@@ -6,6 +6,7 @@ from functools import lru_cache
 from urllib.parse import urlsplit
 
 from ..shipped import STATIC
+
 MIME_TYPES = {".css": "text/css", ".svg": "image/svg+xml", ".png": "image/png"}
 # WeasyPrint places grid columns left to right even on a right-to-left page (browsers
 # mirror them), so a bilingual handout that starts with Arabic is mirrored by hand here.

@@ -27,6 +27,7 @@ from ..layout import Links, SlotTemplate, late, layouts, rendering_in
 from ..signals import content_replaced, settings_changed
 from .display import DisplayChoices
 
+
 class _VersionWithHoles:
     """An article version whose words are holes, so the page around them is the same for many articles."""
 

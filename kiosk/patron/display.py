@@ -7,10 +7,10 @@ none of it). Every link on a patron page carries it on.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from functools import cached_property
 from itertools import product
-from typing import Mapping
 from urllib.parse import urlencode
 
 from flask import g, request
@@ -27,7 +27,7 @@ class DisplayChoices:
     high_contrast: bool = False
 
     @classmethod
-    def from_query(cls, args: Mapping[str, str]) -> "DisplayChoices":
+    def from_query(cls, args: Mapping[str, str]) -> DisplayChoices:
         """Read ``size`` and ``contrast`` from the query string; anything odd means default."""
         size = args.get("size", "")
         return cls(
@@ -49,11 +49,11 @@ class DisplayChoices:
         """``query_values`` as a URL query string without its ``?`` (empty for the defaults)."""
         return urlencode(self.query_values())
 
-    def with_size(self, size: int) -> "DisplayChoices":
+    def with_size(self, size: int) -> DisplayChoices:
         """These choices with another text size, kept within the offered steps."""
         return replace(self, text_size=min(max(size, TEXT_SIZES[0]), TEXT_SIZES[-1]))
 
-    def toggled_contrast(self) -> "DisplayChoices":
+    def toggled_contrast(self) -> DisplayChoices:
         """These choices with high contrast switched."""
         return replace(self, high_contrast=not self.high_contrast)
 

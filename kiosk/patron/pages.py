@@ -5,19 +5,25 @@ from __future__ import annotations
 from datetime import date
 from itertools import zip_longest
 
-from flask import Blueprint, abort, current_app, redirect, request, url_for
 from babel.dates import format_date
+from flask import Blueprint, abort, current_app, redirect, request, url_for
 from flask_babel import format_number, gettext
+from markupsafe import Markup
 
 from ..content import get_library, get_search
-from ..content.model import Article, ArticleVersion, TranslationState
 from ..content.markdown import split_sections
+from ..content.model import Article, ArticleVersion, TranslationState
 from ..content.search import MAX_QUERY_CHARACTERS
+from ..i18n import (
+    choose_language,
+    current_language,
+    default_language,
+    offered_languages,
+    render_in_language,
+    translations,
+)
 from ..languages import LANGUAGES, Language
-from ..i18n import (choose_language, current_language, default_language, offered_languages, render_in_language,
-                    translations)
 from ..layout import Links, fill_layout, layouts, render_page, rendering_in
-from markupsafe import Markup
 from .article_pages import article_pages
 from .display import display_choices, is_display_query
 

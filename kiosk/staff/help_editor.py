@@ -16,7 +16,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from flask import abort, current_app, g, redirect, request, url_for
-from flask_babel import gettext, lazy_gettext as _l, pgettext
+from flask_babel import gettext, pgettext
+from flask_babel import lazy_gettext as _l
 
 from ..content import get_library
 from ..content.loader import load_library

@@ -9,7 +9,8 @@ from datetime import datetime
 
 from babel.dates import format_datetime
 from flask import Blueprint, Response, current_app, g, redirect, request, url_for
-from flask_babel import gettext, lazy_gettext as _l, ngettext
+from flask_babel import gettext, ngettext
+from flask_babel import lazy_gettext as _l
 
 from ..content import content_holder, current_content, get_library
 from ..content.status import status_report

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
 
 import pytest
-from waitress.server import create_server
 
 from kiosk import create_app
+
+from ..conftest import LiveKiosk
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMIUM_ARGS = [
@@ -31,24 +31,6 @@ def pytest_collection_modifyitems(config, items):
         raise pytest.UsageError("CI=true but Chromium is not installed: the browser tests are mandatory in CI")
     for item in browser_items:
         item.add_marker(pytest.mark.skip(reason="Chromium is not installed (apt-get install chromium)"))
-
-
-class LiveKiosk:
-    """A kiosk served by waitress on a free loopback port, in a background thread."""
-
-    def __init__(self, app):
-        self.app = app
-        self.server = create_server(app, host="127.0.0.1", port=0, threads=4)
-        self.url = f"http://127.0.0.1:{self.server.effective_port}"
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.close()
-        self.thread.join(timeout=5)
 
 
 @pytest.fixture(scope="session")

@@ -156,6 +156,7 @@ def test_high_contrast_has_no_contrast_violations(page, live_kiosk):
 def staff_kiosk(tmp_path_factory):
     from kiosk import create_app
     from kiosk.staff.pin import set_pin
+
     from .conftest import LiveKiosk
     instance = tmp_path_factory.mktemp("instance")
     set_pin(instance, "97531")

@@ -7,8 +7,8 @@ never with key presses: on-screen keyboard, candidates, PIN keypad.
 from __future__ import annotations
 
 import io
-import unicodedata
 import tempfile
+import unicodedata
 
 import pytest
 from PIL import Image
@@ -341,7 +341,7 @@ def test_the_side_by_side_sections_start_level(touch, live_kiosk):
     headings = page.locator(".compare-row h2")
     french = [h for h in range(headings.count()) if headings.nth(h).evaluate("e => e.closest('[lang]').lang") == "fr"]
     arabic = [h for h in range(headings.count()) if headings.nth(h).evaluate("e => e.closest('[lang]').lang") == "ar"]
-    for fr, ar in zip(french, arabic):
+    for fr, ar in zip(french, arabic, strict=True):
         assert abs(headings.nth(fr).bounding_box()["y"] - headings.nth(ar).bounding_box()["y"]) < 12
     titles = page.locator(".compare-title")
     sizes = [float(titles.nth(i).evaluate("e => parseFloat(getComputedStyle(e).fontSize)")) for i in range(2)]
