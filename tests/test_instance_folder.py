@@ -5,7 +5,6 @@ every patron page and says what is wrong on `/healthz` and the readiness check."
 from __future__ import annotations
 
 import errno
-import json
 import logging
 
 import pytest
@@ -138,5 +137,6 @@ def test_a_full_disk_keeps_staff_settings_until_a_restart_and_says_so(tmp_path, 
     assert "until the kiosk restarts" in response.get_data(as_text=True)
     assert app.config["KIOSK_IDLE_SECONDS"] == 300
     assert not (instance / SAVED_SETTINGS_FILE).exists()
-    assert set(served(app).values()) == {200}
-    assert json.loads(json.dumps(app.test_client().get("/healthz").get_json()))["articles"] == 6
+    still_offered = {page: status for page, status in served(app).items() if page.startswith(("/en/", "/fr/"))}
+    assert set(still_offered.values()) == {200}
+    assert app.test_client().get("/healthz").get_json()["articles"] == 6

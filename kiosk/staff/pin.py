@@ -122,7 +122,8 @@ class PinGate:
         self.instance = Path(instance)
         self._lock = threading.Lock()
         self._state = dict(_UNLOCKED)
-        self._warned = False
+        self._memory_only = False
+        """The last count could not be written: the one here is the truth until a write works again."""
 
     @property
     def _path(self) -> Path:
@@ -130,6 +131,8 @@ class PinGate:
 
     def _read(self) -> dict:
         """The count on disk; a damaged file is set aside (and said once), the count in memory kept."""
+        if self._memory_only:
+            return dict(self._state)
         raw = read_json(self._path, None)
         if raw is None and not self._path.exists():
             return dict(_UNLOCKED)  # a new PIN, or never a wrong try
@@ -147,10 +150,12 @@ class PinGate:
         try:
             write_json_atomically(self._path, state)
         except OSError as error:
-            if not self._warned:
+            if not self._memory_only:
                 log.warning("%s cannot be written (%s); wrong tries are counted in memory until a restart",
                             self._path, error.strerror)
-                self._warned = True
+            self._memory_only = True
+        else:
+            self._memory_only = False
 
     def seconds_left(self, now: float | None = None) -> int:
         """Seconds until another try is allowed (0 when not locked)."""
