@@ -88,6 +88,12 @@ def _path(value: Any) -> Path:
     return Path(value).expanduser()
 
 
+def _optional_path(value: Any) -> Path | None:
+    if value is None or not str(value).strip():
+        return None
+    return _path(value)
+
+
 @dataclass(frozen=True)
 class Setting:
     """One declared setting."""
@@ -121,6 +127,8 @@ class Setting:
             return "the shipped `content/` folder"
         if self.name == "instance":
             return "`instance/` in the working folder"
+        if self.default is None:
+            return "none (not written)"
         return str(self.default)
 
 
@@ -163,6 +171,11 @@ SETTINGS: tuple[Setting, ...] = (
             "Folder for the staff PIN hash, the lock-out count, settings saved from the staff screen, and the "
             "content's start-up cache and search index (created owner-only; nothing about patrons).",
             _path, "DIR"),
+    Setting("metrics_folder", None,
+            "Folder of the Prometheus node exporter's textfile collector (Debian's is "
+            "/var/lib/prometheus/node-exporter): the kiosk writes its health there every minute as "
+            "reading_kiosk.prom (content version, sync, printer, disk, readiness; nothing about patrons).",
+            _optional_path, "DIR"),
     Setting("no_browser", False,
             "Serve only; do not start the full-screen browser.",
             _flag, is_flag=True),
