@@ -7,6 +7,7 @@ is checked, parsed with prometheus_client's own parser, and CUPS's answers are s
 
 from __future__ import annotations
 
+import os
 import shutil
 import stat
 from datetime import UTC, datetime
@@ -20,8 +21,9 @@ from kiosk.content.manifest import publish
 from kiosk.fleet_health.health import health_watch
 from kiosk.fleet_health.metrics import METRICS_FILE, write_metrics
 from kiosk.handouts.printing import printer_status
+from kiosk.staff.pin import set_pin
 
-from .conftest import CONTENT
+from .conftest import CONTENT, signed_in
 from .test_readiness import command
 
 MOVES_WITH_THE_CLOCK_OR_THE_DISK = {"kiosk_health_looked_timestamp_seconds", "kiosk_instance_filesystem_avail_bytes"}
@@ -121,3 +123,22 @@ def test_without_a_metrics_folder_nothing_is_written(tmp_path):
     app = create_app({"TESTING": True, "instance": tmp_path / "instance"})
     assert app.config["KIOSK_METRICS_FOLDER"] is None
     assert "kiosk_metrics_writer" not in app.extensions
+
+
+def test_the_staff_screen_says_how_the_printer_content_and_disk_are_in_words(tmp_path, monkeypatch):
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    command(folder, "ipptool", f"cat <<'EOF'\n{IPPTOOL_ANSWER}\nEOF")
+    command(folder, "lp", "exit 0")
+    command(folder, "lpstat", 'echo "system default destination: Front"')
+    monkeypatch.setenv("PATH", f"{folder}:{os.environ['PATH']}")
+    set_pin(tmp_path / "instance", "482913")
+    app = create_app({"TESTING": True, "instance": tmp_path / "instance"})
+    page = signed_in(app).get("/staff/").get_data(as_text=True)
+    section = page[page.index('id="kiosk-health-heading"'):]
+    section = section[:section.index("</section>")]
+    for words in ("Printer Front: stopped.", "Out of paper.", "A door or cover of the printer is open.",
+                  "Ink or toner is running low.", "Black toner: 7% left.", "Cyan: 64% left.",
+                  "The content is not synced by Syncthing", "Free disk space: ",
+                  "Everything the kiosk needs is installed."):
+        assert words in section, words

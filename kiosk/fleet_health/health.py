@@ -14,13 +14,16 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flask import Flask
 
 from ..content import content_holder
 from ..content.manifest import ManifestError, read_manifest
-from ..deploy.readiness import Check, catalogs_check, font_check, speech_check
 from ..handouts.printing import PrinterStatus, default_printer, printer_status
+
+if TYPE_CHECKING:
+    from ..deploy.readiness import Check
 
 FRESH_SECONDS = 60
 """How long one look at the machine is shown again (the staff screen and the minute's file share it):
@@ -79,6 +82,9 @@ def _published_at(folder: Path, version: str) -> datetime | None:
 
 def look(app: Flask) -> KioskHealth:
     """Look at the machine now (a few commands: CUPS, fontconfig)."""
+    # Imported here: the readiness check reaches the staff package (the PIN), whose screens show this health.
+    from ..deploy.readiness import catalogs_check, font_check, speech_check
+
     holder = content_holder(app)
     content = holder.current
     folder = Path(app.config["KIOSK_CONTENT"])
