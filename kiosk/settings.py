@@ -77,6 +77,13 @@ def _flag(value: Any) -> bool:
     raise ValueError("must be true or false")
 
 
+def _epsilon(value: Any) -> float:
+    epsilon = float(value)
+    if not 0.05 <= epsilon <= 10:
+        raise ValueError("must be between 0.05 and 10")
+    return epsilon
+
+
 def _paper(value: Any) -> str:
     for size in ("A4", "letter"):
         if str(value).strip().lower() == size.lower():
@@ -164,6 +171,15 @@ SETTINGS: tuple[Setting, ...] = (
             "Offer Listen on articles: read aloud offline by eSpeak NG, in the languages it has a voice for "
             "(on or off).",
             _flag, "ON|OFF", staff_can_change=True),
+    Setting("usage_figures", False,
+            "Count daily usage figures (sessions, articles by language, listens, handouts, help, searches, "
+            "language changes), each session's part bounded, released with differential privacy the next day "
+            "(on or off).",
+            _flag, "ON|OFF", staff_can_change=True),
+    Setting("usage_epsilon", 1.0,
+            "The daily privacy budget (epsilon) of the usage figures: smaller hides each patron better and adds "
+            "more noise.",
+            _epsilon, "EPSILON"),
     Setting("paper_size", "A4",
             "Paper for generated handout PDFs: A4 or letter (printed pages fit either).",
             _paper, "SIZE"),

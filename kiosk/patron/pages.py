@@ -128,7 +128,8 @@ def about():
     """What the kiosk erases at the end of a session, and what it cannot."""
     return render_page("patron/about.html", gettext("About this kiosk and your privacy"),
                        idle_duration=format_timedelta(timedelta(seconds=current_app.config["KIOSK_IDLE_SECONDS"]),
-                                                      threshold=2))
+                                                      threshold=2),
+                       counting=current_app.config["KIOSK_USAGE_FIGURES"])
 
 
 @bp.get("/<lang>/search")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import cli, help_editor, screens, sessions  # help_editor adds its screens to screens.bp
+from . import cli, help_editor, screens, sessions, usage_screen  # these add their screens to screens.bp
 
 
 def init_app(app: Flask) -> None:

@@ -135,6 +135,7 @@ def save_settings():
         "default_language": request.form.get("default_language", ""),
         "idle_seconds": request.form.get("idle_seconds", "").strip(),
         "read_aloud": "on" if request.form.get("read_aloud") == "on" else "off",
+        "usage_figures": "on" if request.form.get("usage_figures") == "on" else "off",
     }
     try:
         save_staff_settings(current_app._get_current_object(), values)
