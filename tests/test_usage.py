@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import logging
 import math
+import os
+import shutil
+import subprocess
+import sys
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -27,7 +31,7 @@ from kiosk.usage.release import (
     release_day,
 )
 
-from .conftest import SLUGS, csrf_token, signed_in
+from .conftest import ROOT, SLUGS, csrf_token, signed_in
 
 DEFAULT_EPSILON = BY_NAME["usage_epsilon"].default
 
@@ -175,3 +179,18 @@ def test_the_about_page_says_what_is_counted(tmp_path, counting_app):
     on = counting_app.test_client().get("/en/about")
     assert "counts nothing" in off.get_data(as_text=True)
     assert "never keeps what one person did" in on.get_data(as_text=True)
+
+
+def test_opendp_releases_without_any_network():
+    """The release runs in a network namespace of its own, with no interface but a down loopback."""
+    if shutil.which("unshare") is None or os.geteuid() != 0:
+        pytest.skip("needs unshare, as root, to take the network away")
+    code = ("import socket\n"
+            "from kiosk.usage.release import accuracy, private_counts\n"
+            "try:\n    socket.create_connection(('192.0.2.1', 443), timeout=2)\n    raise SystemExit('network!')\n"
+            "except OSError:\n    pass\n"
+            "print(len(private_counts([1, 2, 3], 1.0)), round(accuracy(1.0)))\n")
+    result = subprocess.run(["unshare", "--net", sys.executable, "-c", code], cwd=ROOT, check=False,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["3", "30"]
