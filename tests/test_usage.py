@@ -10,8 +10,10 @@ import logging
 import math
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import urllib.request
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -31,7 +33,7 @@ from kiosk.usage.release import (
     release_day,
 )
 
-from .conftest import ROOT, SLUGS, csrf_token, signed_in
+from .conftest import ROOT, SLUGS, csrf_token, free_port, signed_in
 
 DEFAULT_EPSILON = BY_NAME["usage_epsilon"].default
 
@@ -194,3 +196,27 @@ def test_opendp_releases_without_any_network():
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["3", "30"]
+
+
+def test_a_clean_shutdown_releases_the_day_so_far(tmp_path):
+    port = free_port()
+    instance = tmp_path / "instance"
+    kiosk = subprocess.Popen([sys.executable, str(ROOT / "run_kiosk.py"), "--no-browser", "--port", str(port),
+                              "--instance", str(instance), "--usage-figures", "on"], cwd=ROOT,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        for line in kiosk.stdout:  # log lines, then the one printed once it listens
+            if "ready" in line:
+                break
+        base = f"http://127.0.0.1:{port}"
+        for address in ("/en/articles/consent", "/es/articles/intimacy"):
+            with urllib.request.urlopen(base + address, timeout=30) as response:
+                assert response.status == 200
+        urllib.request.urlopen(urllib.request.Request(base + "/reset", data=b"", method="POST"), timeout=30).read()
+        assert not (instance / RELEASED_FILE).exists(), "nothing written while the day runs"
+    finally:
+        kiosk.send_signal(signal.SIGTERM)
+        kiosk.wait(timeout=60)
+    assert kiosk.returncode == 0
+    day = read_released(instance)["days"][date.today().isoformat()]
+    assert day["parts"] == 1 and set(day["figures"]) >= {"sessions", "article/consent/en"}

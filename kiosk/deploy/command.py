@@ -92,6 +92,7 @@ def serve(app) -> int:
     from waitress.server import create_server
 
     from ..staff.pin import pin_is_set
+    from ..usage.recorder import usage_recorder
     from .launcher import BrowserSupervisor, display_available, find_browser
     from .readiness import listening_problem
 
@@ -128,5 +129,7 @@ def serve(app) -> int:
         if supervisor:
             supervisor.stop()
         server.close()
+        # The day so far, released with noise, so that a clean restart loses no counts.
+        usage_recorder(app).release()
     print("Reading kiosk stopped.", flush=True)
     return 0
