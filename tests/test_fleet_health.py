@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import stat
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -22,6 +22,8 @@ from kiosk.fleet_health.health import health_watch
 from kiosk.fleet_health.metrics import METRICS_FILE, write_metrics
 from kiosk.handouts.printing import printer_status
 from kiosk.staff.pin import set_pin
+from kiosk.usage.recorder import every_figure
+from kiosk.usage.release import release_day
 
 from .conftest import CONTENT, signed_in
 from .test_readiness import command
@@ -142,3 +144,15 @@ def test_the_staff_screen_says_how_the_printer_content_and_disk_are_in_words(tmp
                   "The content is not synced by Syncthing", "Free disk space: ",
                   "Everything the kiosk needs is installed."):
         assert words in section, words
+
+
+def test_yesterdays_released_usage_figures_are_written_when_usage_figures_are_on(tmp_path):
+    app = create_app({"TESTING": True, "instance": tmp_path / "instance", "metrics_folder": tmp_path / "metrics",
+                      "usage_figures": "on"})
+    assert not any(name == "kiosk_usage_released_yesterday" for name, _ in samples(write_metrics(app)))
+    released = release_day(app.instance_path, date.today() - timedelta(days=1), {"sessions": 12}, every_figure(app),
+                           1.0)
+    found = samples(write_metrics(app))
+    assert found[("kiosk_usage_released_yesterday", (("figure", "sessions"),))] == released["sessions"]
+    articles = sum(value for name, value in released.items() if name.startswith("article/"))
+    assert found[("kiosk_usage_released_yesterday", (("figure", "article"),))] == articles

@@ -12,7 +12,7 @@ import shutil
 import threading
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,6 +21,8 @@ from flask import Flask
 from ..content import content_holder
 from ..content.manifest import ManifestError, read_manifest
 from ..handouts.printing import PrinterStatus, default_printer, printer_status
+from ..usage.counting import KINDS
+from ..usage.release import read_released
 
 if TYPE_CHECKING:
     from ..deploy.readiness import Check
@@ -60,6 +62,8 @@ class KioskHealth:
     disk_free_bytes: int
     disk_size_bytes: int
     readiness: tuple[ReadinessItem, ...]
+    usage_yesterday: dict[str, int] | None = None
+    """Yesterday's released usage figures, totalled by kind, when usage figures are on and it was released."""
 
     @property
     def sync_ok(self) -> bool:
@@ -78,6 +82,17 @@ def _published_at(folder: Path, version: str) -> datetime | None:
         return datetime.strptime(manifest.published_at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
     except ValueError:
         return None
+
+
+def _usage_yesterday(app: Flask) -> dict[str, int] | None:
+    if not app.config["KIOSK_USAGE_FIGURES"]:
+        return None
+    yesterday = (datetime.now().date() - timedelta(days=1)).isoformat()
+    day = read_released(app.instance_path)["days"].get(yesterday)
+    if day is None:
+        return None
+    return {kind: sum(value for name, value in day["figures"].items() if name.split("/")[0] == kind)
+            for kind in KINDS}
 
 
 def look(app: Flask) -> KioskHealth:
@@ -102,7 +117,8 @@ def look(app: Flask) -> KioskHealth:
         content_taken_at=content.taken_at, content_waiting=holder.waiting is not None,
         synced=(folder / ".stfolder").exists(),
         printer_name=printer_name, printer=printer_status(printer_name) if printer_name else None,
-        disk_free_bytes=disk.free, disk_size_bytes=disk.total, readiness=readiness)
+        disk_free_bytes=disk.free, disk_size_bytes=disk.total, readiness=readiness,
+        usage_yesterday=_usage_yesterday(app))
 
 
 class HealthWatch:

@@ -67,6 +67,13 @@ def health_metrics(health: KioskHealth) -> list:
                                "When the content version served was published.",
                                health.content_published_at.timestamp()))
     families += _printer_metrics(health)
+    if health.usage_yesterday is not None:
+        usage = _gauge("kiosk_usage_released_yesterday", "Yesterday's usage figures as released with "
+                                                        "differential privacy (noisy; may be below zero), by kind.",
+                       labels=("figure",))
+        for kind, value in health.usage_yesterday.items():
+            usage.add_metric((kind,), value)
+        families.append(usage)
     ready = _gauge("kiosk_readiness_ok", "1 if a readiness check passes (as reading-kiosk --check).",
                    labels=("check", "language"))
     for item in health.readiness:
