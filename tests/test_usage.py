@@ -220,3 +220,17 @@ def test_a_clean_shutdown_releases_the_day_so_far(tmp_path):
     assert kiosk.returncode == 0
     day = read_released(instance)["days"][date.today().isoformat()]
     assert day["parts"] == 1 and set(day["figures"]) >= {"sessions", "article/consent/en"}
+
+
+def test_staff_turn_usage_figures_on_and_off_on_the_settings_form(tmp_path):
+    set_pin(tmp_path / "instance", "482913")
+    app = create_app({"TESTING": True, "instance": tmp_path / "instance"})
+    client = signed_in(app)
+    form = {"csrf_token": csrf_token(client), "languages": ["en", "es"], "default_language": "en",
+            "idle_seconds": "180", "read_aloud": "on"}
+    assert client.post("/staff/settings", data={**form, "usage_figures": "on"}).status_code == 303
+    assert app.config["KIOSK_USAGE_FIGURES"] is True
+    assert 'name="usage_figures" value="on" checked' in client.get("/staff/").get_data(as_text=True)
+    assert "never keeps what one person did" in client.get("/en/about").get_data(as_text=True)
+    assert client.post("/staff/settings", data=form).status_code == 303
+    assert app.config["KIOSK_USAGE_FIGURES"] is False
