@@ -53,7 +53,9 @@ CONCURRENT_SECONDS = 4.0
 CHOICES = ["", "?size=2", "?size=3", "?size=4", "?contrast=high", "?size=2&contrast=high",
            "?size=3&contrast=high", "?size=4&contrast=high"]
 TARGETS = {"article_ratio": 1.5, "cold_start_big_s": 5.0, "second_start_big_s": 1.5, "rss_big_mib": 150,
-           "search_big_ms": 3.0, "fcp_ratio": 1.3, "first_audio_p95_ms": 300}
+           "search_big_ms": 3.0, "fcp_ratio": 1.3, "first_audio_p95_ms": 300, "counting_ratio": 1.02}
+PAGES_PER_SESSION = 8
+"""Article views between two resets in the counting comparison: each session reaches its bound of counts."""
 
 
 def free_port() -> int:
@@ -85,14 +87,15 @@ def stop(process: subprocess.Popen) -> None:
     process.wait()
 
 
-def kiosk_code(port: int, instance: Path, content: Path | None = None, languages: tuple[str, ...] = ()) -> str:
+def kiosk_code(port: int, instance: Path, content: Path | None = None, languages: tuple[str, ...] = (),
+               usage_figures: bool = False) -> str:
     """A kiosk serving ``content`` (the shipped library if None), offering ``languages`` (all if empty)."""
     content_line = f"config['content'] = {str(content)!r}" if content else ""
     languages_line = f"config['languages'] = {','.join(languages)!r}" if languages else ""
     return textwrap.dedent(f"""
         from waitress import serve
         from kiosk import create_app
-        config = {{'instance': {str(instance)!r}}}
+        config = {{'instance': {str(instance)!r}, 'usage_figures': {'on' if usage_figures else 'off'!r}}}
         {content_line}
         {languages_line}
         serve(create_app(config), host='127.0.0.1', port={port}, threads=4, ident=None)
@@ -219,6 +222,44 @@ def compare_with_bare(work: Path) -> dict:
     result["addresses"] = len(addresses)
     result["kiosk"]["cold_start_s"] = round(cold, 2)
     result["p50_ratio"] = round(result["kiosk"]["p50_ms"] / result["bare"]["p50_ms"], 2)
+    return result
+
+
+def sessions_of_first_views(port: int, paths: list[str]) -> list[float]:
+    """Time each article's view, ending the patron session (untimed) every ``PAGES_PER_SESSION`` views."""
+    connection = http.client.HTTPConnection("127.0.0.1", port)
+    timings = []
+    for index, path in enumerate(paths):
+        if index % PAGES_PER_SESSION == 0:
+            connection.request("POST", "/reset")
+            connection.getresponse().read()
+        began = time.perf_counter()
+        connection.request("GET", path)
+        response = connection.getresponse()
+        response.read()
+        timings.append(time.perf_counter() - began)
+        assert response.status == 200, (path, response.status)
+    return timings
+
+
+def counting_cost(work: Path) -> dict:
+    """An article's first view with usage figures counted and not, side by side, in alternating rounds."""
+    addresses = article_addresses()
+    ports = {"counting on": free_port(), "counting off": free_port()}
+    servers = {name: start(kiosk_code(port, work / name.replace(" ", "-"), usage_figures=name == "counting on"),
+                           port, addresses[0])[0] for name, port in ports.items()}
+    try:
+        time.sleep(1)  # the article pages are rendered ahead of time, in the background, at start-up
+        rounds: dict[str, list[dict]] = {name: [] for name in ports}
+        for _ in range(ROUNDS):
+            for name, port in ports.items():
+                rounds[name].append(summary(sessions_of_first_views(port, addresses)))
+    finally:
+        for server in servers.values():
+            stop(server)
+    result = {name: {"p50_ms": round(statistics.median(r["p50_ms"] for r in rounds[name]), 3),
+                     "p95_ms": round(statistics.median(r["p95_ms"] for r in rounds[name]), 3)} for name in ports}
+    result["p50_ratio"] = round(result["counting on"]["p50_ms"] / result["counting off"]["p50_ms"], 3)
     return result
 
 
@@ -489,6 +530,12 @@ def main() -> None:
                   f"{figures['requests_per_s']} requests/s with {CONCURRENT_CLIENTS} clients")
         print(f"  kiosk / bare p50: {shipped['p50_ratio']} (target at most {TARGETS['article_ratio']}); "
               f"cold start {shipped['kiosk']['cold_start_s']} s", flush=True)
+
+        counting = results["usage_counting"] = counting_cost(work)
+        print(f"Article first view, usage figures counted and not ({PAGES_PER_SESSION} views a session):")
+        for name in ("counting on", "counting off"):
+            print(f"  {name:<12} p50 {counting[name]['p50_ms']:.3f} ms  p95 {counting[name]['p95_ms']:.3f} ms")
+        print(f"  on / off p50: {counting['p50_ratio']} (target at most {TARGETS['counting_ratio']})", flush=True)
 
         print("Handout PDFs (p50 of 10 each):", flush=True)
         pdfs = results["handouts"] = handouts(work)

@@ -83,6 +83,13 @@ def _flag(value: Any) -> bool:
     raise ValueError("must be true or false")
 
 
+def _epsilon(value: Any) -> float:
+    epsilon = float(value)
+    if not 0.05 <= epsilon <= 10:
+        raise ValueError("must be between 0.05 and 10")
+    return epsilon
+
+
 def _paper(value: Any) -> str:
     for size in ("A4", "letter"):
         if str(value).strip().lower() == size.lower():
@@ -92,6 +99,12 @@ def _paper(value: Any) -> str:
 
 def _path(value: Any) -> Path:
     return Path(value).expanduser()
+
+
+def _optional_path(value: Any) -> Path | None:
+    if value is None or not str(value).strip():
+        return None
+    return _path(value)
 
 
 @dataclass(frozen=True)
@@ -127,6 +140,8 @@ class Setting:
             return "the shipped `content/` folder"
         if self.name == "instance":
             return "`instance/` in the working folder"
+        if self.default is None:
+            return "none (not written)"
         return str(self.default)
 
 
@@ -162,6 +177,15 @@ SETTINGS: tuple[Setting, ...] = (
             "Offer Listen on articles: read aloud offline by eSpeak NG, in the languages it has a voice for "
             "(on or off).",
             _flag, "ON|OFF", staff_can_change=True),
+    Setting("usage_figures", False,
+            "Count daily usage figures (sessions, articles by language, listens, handouts, help, searches, "
+            "language changes), each session's part bounded, released with differential privacy the next day "
+            "(on or off).",
+            _flag, "ON|OFF", staff_can_change=True),
+    Setting("usage_epsilon", 1.0,
+            "The daily privacy budget (epsilon) of the usage figures: smaller hides each patron better and adds "
+            "more noise.",
+            _epsilon, "EPSILON"),
     Setting("paper_size", "A4",
             "Paper for generated handout PDFs: A4 or letter (printed pages fit either).",
             _paper, "SIZE"),
@@ -169,6 +193,11 @@ SETTINGS: tuple[Setting, ...] = (
             "Folder for the staff PIN hash, the lock-out count, settings saved from the staff screen, and the "
             "content's start-up cache and search index (created owner-only; nothing about patrons).",
             _path, "DIR"),
+    Setting("metrics_folder", None,
+            "Folder of the Prometheus node exporter's textfile collector (Debian's is "
+            "/var/lib/prometheus/node-exporter): the kiosk writes its health there every minute as "
+            "reading_kiosk.prom (content version, sync, printer, disk, readiness; nothing about patrons).",
+            _optional_path, "DIR"),
     Setting("no_browser", False,
             "Serve only; do not start the full-screen browser.",
             _flag, is_flag=True),

@@ -46,6 +46,7 @@ WATCHED_PATHS = (
     Path("/etc/systemd/system/reading-kiosk.service"),
     Path("/etc/chromium/policies/managed/reading-kiosk.json"),
     Path("/etc/cups/cupsd.conf"),
+    Path("/etc/default/prometheus-node-exporter"),
     Path("/opt/reading-kiosk"),
     Path("/var/lib/reading-kiosk"),
 )
@@ -179,7 +180,8 @@ def test_check_mode_run_previews_everything_and_changes_nothing(tmp_path):
     for line in ("KIOSK_LANGUAGES=en,ar", "KIOSK_DEFAULT_LANGUAGE=ar", "KIOSK_IDLE_SECONDS=240",
                  "KIOSK_READ_ALOUD=off", "KIOSK_PAPER_SIZE=letter",
                  "KIOSK_CONTENT=/var/lib/reading-kiosk/content",
-                 "KIOSK_INSTANCE=/var/lib/reading-kiosk/instance", "KIOSK_CONTENT_POLL_SECONDS=3"):
+                 "KIOSK_INSTANCE=/var/lib/reading-kiosk/instance", "KIOSK_CONTENT_POLL_SECONDS=3",
+                 "KIOSK_METRICS_FOLDER=/var/lib/reading-kiosk/metrics"):
         assert re.search(rf"^\+{re.escape(line)}$", output, re.M), f"{line} not in the diff:\n{output}"
     # Syncthing: one receive-only folder shared with the publisher, and nothing leaving the LAN.
     folder = re.search(r'^\+\s*<folder id="reading-kiosk-content" [^\n]*>$', output, re.M)
@@ -188,6 +190,9 @@ def test_check_mode_run_previews_everything_and_changes_nothing(tmp_path):
                       'fsWatcherEnabled="true"', 'ignorePerms="true"', 'label="Reading kiosk content"'):
         assert attribute in folder.group(0)
     assert f'<device id="{TEST_PUBLISHER_ID}" introducedBy="">' in output
+    # The node exporter serves the kiosk's health file.
+    assert re.search(r'^\+ARGS="--collector\.textfile\.directory=/var/lib/reading-kiosk/metrics '
+                     r'--web\.listen-address=:9100"$', output, re.M), output
     assert "<address>tcp://192.0.2.10:22000</address>" in output
     for element in ("<globalAnnounceEnabled>false<", "<localAnnounceEnabled>false<", "<relaysEnabled>false<",
                     "<natEnabled>false<", "<urAccepted>-1<", "<crashReportingEnabled>false<",

@@ -11,9 +11,13 @@ import json
 import os
 import shutil
 import subprocess
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+
+from kiosk.usage.recorder import every_figure
+from kiosk.usage.release import release_day
 
 from .conftest import ROOT, SHIPPED_TAGS, signed_in
 
@@ -54,9 +58,12 @@ def test_every_page_type_in_every_language_is_valid_html(checker, client, staff_
             files.append(tmp_path / f"{tag}-{number}.html")
             files[-1].write_bytes(response.data)
     staff = signed_in(staff_app)
-    for name, address in (("staff-dashboard", "/staff/"), ("staff-login", "/staff/login")):
+    for back in (2, 1):  # released usage figures, so that the Use screen draws its charts
+        release_day(staff_app.instance_path, date.today() - timedelta(days=back), {"sessions": 9},
+                    every_figure(staff_app), 1.0)
+    for name, address in (("staff-dashboard", "/staff/"), ("staff-login", "/staff/login"), ("staff-use", "/staff/use")):
         files.append(tmp_path / f"{name}.html")
-        files[-1].write_bytes((staff if name == "staff-dashboard" else staff_app.test_client()).get(address).data)
+        files[-1].write_bytes((staff_app.test_client() if name == "staff-login" else staff).get(address).data)
     result = subprocess.run(["java", "-jar", str(checker), "--errors-only", "--format", "json", *map(str, files)],
                             capture_output=True, text=True, timeout=600)
     messages = json.loads(result.stderr or result.stdout or '{"messages": []}')["messages"]

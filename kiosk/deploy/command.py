@@ -90,6 +90,7 @@ def run_actions(app, chosen: set[str]) -> int:
 def serve(app) -> int:
     """Serve until Ctrl+C or SIGTERM; start and watch the browser when there is a display."""
     from ..staff.pin import pin_is_set
+    from ..usage.recorder import usage_recorder
     from .launcher import BrowserSupervisor, display_available, find_browser
     from .readiness import listening_problem
 
@@ -122,6 +123,8 @@ def serve(app) -> int:
         if supervisor:
             supervisor.stop()
         server.close()
+        # The day so far, released with noise, so that a clean restart loses no counts.
+        usage_recorder(app).release()
     print("Reading kiosk stopped.", flush=True)
     return 0
 

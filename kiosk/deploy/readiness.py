@@ -6,15 +6,19 @@ import ipaddress
 import os
 import shutil
 import subprocess
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from flask import Flask
 
+from ..catalogs import COMPILE_COMMAND, catalog_files
 from ..content.loader import ContentFolderError, load_library
 from ..content.manifest import ManifestError, verify
 from ..handouts.printing import cups_available, default_printer
 from ..instance import folder_state
+from ..languages import Language
+from ..shipped import TRANSLATIONS
 from ..staff.pin import pin_is_set
 from .launcher import find_browser
 
@@ -73,14 +77,10 @@ def run_checks(app: Flask, path: str | None = None) -> list[Check]:
     path = os.environ.get("PATH", "") if path is None else path
     config = app.config
     checks = [_browser_check(path, config["KIOSK_NO_BROWSER"])]
-    for language in config["KIOSK_LANGUAGES"]:
-        fonts = _run(["fc-list", f":lang={language.fontconfig_lang}", "family"], path)
-        checks.append(Check(
-            f"fonts for {language.english_name} ({language.tag})", bool(fonts and fonts.strip()),
-            "found" if fonts and fonts.strip() else
-            ("fc-list not found: install fontconfig" if fonts is None else f"install {language.font_package}")))
+    checks += [font_check(language, path) for language in config["KIOSK_LANGUAGES"]]
     checks.append(_printer_check(path))
-    checks.append(_speech_check(app))
+    checks.append(speech_check(app))
+    checks.append(catalogs_check(config["KIOSK_LANGUAGES"]))
     checks.append(_content_check(config["KIOSK_CONTENT"]))
     checks.append(_updates_check(Path(config["KIOSK_CONTENT"]), config["KIOSK_CONTENT_POLL_SECONDS"]))
     instance = folder_state(Path(app.instance_path))
@@ -104,7 +104,27 @@ def _browser_check(path: str, no_browser: bool) -> Check:
                  essential=not no_browser)
 
 
-def _speech_check(app: Flask) -> Check:
+def font_check(language: Language, path: str | None = None) -> Check:
+    """Whether fontconfig has a font for ``language`` (commands looked up on ``path``, default ``PATH``)."""
+    fonts = _run(["fc-list", f":lang={language.fontconfig_lang}", "family"],
+                 os.environ.get("PATH", "") if path is None else path)
+    found = bool(fonts and fonts.strip())
+    return Check(f"fonts for {language.english_name} ({language.tag})", found,
+                 "found" if found else
+                 ("fc-list not found: install fontconfig" if fonts is None else f"install {language.font_package}"))
+
+
+def catalogs_check(languages: Iterable[Language]) -> Check:
+    """Whether every offered language (but English, the interface's own) has a compiled interface catalog."""
+    missing = [language.tag for language in languages if language.locale != "en"
+               and not catalog_files(TRANSLATIONS, language)[1].is_file()]
+    if missing:
+        return Check("interface catalogs", False, f"not compiled for {', '.join(missing)}: run {COMPILE_COMMAND}")
+    return Check("interface catalogs", True, "compiled for every offered language")
+
+
+def speech_check(app: Flask) -> Check:
+    """Whether the speech engine is there, and which offered languages it can read aloud."""
     voices = app.extensions["kiosk_voices"]
     offered = app.config["KIOSK_LANGUAGES"]
     if not voices:

@@ -1,13 +1,19 @@
-"""Printing through CUPS: find the default printer, send a PDF with ``lp``, join PDFs into one."""
+"""Printing through CUPS: find the default printer and its state, send a PDF with ``lp``, join PDFs into one."""
 
 from __future__ import annotations
 
 import io
+import json
 import os
 import shutil
 import subprocess
+from dataclasses import dataclass
+from pathlib import Path
 
 JOB_TITLE = "Kiosk handouts"  # never an article's name: print queues are visible to anyone at the server
+STATE_REQUEST = Path(__file__).with_name("printer-state.test")
+PRINTER_STATES = {3: "idle", 4: "processing", 5: "stopped"}
+"""IPP's ``printer-state`` values (RFC 8011, 5.4.11) by the word the kiosk uses for each."""
 
 
 class PrintError(RuntimeError):
@@ -57,3 +63,54 @@ def combine(pdfs: list[bytes]) -> tuple[bytes, int]:
     output = io.BytesIO()
     writer.write(output)
     return output.getvalue(), len(writer.pages)
+
+
+@dataclass(frozen=True)
+class PrinterStatus:
+    """What CUPS says of one printer: nothing about any job, only the printer itself."""
+
+    name: str
+    state: str
+    """``idle``, ``processing`` or ``stopped`` (from IPP's ``printer-state``)."""
+    accepting_jobs: bool
+    reasons: tuple[str, ...]
+    """CUPS's ``printer-state-reasons`` without their ``-error``/``-warning``/``-report`` ending,
+    e.g. ``media-empty``, ``media-jam``, ``door-open``, ``paused``; empty when all is well."""
+    supplies: tuple[tuple[str, float], ...]
+    """(supply name, level from 0 to 1) for each supply the printer reports a level of."""
+
+
+def printer_status(name: str) -> PrinterStatus | None:
+    """The state of printer ``name`` asked of the local CUPS with ``ipptool``, or None if it cannot be known."""
+    if shutil.which("ipptool") is None:
+        return None
+    try:
+        result = subprocess.run(["ipptool", "-j", "-T", "10", f"ipp://localhost/printers/{name}",
+                                 str(STATE_REQUEST)], check=False, capture_output=True, text=True, timeout=20)
+        groups = json.loads(result.stdout)
+    except (OSError, subprocess.TimeoutExpired, ValueError):
+        return None
+    found = next((group for group in groups if group.get("group-tag") == "printer-attributes-tag"), None)
+    if result.returncode != 0 or found is None:
+        return None
+    reasons = tuple(_without_severity(reason) for reason in _as_list(found.get("printer-state-reasons"))
+                    if reason != "none")
+    levels = _as_list(found.get("marker-levels"))
+    supplies = tuple((str(supply), level / 100) for supply, level in zip(_as_list(found.get("marker-names")), levels, strict=False)
+                     if isinstance(level, int) and 0 <= level <= 100)  # below 0: the printer cannot tell
+    return PrinterStatus(name, PRINTER_STATES.get(found.get("printer-state"), "unknown"),
+                         bool(found.get("printer-is-accepting-jobs")), reasons, supplies)
+
+
+def _as_list(value) -> list:
+    """ipptool writes a one-value attribute as that value, and more values as a list."""
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _without_severity(reason: str) -> str:
+    for ending in ("-error", "-warning", "-report"):
+        if reason.endswith(ending):
+            return reason[:-len(ending)]
+    return reason

@@ -136,7 +136,8 @@ def about():
     # Whole minutes when staff set them, else seconds: each a whole plural-aware sentence, never a
     # formatted duration spliced into one (Polish would read «przez 1 minuta»).
     return render_page("patron/about.html", gettext("About this kiosk and your privacy"),
-                       idle_minutes=seconds // 60 if seconds % 60 == 0 else None, idle_seconds=seconds)
+                       idle_minutes=seconds // 60 if seconds % 60 == 0 else None, idle_seconds=seconds,
+                       counting=current_app.config["KIOSK_USAGE_FIGURES"])
 
 
 @bp.get("/<lang>/search")

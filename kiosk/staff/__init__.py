@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import cli, help_editor, screens, sessions  # noqa: F401 (help_editor adds its screens to screens.bp)
+from . import (  # noqa: F401 (help_editor and usage_screen add their screens to screens.bp)
+    cli,
+    help_editor,
+    screens,
+    sessions,
+    usage_screen,
+)
 from .pin import PinGate
 
 

@@ -8,16 +8,19 @@ from __future__ import annotations
 from datetime import datetime
 
 from babel.dates import format_datetime
+from babel.numbers import format_percent
+from babel.units import format_unit
 from flask import Blueprint, Response, current_app, g, redirect, request, url_for
 from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
 
 from ..content import content_holder, current_content, get_library
 from ..content.status import status_report
+from ..fleet_health.health import KioskHealth, health_watch
 from ..handouts.pages import handout_pdf_bytes
 from ..handouts.printing import PrintError, combine, default_printer, send_to_printer
 from ..i18n import current_language, default_language, offered_languages
-from ..languages import LANGUAGES
+from ..languages import LANGUAGES, find_language
 from ..layout import render_page
 from ..patron.session import end_patron_session
 from ..settings import SettingsError, SettingsNotKept, save_staff_settings
@@ -32,6 +35,27 @@ MAX_PIN_INPUT = 64
 NOTICES = {"saved": _l("Settings saved."),
            "not-kept": _l("Settings applied until the kiosk restarts: its folder cannot be written. "
                           "Please tell whoever looks after the kiosk.")}
+PRINTER_STATES = {
+    "idle": _l("Printer %(printer)s: ready."),
+    "processing": _l("Printer %(printer)s: printing."),
+    "stopped": _l("Printer %(printer)s: stopped. Handouts cannot be printed until it is started again."),
+}
+PRINTER_REASONS = {
+    "media-empty": _l("Out of paper."),
+    "media-needed": _l("Out of paper."),
+    "media-low": _l("Paper is running low."),
+    "media-jam": _l("Paper is stuck in the printer."),
+    "door-open": _l("A door or cover of the printer is open."),
+    "cover-open": _l("A door or cover of the printer is open."),
+    "marker-supply-empty": _l("Ink or toner has run out."),
+    "toner-empty": _l("Ink or toner has run out."),
+    "marker-supply-low": _l("Ink or toner is running low."),
+    "toner-low": _l("Ink or toner is running low."),
+    "offline": _l("The printer is switched off or not connected."),
+    "paused": _l("The print system has paused the printer."),
+}
+NEARLY_FULL = 0.1
+"""Below this share of free space the staff screen says the disk is nearly full (as the fleet's alert does)."""
 
 
 @bp.get("/")
@@ -110,6 +134,7 @@ def save_settings():
         "default_language": request.form.get("default_language", ""),
         "idle_seconds": request.form.get("idle_seconds", "").strip(),
         "read_aloud": "on" if request.form.get("read_aloud") == "on" else "off",
+        "usage_figures": "on" if request.form.get("usage_figures") == "on" else "off",
     }
     try:
         save_staff_settings(current_app._get_current_object(), values)
@@ -136,10 +161,50 @@ def _taken_at(moment: datetime) -> str:
     return format_datetime(local, "medium", tzinfo=local.tzinfo, locale=current_language().locale)
 
 
+def _size(size: int) -> str:
+    return format_unit(size / 1e9, "digital-gigabyte", length="short", format="#,##0.0",
+                       locale=current_language().locale)
+
+
+def _health_words(health: KioskHealth) -> dict:
+    """This kiosk's health in words for staff: the printer, content, disk and what is missing."""
+    printer = health.printer
+    words = {"published_at": _taken_at(health.content_published_at) if health.content_published_at else None,
+             "disk": gettext("Free disk space: %(free)s of %(size)s.", free=_size(health.disk_free_bytes),
+                             size=_size(health.disk_size_bytes)),
+             "disk_nearly_full": health.disk_free_bytes < NEARLY_FULL * health.disk_size_bytes,
+             "printer": None, "printer_reasons": [], "supplies": []}
+    if health.printer_name and printer is None:
+        words["printer"] = gettext("The state of the printer %(printer)s cannot be read.", printer=health.printer_name)
+    elif printer is not None:
+        state = PRINTER_STATES.get(printer.state, PRINTER_STATES["stopped"])
+        words["printer"] = str(state) % {"printer": printer.name}
+        words["printer_reasons"] = list(dict.fromkeys(
+            str(PRINTER_REASONS[reason]) if reason in PRINTER_REASONS
+            else gettext("The printer reports: %(reason)s", reason=reason) for reason in printer.reasons))
+        words["supplies"] = [gettext("%(supply)s: %(level)s left.", supply=supply,
+                                     level=format_percent(level, locale=current_language().locale))
+                             for supply, level in printer.supplies]
+    missing = []
+    for item in health.readiness:
+        if item.result.ok:
+            continue
+        if item.check == "fonts":
+            missing.append(gettext("Fonts for %(language)s are missing.",
+                                   language=find_language(item.language).native_name))
+        elif item.check == "speech":
+            missing.append(gettext("The speech engine is missing, so Listen is not offered."))
+        else:
+            missing.append(gettext("Some interface translations are not compiled."))
+    words["missing"] = missing
+    return words
+
+
 def _dashboard(notice=None, error=None, status: int = 200):
     content = current_content()
     library = content.library
     languages = [language.tag for language in offered_languages()]
+    health = health_watch(current_app._get_current_object()).current()
     return render_page(
         "staff/dashboard.html", gettext("Staff screens"), kind="staff",
         layout_values={"csrf_token": g.staff.csrf_token}, csrf_token=g.staff.csrf_token,
@@ -149,6 +214,7 @@ def _dashboard(notice=None, error=None, status: int = 200):
         voices=[language.native_name for language in offered_languages()
                 if language.tag in current_app.extensions["kiosk_voices"]],
         content=content, taken_at=_taken_at(content.taken_at), waiting=content_holder().waiting,
+        health=health, health_words=_health_words(health),
         help_count=len(library.help.services), help_examples=any(s.example for s in library.help.services),
         notice=notice, error=error), status
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import pytest
 
 from ..conftest import SHIPPED_TAGS
@@ -156,11 +158,17 @@ def test_high_contrast_has_no_contrast_violations(page, live_kiosk):
 def staff_kiosk(tmp_path_factory):
     from kiosk import create_app
     from kiosk.staff.pin import set_pin
+    from kiosk.usage.recorder import every_figure
+    from kiosk.usage.release import release_day
 
     from .conftest import LiveKiosk
     instance = tmp_path_factory.mktemp("instance")
     set_pin(instance, "97531")
-    with LiveKiosk(create_app({"instance": instance, "default_language": "ar"})) as kiosk:
+    app = create_app({"instance": instance, "default_language": "ar", "usage_figures": "on"})
+    for back in range(1, 9):  # a week of released figures, for the Use screen's charts
+        release_day(instance, date.today() - timedelta(days=back), {"sessions": 30, "article/consent/ar": 20},
+                    every_figure(app), 1.0)
+    with LiveKiosk(app) as kiosk:
         yield kiosk
 
 
@@ -169,13 +177,16 @@ def test_staff_screens_have_no_serious_accessibility_violations(page, staff_kios
     page.goto(f"{staff_kiosk.url}/staff/login")
     assert page.locator("html").get_attribute("dir") == "rtl"
     found = []
-    for step in ("login", "dashboard"):
+    for step in ("login", "dashboard", "use"):
         results = Axe().run(page)
         found += [(step, v["id"]) for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
         if step == "login":
             page.fill("#pin", "97531")
             page.locator("form.pin-form button[type=submit]").click()
             page.wait_for_url("**/staff/")
+        elif step == "dashboard":
+            page.goto(f"{staff_kiosk.url}/staff/use")
+            assert page.locator("svg rect.usage-bar").count() > 8
     assert found == []
 
 

@@ -1,0 +1,20 @@
+"""Usage figures a funder can trust: counted per day, bounded per session, released with differential privacy."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from ..signals import patron_session_ended
+from .recorder import UsageRecorder
+
+
+def init_app(app: Flask) -> None:
+    """Count patron pages while usage figures are on; release each day at midnight.
+
+    The part of a day before a clean shutdown is released by the command that serves (``deploy/command.py``).
+    """
+    recorder = app.extensions["kiosk_usage"] = UsageRecorder(app)
+    app.after_request(recorder.after_request)
+    patron_session_ended.connect(recorder.end_session, weak=False)
+    if not app.testing:
+        recorder.start()
