@@ -22,6 +22,7 @@ from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
+from . import forgetting
 from .content import content_holder, current_content
 from .instance import folder_state
 from .layout import render_page
@@ -163,7 +164,8 @@ def healthz():
 
 
 def init_app(app: Flask) -> None:
-    """Headers on every response, hashed static addresses, friendly error pages, ``/healthz``."""
+    """Headers on every response, hashed static addresses, friendly error pages, ``/healthz``; and what
+    requests left in memory forgotten at the end of each patron session."""
     app.extensions["kiosk_static_hashes"] = static_hashes(Path(app.static_folder))
     app.url_defaults(_add_static_hash)
     app.after_request(_cache_static_files)
@@ -171,3 +173,4 @@ def init_app(app: Flask) -> None:
     # Unexpected exceptions reach this too, as InternalServerError, after log_exception.
     app.register_error_handler(HTTPException, _render_error)
     app.register_blueprint(bp)
+    forgetting.init_app(app)
