@@ -301,13 +301,19 @@
     }
   }
 
+  // The element being spoken is outlined (an attribute, so its own classes stay as they are).
+  function outline(element) {
+    var marked = document.querySelector("[data-speaking-current]");
+    if (marked) { marked.removeAttribute("data-speaking-current"); }
+    if (element) { element.setAttribute("data-speaking-current", ""); }
+  }
+
   function show(element) {
-    var marked = document.querySelector(".speaking-current");
-    if (marked) { marked.classList.remove("speaking-current"); }
+    outline(element);
     current = element;
     if (!element) { return; }
-    element.classList.add("speaking-current");
-    if (isControl(element)) {
+    // A text box takes the focus only when chosen: focused, it would open the on-screen keyboard.
+    if (isControl(element) && kind(element) !== "field") {
       element.focus();
     } else {
       if (document.activeElement && document.activeElement !== document.body) { document.activeElement.blur(); }
@@ -330,7 +336,8 @@
       at = at < 0 ? all.length : at - (forward ? 1 : 0);
     }
     var next = forward ? at + 1 : (at < 0 ? all.length - 1 : at - 1);
-    if (next >= all.length) { markMove(); say([phrase("end")]); return null; }
+    // Past the end is the top again: a switch that only moves on must reach everything.
+    if (next >= all.length) { markMove(); show(null); say([phrase("end")]); return null; }
     if (next < 0) { markMove(); show(null); say([phrase("top")]); return null; }
     moveTo(all[next]);
     return all[next];
@@ -349,9 +356,13 @@
     element.click();
     if (element.matches(".listen-start")) { return; }  // the article is being read: nothing to add
     if (element.closest(".keyboard, .keypad")) {
+      // What the box now holds (and the pinyin spelled so far, on the Chinese keyboard).
       var field = document.querySelector("[data-keyboard]:not([hidden])");
       var typed = field ? field.value : "";
-      say([typed ? [languageOf(field), typed] : phrase("empty")], state.way === "scan" ? scanAgain : null);
+      var pinyin = element.closest(".keyboard") && element.closest(".keyboard").querySelector(".keyboard-pinyin");
+      var pieces = [typed ? [languageOf(field), typed] : phrase("empty")];
+      if (pinyin && pinyin.textContent) { pieces.push([languageOf(pinyin), pinyin.textContent]); }
+      say(pieces, state.way === "scan" ? scanAgain : null);
     } else if (document.contains(element)) {
       say(describe(element), state.way === "scan" ? scanAgain : null);
     }
@@ -412,19 +423,43 @@
   function repeat() { markMove(); if (lastSaid) { say(lastSaid); } }
 
   // ---- turning it on and off ----
+  // The first press keeps its own effect (Tab moves the focus): what it reached is said once it is there.
+  var starting = false;
   function turnOn(way) {
     state = { way: way, volume: DEFAULTS.volume, rate: DEFAULTS.rate, pace: DEFAULTS.pace };
     keep();
     markMove();
     if (phrases.no_voice) { announceNoVoice(); return; }
-    var focused = document.activeElement;
-    var start = [phrase(way === "touch" ? "on_touch" : "on")];
-    if (focused && focused !== document.body && isControl(focused)) {
-      show(focused);
-      say(start.concat(describe(focused)));
-    } else {
-      say(start);
-    }
+    starting = true;
+    setTimeout(function () {
+      starting = false;
+      var focused = document.activeElement;
+      var start = [phrase(way === "touch" ? "on_touch" : "on")];
+      if (focused && focused !== document.body && isControl(focused)) {
+        show(focused);
+        say(start.concat(describe(focused)));
+      } else {
+        say(start);
+      }
+    }, 0);
+  }
+
+  // The focus moved by the page itself (the idle warning's button) or by the browser: said as a move.
+  function onFocus(event) {
+    var target = event.target;
+    if (!state || starting || target === current || !(target instanceof Element) || !isControl(target)) { return; }
+    var dialog = target.closest("dialog[open]");
+    var entering = dialog && !(current && dialog.contains(current));
+    markMove();
+    show(target);
+    say((entering ? [[languageOf(dialog), nameOf(dialog)], [languageOf(dialog), describedBy(dialog)]] : []).concat(describe(target)));
+  }
+
+  function describedBy(element) {
+    return (element.getAttribute("aria-describedby") || "").split(/\s+/).map(function (id) {
+      var found = id && document.getElementById(id);
+      return found ? cleanText(found) : "";
+    }).join(" ").trim();
   }
 
   function turnOff() {
@@ -508,7 +543,6 @@
     var ready = function () { if (!stepped && state && state.way === "scan") { stepped = true; scanStep(); } };
     markMove();
     show(next);
-    if (isRow) { next.classList.add("speaking-current"); }
     // The highlight stays for the pace, and at least until its name has been heard.
     var heard = false;
     var waited = false;
@@ -640,37 +674,41 @@
     if (found && found !== current) {
       markMove();
       current = found;
-      var marked = document.querySelector(".speaking-current");
-      if (marked) { marked.classList.remove("speaking-current"); }
-      found.classList.add("speaking-current");
+      outline(found);
       say(describe(found));
     }
   }
 
-  var fingerDown = false;
+  var fingerDown = null;       // where the finger went down, while it is down
+  var spokenBeforeTap = null;  // what was spoken before this tap, which a double tap chooses
+  var MOVED = 20;              // pixels: a finger moved further drags, it does not tap
+
+  function touching(event) { return Boolean(state) && state.way === "touch" && event.pointerType === "touch"; }
+
   function onPointerDown(event) {
-    if (!state || state.way !== "touch" || event.pointerType !== "touch") { return; }
-    fingerDown = true;
+    if (!touching(event)) { return; }
+    fingerDown = { x: event.clientX, y: event.clientY };
     if (Date.now() - lastTap < DOUBLE_TAP_MS) { return; }  // the second tap of a double tap
-    if (toggle.contains(event.target)) { return; }
+    spokenBeforeTap = current;
     explore(event);
   }
 
   function onPointerMove(event) {
-    if (fingerDown && state && state.way === "touch" && event.pointerType === "touch") { explore(event); }
+    if (fingerDown && touching(event)) { explore(event); }
   }
 
   function onPointerUp(event) {
-    if (!state || state.way !== "touch" || event.pointerType !== "touch") { return; }
-    fingerDown = false;
-    if (toggle.contains(event.target) && Date.now() - lastTap >= DOUBLE_TAP_MS) { lastTap = 0; turnOff(); return; }
+    if (!touching(event) || !fingerDown) { return; }
+    var moved = Math.abs(event.clientX - fingerDown.x) + Math.abs(event.clientY - fingerDown.y) > MOVED;
+    fingerDown = null;
     if (Date.now() - lastTap < DOUBLE_TAP_MS) {
+      // A double tap, wherever it lands, chooses what was spoken before it began (as phone screen readers do).
       lastTap = 0;
       mark();
-      activate(current);
+      activate(spokenBeforeTap || current);
       return;
     }
-    lastTap = Date.now();
+    lastTap = moved ? 0 : Date.now();
   }
 
   // While exploring by touch, a touch speaks instead of acting: no tap, scroll or focus of its own.
@@ -685,6 +723,7 @@
     if (state) { turnOff(); } else { turnOn("touch"); }
   });
   window.addEventListener("keydown", onKey, true);
+  document.addEventListener("focusin", onFocus);
   document.addEventListener("pointerdown", onPointerDown, true);
   document.addEventListener("pointermove", onPointerMove, true);
   document.addEventListener("pointerup", onPointerUp, true);
