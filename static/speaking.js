@@ -669,7 +669,23 @@
     return null;
   }
 
+  // A touch that explores does not scroll: a finger on the top or bottom edge of the screen
+  // scrolls half a screen (again every so often while it stays there).
+  var EDGE = 0.06;
+  var EDGE_AGAIN_MS = 800;
+  var lastEdgeScroll = 0;
+  function scrollAtEdge(event) {
+    var height = window.innerHeight;
+    var way = event.clientY < height * EDGE ? -1 : (event.clientY > height * (1 - EDGE) ? 1 : 0);
+    if (!way || Date.now() - lastEdgeScroll < EDGE_AGAIN_MS) { return; }
+    var target = document.elementFromPoint(event.clientX, event.clientY);
+    if (target && target.closest(".keyboard, .speaking-toggle, .exit-button, dialog")) { return; }
+    lastEdgeScroll = Date.now();
+    window.scrollBy({ top: way * height / 2, behavior: "auto" });
+  }
+
   function explore(event) {
+    scrollAtEdge(event);
     var found = under(event.clientX, event.clientY);
     if (found && found !== current) {
       markMove();

@@ -269,6 +269,14 @@ def test_by_touch_a_patron_explores_the_screen_and_double_taps_to_open_an_articl
     start, end = page.locator("h1").bounding_box(), page.locator(".article-summary, .summary, h1 + p").first.bounding_box()
     drag(page, (start["x"] + 5, start["y"] + 5), (end["x"] + 5, end["y"] + end["height"] / 2))
     heard.wait_for(summary, language)
+    # Touch does not scroll while it explores; a finger on the bottom edge does.
+    assert page.evaluate("scrollY") == 0
+    height = page.viewport_size["height"]
+    drag(page, (500, height * 0.5), (500, height - 10))
+    deadline = time.monotonic() + 5
+    while page.evaluate("scrollY") == 0:
+        assert time.monotonic() < deadline, "the bottom edge did not scroll"
+        page.wait_for_timeout(50)
     page.clock.run_for(1000)
     page.tap(".speaking-toggle")  # a touch speaks the button, like any other
     heard.wait_for(phrase(lang, "Speaking mode"), lang)
