@@ -278,7 +278,7 @@
       return [[pageLanguage, phrases[LANDMARKS[element.tagName]]], [nameLanguage, element.hasAttribute("aria-label") || element.hasAttribute("aria-labelledby") ? nameOf(element) : ""]];
     }
     var pieces = [[nameLanguage, nameOf(element)], phrase(what)];
-    if (what === "field") { pieces.push(element.value ? [language, element.value] : phrase("empty")); }
+    if (what === "field" && element.type !== "password") { pieces.push(element.value ? [language, element.value] : phrase("empty")); }
     if (element.getAttribute("aria-pressed")) { pieces.push(phrase(element.getAttribute("aria-pressed") === "true" ? "pressed" : "not_pressed")); }
     if (element.matches("summary")) { pieces.push(phrase(element.parentElement.open ? "expanded" : "collapsed")); }
     if (element.getAttribute("aria-current") && element.getAttribute("aria-current") !== "false") { pieces.push(phrase("current")); }
@@ -356,8 +356,11 @@
     element.click();
     if (element.matches(".listen-start")) { return; }  // the article is being read: nothing to add
     if (element.closest(".keyboard, .keypad")) {
-      // What the box now holds (and the pinyin spelled so far, on the Chinese keyboard).
-      var field = document.querySelector("[data-keyboard]:not([hidden])");
+      // What the box now holds (and the pinyin spelled so far, on the Chinese keyboard); of a
+      // PIN, nothing: it is not said aloud, however private the headphones.
+      var form = element.closest("form");
+      var field = (form && form.querySelector("input[type=password]")) || document.querySelector("[data-keyboard]:not([hidden])");
+      if (field && field.type === "password") { if (state.way === "scan") { scanAgain(); } return; }
       var typed = field ? field.value : "";
       var pinyin = element.closest(".keyboard") && element.closest(".keyboard").querySelector(".keyboard-pinyin");
       var pieces = [typed ? [languageOf(field), typed] : phrase("empty")];
@@ -372,7 +375,7 @@
   function whenKeyboardShows(field) {
     var waited = 0;
     (function look() {
-      var keyboard = Array.prototype.find.call(document.querySelectorAll(".keyboard"), function (each) { return shown(each) && !each.hidden; });
+      var keyboard = Array.prototype.find.call(document.querySelectorAll(".keyboard, .keypad"), function (each) { return shown(each) && !each.hidden; });
       if (keyboard) {
         scanRow = null;
         if (state.way === "scan") { startScanning(); } else { moveTo(keyboard.querySelector(".key")); }

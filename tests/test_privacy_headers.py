@@ -45,6 +45,7 @@ def test_static_files_are_addressed_by_their_content_and_kept_as_immutable(clien
     addresses = re.findall(r'(?:href|src|data-keyboard-script)="(/static/[^"]+)"', page)
     assert {address.split("?")[0] for address in addresses} == {
         "/static/kiosk.css", "/static/print.css", "/static/session-guard.js", "/static/kiosk.js",
+        "/static/speaking.css", "/static/speaking.js",
         "/static/keyboard.js"}  # keyboard.js is loaded by kiosk.js from its address in the page
     for address in addresses:
         name, version = address.replace("&amp;", "&").split("?v=")
