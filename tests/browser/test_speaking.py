@@ -379,3 +379,14 @@ def test_staff_type_their_pin_in_speaking_mode_and_it_is_never_said(page, staff_
     # A key is said by its name, to be chosen; what the box holds, never.
     typed = {"97531"[start:start + 2] for start in range(4)}
     assert not any(part in text for pieces in heard.said for _, text in pieces for part in typed), heard.said
+
+
+@pytest.mark.parametrize("lang, other", [("en", "ar"), ("ar", "zh-Hans"), ("zh-Hans", "en")])
+def test_side_by_side_each_column_is_said_in_its_own_language(page, live_kiosk, lang, other):
+    heard = Heard(page)
+    page.goto(f"{live_kiosk.url}/{lang}/articles/consent?compare={other}")
+    for column in (lang, other):
+        press_until(page, "ArrowDown", f".compare-cell[lang='{column}'] p:not(.column-language):not(.listen-headphones)")
+        text, language = name_and_language(page, "[data-speaking-current]")
+        assert language == column
+        heard.wait_for(text, column)
