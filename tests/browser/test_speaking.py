@@ -390,3 +390,18 @@ def test_side_by_side_each_column_is_said_in_its_own_language(page, live_kiosk, 
         text, language = name_and_language(page, "[data-speaking-current]")
         assert language == column
         heard.wait_for(text, column)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_idle_warning_is_said_and_any_key_keeps_the_patron_reading(page, live_kiosk, lang):
+    heard = Heard(page)
+    page.clock.install()
+    page.goto(f"{live_kiosk.url}/{lang}/articles/consent")
+    page.keyboard.press("ArrowDown")
+    page.clock.run_for(150_000 + 1000)
+    expect(page.locator("#idle-dialog")).to_be_visible()
+    said = heard.wait_for(phrase(lang, "Still reading?"), lang)
+    assert [lang, phrase(lang, "Keep reading")] in said
+    page.keyboard.press("ArrowDown")
+    expect(page.locator("#idle-dialog")).to_be_hidden()
+    assert page.locator("html").get_attribute("data-speaking") == "keys"
