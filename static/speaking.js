@@ -35,8 +35,8 @@
   var DOUBLE_TAP_MS = 500;
   var MOST_IN_ONE_REQUEST = 300;  // longer text is sent a sentence or two at a time
   var CONTROLS = "a[href], button, input:not([type=hidden]), select, textarea, summary";
-  var SKIPPED = "script, style, template, svg, .skip-link, .exit-cover, .visually-hidden-speaking";
-  var LANDMARKS = { NAV: "navigation", MAIN: "main", FOOTER: "footer", DIALOG: "dialog" };
+  var SKIPPED = "script, style, template, svg, .skip-link, .exit-cover";
+  var LANDMARKS = { NAV: "navigation", MAIN: "main", FOOTER: "footer" };
   var HEADINGS = "h1, h2, h3, h4, h5, h6";
 
   var state = null;          // { way: "keys" | "switch" | "scan" | "touch", volume, rate, pace }
