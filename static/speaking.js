@@ -66,7 +66,12 @@
     if (window.name.indexOf(KEPT) !== 0) { return null; }
     try {
       var found = JSON.parse(window.name.slice(KEPT.length));
-      return ["keys", "switch", "scan", "touch"].indexOf(found.way) >= 0 ? found : null;
+      if (["keys", "switch", "scan", "touch"].indexOf(found.way) < 0) { return null; }
+      [["volume", VOLUMES], ["rate", RATES], ["pace", PACES]].forEach(function (setting) {
+        var value = found[setting[0]];
+        if (!(value >= 0 && value < setting[1].length && value % 1 === 0)) { found[setting[0]] = DEFAULTS[setting[0]]; }
+      });
+      return found;
     } catch (error) { return null; }
   }
 
