@@ -20,9 +20,8 @@
   "use strict";
   var root = document.documentElement;
   var toggle = document.querySelector(".speaking-toggle");
-  var phrasesElement = document.getElementById("speaking-phrases");
-  if (!toggle || !phrasesElement) { return; }
-  var phrases = JSON.parse(phrasesElement.textContent);
+  if (!toggle) { return; }
+  var phrases = JSON.parse(toggle.getAttribute("data-phrases"));
   var pageLanguage = root.getAttribute("lang");
   var voices = phrases.voices;
   var KEPT = "kiosk-speaking:";
