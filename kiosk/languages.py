@@ -32,6 +32,9 @@ class Language:
     minute for scripts written without spaces."""
     voice: str | None = None
     """The eSpeak NG voice that reads the language aloud (``espeak-ng --voices``), or None if it has none."""
+    spoken_instead: str | None = None
+    """For a language with no voice: the language with one that its speakers most likely also
+    understand, which speaking mode offers instead."""
 
 
 LANGUAGES: tuple[Language, ...] = (
@@ -44,7 +47,8 @@ LANGUAGES: tuple[Language, ...] = (
     Language("uk", "Українська", "Ukrainian", "ltr", "uk", "uk", "fonts-noto-core", voice="uk"),
     Language("vi", "Tiếng Việt", "Vietnamese", "ltr", "vi", "vi", "fonts-noto-core", voice="vi"),
     # eSpeak NG has no Tagalog voice: no Listen, rather than a voice of another language.
-    Language("tl", "Tagalog", "Tagalog", "ltr", "tl", "tl", "fonts-noto-core"),
+    # Speaking mode offers English instead, the other official language of the Philippines.
+    Language("tl", "Tagalog", "Tagalog", "ltr", "tl", "tl", "fonts-noto-core", spoken_instead="en"),
     # Brazilian: the variety of most Portuguese speakers, in the Americas and in the world.
     Language("pt-BR", "Português (Brasil)", "Portuguese (Brazil)", "ltr", "pt_BR", "pt", "fonts-noto-core",
              voice="pt-br"),

@@ -45,7 +45,7 @@ def test_static_files_are_addressed_by_their_content_and_kept_as_immutable(clien
     addresses = re.findall(r'(?:href|src)="(/static/[^"]+)"', page)
     assert {address.split("?")[0] for address in addresses} == {
         "/static/kiosk.css", "/static/print.css", "/static/session-guard.js", "/static/kiosk.js",
-        "/static/keyboard.js", "/static/speech.js"}
+        "/static/keyboard.js", "/static/speech.js", "/static/speaking.css", "/static/speaking.js"}
     for address in addresses:
         name, version = address.replace("&amp;", "&").split("?v=")
         assert version == hashlib.sha256((ROOT / name.lstrip("/")).read_bytes()).hexdigest()[:12]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from ..languages import LANGUAGES
-from . import audio
+from . import audio, speaking
 from .engine import Speaker, SpeechError, shared_speaker
 
 
@@ -27,3 +27,4 @@ def init_app(app: Flask) -> None:
     app.extensions["kiosk_voices"] = voices_available(speaker)
     app.register_blueprint(audio.bp)
     app.jinja_env.globals["can_listen"] = audio.can_listen
+    speaking.init_app(app)

@@ -1,0 +1,407 @@
+"""Speaking mode in a real browser: what the kiosk says, in which language, by keys, switches and touch.
+
+What is spoken is read from the speech requests the page makes (``POST /speech/say``,
+whose body holds each piece of text with its language); the audio itself is played
+by Chromium. Timers that belong to the kiosk (one switch's scanning, the idle
+reset, the double tap) run on Playwright's clock where a test needs them to.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from babel.support import Translations
+from playwright.sync_api import expect
+
+from kiosk import create_app
+from kiosk.languages import BY_TAG
+from kiosk.shipped import TRANSLATIONS
+from kiosk.staff.pin import set_pin
+
+from .conftest import LiveKiosk
+
+pytestmark = pytest.mark.browser
+
+LANGS = ["en", "ar", "zh-Hans"]
+SAY = "/speech/say"
+
+
+def phrase(tag: str, message: str, context: str | None = None) -> str:
+    """The interface's ``message`` as a page in ``tag`` has it."""
+    catalog = Translations.load(str(TRANSLATIONS), [BY_TAG[tag].locale])
+    return catalog.pgettext(context, message) if context else catalog.gettext(message)
+
+
+class Heard:
+    """Every speech request a page makes, in order: each a list of [language, text]."""
+
+    def __init__(self, page):
+        self.page = page
+        self.said: list[list[list[str]]] = []
+        self.rates: list[int] = []
+        page.on("request", self._record)
+
+    def _record(self, request):
+        if request.url.endswith(SAY) and request.method == "POST":
+            body = request.post_data_json
+            self.said.append(body["say"])
+            self.rates.append(body["rate"])
+
+    def wait_for(self, text: str, language: str | None = None, since: int = 0, seconds: float = 20) -> list[list[str]]:
+        """The first request from ``since`` on with a piece ``text`` (in ``language``); waits for it."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            for pieces in self.said[since:]:
+                if any(piece[1] == text and (language is None or piece[0] == language) for piece in pieces):
+                    return pieces
+            self.page.wait_for_timeout(50)
+        raise AssertionError(f"never said {text!r} in {language}: {self.said[since:]}")
+
+
+def current(page, selector: str) -> bool:
+    return page.evaluate("s => { const c = document.querySelector('[data-speaking-current]');"
+                         " return Boolean(c) && c.matches(s); }", selector)
+
+
+def press_until(page, key: str, selector: str, most: int = 120) -> None:
+    """Press ``key`` until speaking mode has moved to an element matching ``selector``."""
+    for _ in range(most):
+        page.keyboard.press(key)
+        if current(page, selector):
+            return
+    raise AssertionError(f"{key} never reached {selector}")
+
+
+def name_and_language(page, selector: str) -> tuple[str, str]:
+    """The text of an element as spoken (spaces folded), and the language it is in."""
+    return tuple(page.evaluate("""s => { const e = document.querySelector(s);
+        const text = [...e.querySelectorAll('*')].filter(x => x.getAttribute('aria-hidden') === 'true').reduce(
+            (t, x) => t.replace(x.textContent, ''), e.textContent);
+        return [text.replace(/\\s+/g, ' ').trim(), e.closest('[lang]').getAttribute('lang')]; }""", selector))
+
+
+@pytest.fixture
+def touch_page(browser):
+    context = browser.new_context(viewport={"width": 1080, "height": 1920}, has_touch=True)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_by_keys_a_patron_opens_an_article_and_hears_it_in_the_page_language(page, live_kiosk, lang):
+    heard = Heard(page)
+    page.goto(f"{live_kiosk.url}/{lang}/")
+    page.keyboard.press("ArrowDown")
+    heard.wait_for(phrase(lang, "Speaking mode is on. The arrow keys move, Enter chooses, Escape goes back. "
+                                "Press H for help."), lang)
+    assert page.locator("html").get_attribute("data-speaking") == "keys"
+    # The button that turns it off is the first thing on the page.
+    page.keyboard.press("ArrowDown")
+    assert current(page, ".speaking-toggle")
+    assert heard.wait_for(phrase(lang, "Speaking mode"), lang)[1:] == [
+        [lang, phrase(lang, "button")], [lang, phrase(lang, "on", "state of a button that stays pressed")]]
+    press_until(page, "ArrowDown", ".cards a")
+    name, language = name_and_language(page, "[data-speaking-current]")
+    assert heard.wait_for(name, language)[-1] == [lang, phrase(lang, "link")]
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**/{lang}/articles/*")
+    title, language = name_and_language(page, "h1")
+    heard.wait_for(title, language)
+    press_until(page, "ArrowDown", ".article-body p")
+    text, language = name_and_language(page, "[data-speaking-current]")
+    heard.wait_for(text, language)
+    since = len(heard.said)
+    page.keyboard.press("h")
+    heard.wait_for(phrase(lang, "This is text on the page. Press the down arrow to go on."), lang, since)
+    page.keyboard.press("h")
+    page_help = phrase(lang, "You are on the page: %(title)s. Up and down arrows move, Enter chooses, Escape goes back. "
+                             "Plus and minus make the voice louder or softer, star and slash make it faster or slower. "
+                             "P pauses, R repeats, H explains.")
+    heard.wait_for(page_help % {"title": title}, lang, since)
+    page.keyboard.press("Escape")
+    page.wait_for_url(f"**/{lang}/")
+    assert page.locator("html").get_attribute("data-speaking") == "keys"
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_louder_and_slower_are_confirmed_by_voice_and_quick_exit_puts_them_back(page, live_kiosk, lang):
+    heard = Heard(page)
+    page.goto(f"{live_kiosk.url}/{lang}/articles/consent")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("+")
+    heard.wait_for(phrase(lang, "Louder"), lang)
+    page.keyboard.press("+")
+    heard.wait_for(phrase(lang, "This is the loudest."), lang)
+    page.keyboard.press("/")
+    heard.wait_for(phrase(lang, "Slower"), lang)
+    assert heard.rates[-1] < heard.rates[0]
+    page.keyboard.press("r")
+    assert heard.wait_for(phrase(lang, "Slower"), lang, len(heard.said) - 1)
+    # The choices stay for the next page of the visit.
+    press_until(page, "ArrowDown", "a.home")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**/{lang}/")
+    since = len(heard.said)
+    page.keyboard.press("ArrowDown")
+    heard.wait_for(phrase(lang, "Speaking mode"), lang, since)
+    assert heard.rates[-1] == heard.rates[since - 1] < heard.rates[0]
+    with page.expect_navigation(url=f"{live_kiosk.url}/en/"):
+        for _ in range(3):
+            page.keyboard.press("Shift")
+    expect(page.locator("html")).to_have_attribute("data-pristine", "true")
+    expect(page.locator("html")).to_have_attribute("data-speaking", "off")
+    assert page.evaluate("window.name") == ""
+    since = len(heard.said)
+    page.keyboard.press("ArrowDown")  # the next patron, on the welcome page in the kiosk's default language
+    heard.wait_for("Speaking mode is on. The arrow keys move, Enter chooses, Escape goes back. Press H for help.",
+                   "en", since)
+    assert heard.rates[-1] == heard.rates[0]
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_with_two_switches_a_patron_searches_with_the_on_screen_keyboard(page, live_kiosk, lang):
+    heard = Heard(page)
+    page.goto(f"{live_kiosk.url}/{lang}/")
+    page.keyboard.press("1")
+    press_until(page, "1", "#search-q")
+    page.keyboard.press("2")
+    expect(page.locator("[data-speaking-current].key")).to_have_count(1)
+    assert page.locator("html").get_attribute("data-speaking") == "switch"
+    press_until(page, "1", ".key[data-key]")
+    key = page.locator("[data-speaking-current]").get_attribute("data-key")
+    since = len(heard.said)
+    page.keyboard.press("2")
+    if lang == "zh-Hans":  # the key spells pinyin; the Chinese word offered for it is typed
+        expect(page.locator(".keyboard-pinyin")).to_have_text(key)
+        heard.wait_for(key, lang, since)
+        press_until(page, "1", ".keyboard-candidates button")
+        word = page.locator("[data-speaking-current]").text_content()
+        page.keyboard.press("2")
+        expect(page.locator("#search-q")).to_have_value(word)
+    else:
+        expect(page.locator("#search-q")).to_have_value(key)
+    heard.wait_for(page.locator("#search-q").input_value(), lang, since)
+    press_until(page, "1", "[data-action=search]")
+    page.keyboard.press("2")
+    page.wait_for_url(f"**/{lang}/search?q=*")
+    title, language = name_and_language(page, "h1")
+    heard.wait_for(title, language)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_with_one_switch_the_kiosk_steps_by_itself_and_the_switch_chooses_quick_exit(page, live_kiosk, lang):
+    heard = Heard(page)
+    page.clock.install()
+    page.goto(f"{live_kiosk.url}/{lang}/articles/consent")
+    page.keyboard.press(" ")
+    page.clock.run_for(5000)  # nothing more from the switch: the kiosk starts moving by itself
+    heard.wait_for(phrase(lang, "The kiosk will now move by itself. Press your switch to choose."), lang)
+    heard.wait_for(phrase(lang, "Speaking mode"), lang)
+    deadline = time.monotonic() + 30
+    while not current(page, ".exit-button"):
+        assert time.monotonic() < deadline, heard.said
+        page.clock.run_for(1000)
+        page.wait_for_timeout(50)
+    heard.wait_for(phrase(lang, "Quick exit"), lang)
+    with page.expect_navigation(url=f"{live_kiosk.url}/en/"):
+        page.keyboard.press(" ")
+    expect(page.locator("html")).to_have_attribute("data-pristine", "true")
+    expect(page.locator("html")).to_have_attribute("data-speaking", "off")
+    assert page.evaluate("window.name") == ""
+
+
+def test_with_one_switch_the_on_screen_keyboard_is_scanned_by_row_then_key(page, live_kiosk):
+    heard = Heard(page)
+    page.clock.install()
+    page.goto(f"{live_kiosk.url}/en/")
+    page.keyboard.press("Enter")
+    page.clock.run_for(5000)
+
+    def scan_until(selector):
+        deadline = time.monotonic() + 40
+        while not current(page, selector):
+            assert time.monotonic() < deadline, heard.said[-3:]
+            page.clock.run_for(1000)
+            page.wait_for_timeout(50)
+
+    scan_until("#search-q")
+    page.keyboard.press("Enter")
+    scan_until(".keyboard-row")
+    row = page.locator("[data-speaking-current]").evaluate("row => [...row.querySelectorAll('button')].map(b => b.textContent)")
+    heard.wait_for(" ".join(row), "en")
+    page.keyboard.press("Enter")
+    scan_until(".keyboard-row .key")
+    key = page.locator("[data-speaking-current]").text_content()
+    assert key == row[0]
+    page.keyboard.press("Enter")
+    expect(page.locator("#search-q")).to_have_value(key)
+    heard.wait_for(key, "en")
+    scan_until(".keyboard-row")  # back to the rows, to type the next letter
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_by_touch_a_patron_explores_the_screen_and_double_taps_to_open_an_article(touch_page, live_kiosk, lang):
+    page = touch_page
+    heard = Heard(page)
+    page.clock.install()
+    page.goto(f"{live_kiosk.url}/{lang}/")
+    page.tap(".speaking-toggle")
+    heard.wait_for(phrase(lang, "Speaking mode is on. Touch the screen to hear what is under your finger, "
+                                "then tap twice to choose it."), lang)
+    page.clock.run_for(1000)
+    page.tap("h1")
+    title, language = name_and_language(page, "h1")
+    heard.wait_for(title, language)
+    assert page.url.endswith(f"/{lang}/")  # a single touch only speaks
+    page.clock.run_for(1000)
+    card = page.locator(".cards a").first
+    card.tap()
+    name, language = name_and_language(page, ".cards a")
+    assert heard.wait_for(name, language)[-1] == [lang, phrase(lang, "link")]
+    href = card.get_attribute("href")
+    page.clock.run_for(1000)
+    # A double tap anywhere opens what was spoken last.
+    page.tap("h1")
+    page.tap("h1")
+    page.wait_for_url(f"**{href}")
+    title, language = name_and_language(page, "h1")
+    heard.wait_for(title, language)
+    # A finger dragged from the title down to the summary hears the summary.
+    summary, language = name_and_language(page, ".article-summary, .summary, h1 + p")
+    start, end = page.locator("h1").bounding_box(), page.locator(".article-summary, .summary, h1 + p").first.bounding_box()
+    drag(page, (start["x"] + 5, start["y"] + 5), (end["x"] + 5, end["y"] + end["height"] / 2))
+    heard.wait_for(summary, language)
+    # Touch does not scroll while it explores; a finger on the bottom edge does.
+    assert page.evaluate("scrollY") == 0
+    height = page.viewport_size["height"]
+    drag(page, (500, height * 0.5), (500, height - 10))
+    deadline = time.monotonic() + 5
+    while page.evaluate("scrollY") == 0:
+        assert time.monotonic() < deadline, "the bottom edge did not scroll"
+        page.wait_for_timeout(50)
+    page.clock.run_for(1000)
+    page.tap(".speaking-toggle")  # a touch speaks the button, like any other
+    heard.wait_for(phrase(lang, "Speaking mode"), lang)
+    assert page.locator("html").get_attribute("data-speaking") == "touch"
+    page.clock.run_for(1000)
+    page.tap("h1")
+    page.tap("h1")
+    heard.wait_for(phrase(lang, "Speaking mode is off."), lang)
+    assert page.locator("html").get_attribute("data-speaking") == "off"
+
+
+def drag(page, start: tuple[float, float], end: tuple[float, float], steps: int = 8) -> None:
+    """A finger put down at ``start`` and moved to ``end`` (Playwright offers taps only)."""
+    session = page.context.new_cdp_session(page)
+    session.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": start[0], "y": start[1]}]})
+    for index in range(1, steps + 1):
+        x = start[0] + (end[0] - start[0]) * index / steps
+        y = start[1] + (end[1] - start[1]) * index / steps
+        session.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x, "y": y}]})
+    session.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+
+
+def test_a_language_without_a_voice_says_so_in_its_own_words_and_offers_english(page, live_kiosk):
+    heard = Heard(page)
+    page.goto(f"{live_kiosk.url}/tl/articles/consent")
+    page.keyboard.press("ArrowDown")
+    notice = page.locator(".speaking-no-voice")
+    notice.wait_for()
+    assert notice.inner_text() == "Hindi kayang magsalita ng kiosk na ito sa Tagalog. Pindutin ang Enter para " \
+                                  "marinig ang kiosk sa English."
+    heard.wait_for("This kiosk cannot speak Tagalog. Press Enter to hear the kiosk in English.", "en")
+    assert all(piece[0] != "tl" for pieces in heard.said for piece in pieces)
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/en/articles/consent")
+    title, language = name_and_language(page, "h1")
+    assert language == "en"
+    heard.wait_for(title, "en")
+
+
+def test_the_idle_reset_ends_speaking_mode_and_its_settings(page, live_kiosk):
+    heard = Heard(page)
+    page.clock.install()
+    page.goto(f"{live_kiosk.url}/en/articles/consent")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("-")
+    heard.wait_for("Softer", "en")
+    assert page.evaluate("window.name").startswith("kiosk-speaking:")
+    page.clock.run_for(180_000 + 2000)
+    page.wait_for_url(f"{live_kiosk.url}/en/")
+    page.wait_for_load_state("load")
+    assert page.evaluate("window.name") == ""
+    assert page.locator("html").get_attribute("data-speaking") == "off"
+    assert not page.locator("[data-speaking-current]").count()
+
+
+def test_patrons_who_never_press_a_key_hear_nothing(page, live_kiosk):
+    heard = Heard(page)
+    for address in ("/en/", "/ar/articles/consent", "/zh-Hans/search?q=a"):
+        page.goto(live_kiosk.url + address)
+        page.locator(".speaking-toggle").wait_for()
+    page.locator("a.home").click()
+    page.wait_for_load_state("load")
+    assert heard.said == []
+    assert page.locator("html").get_attribute("data-speaking") == "off"
+
+
+@pytest.fixture(scope="module")
+def staff_kiosk(tmp_path_factory):
+    instance = tmp_path_factory.mktemp("instance")
+    set_pin(instance, "97531")
+    with LiveKiosk(create_app({"instance": instance})) as kiosk:
+        yield kiosk
+
+
+@pytest.mark.parametrize("way", ["keys", "switches"])
+def test_staff_type_their_pin_in_speaking_mode_and_it_is_never_said(page, staff_kiosk, way):
+    heard = Heard(page)
+    page.goto(f"{staff_kiosk.url}/staff/login")
+    move, choose = ("ArrowDown", "Enter") if way == "keys" else ("1", "2")
+    press_until(page, move, "#pin")
+    heard.wait_for("Staff PIN", "en")
+    page.keyboard.press(choose)
+    if way == "keys":
+        page.keyboard.type("97531")  # a keyboard types in the box chosen
+    else:
+        for digit in "97531":  # two switches type on the keypad
+            press_until(page, "1", f".keypad [data-digit='{digit}']")
+            page.keyboard.press("2")
+            expect(page.locator("#pin")).to_have_value(re.compile(digit + "$"))
+    press_until(page, move, ".pin-form button[type=submit]")
+    page.keyboard.press(choose)
+    page.wait_for_url("**/staff/")
+    title, language = name_and_language(page, "h1")
+    heard.wait_for(title, language)
+    # A key is said by its name, to be chosen; what the box holds, never.
+    typed = {"97531"[start:start + 2] for start in range(4)}
+    assert not any(part in text for pieces in heard.said for _, text in pieces for part in typed), heard.said
+
+
+@pytest.mark.parametrize("lang, other", [("en", "ar"), ("ar", "zh-Hans"), ("zh-Hans", "en")])
+def test_side_by_side_each_column_is_said_in_its_own_language(page, live_kiosk, lang, other):
+    heard = Heard(page)
+    page.goto(f"{live_kiosk.url}/{lang}/articles/consent?compare={other}")
+    for column in (lang, other):
+        press_until(page, "ArrowDown", f".compare-cell[lang='{column}'] p:not(.column-language):not(.listen-headphones)")
+        text, language = name_and_language(page, "[data-speaking-current]")
+        assert language == column
+        heard.wait_for(text, column)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_idle_warning_is_said_and_any_key_keeps_the_patron_reading(page, live_kiosk, lang):
+    heard = Heard(page)
+    page.clock.install()
+    page.goto(f"{live_kiosk.url}/{lang}/articles/consent")
+    page.keyboard.press("ArrowDown")
+    page.clock.run_for(150_000 + 1000)
+    expect(page.locator("#idle-dialog")).to_be_visible()
+    said = heard.wait_for(phrase(lang, "Still reading?"), lang)
+    assert [lang, phrase(lang, "Keep reading")] in said
+    page.keyboard.press("ArrowDown")
+    expect(page.locator("#idle-dialog")).to_be_hidden()
+    assert page.locator("html").get_attribute("data-speaking") == "keys"
