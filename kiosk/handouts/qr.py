@@ -13,6 +13,8 @@ def qr_svg(address: str) -> Markup:
     Article pages are rendered ahead of time, so their codes are drawn then.
     """
     code = segno.make(address, error="m", micro=False)
-    svg = code.svg_inline(scale=4, border=4, svgclass="qr", lineclass=None)
+    # A viewBox and no width or height: the stylesheet sizes the code, and the whole drawing
+    # scales with it (with only a size, a smaller box crops the code to a corner on paper).
+    svg = code.svg_inline(border=4, svgclass="qr", lineclass=None, omitsize=True)
     # The address is printed beside the code; screen readers need not hear the drawing.
     return Markup(svg.replace("<svg ", '<svg aria-hidden="true" focusable="false" ', 1))
