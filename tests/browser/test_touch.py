@@ -366,3 +366,27 @@ def test_a_very_long_search_stays_on_the_screen(touch, live_kiosk):
     page = touch()
     page.goto(f"{live_kiosk.url}/en/search?q=" + "x" * 200)
     assert page.evaluate("document.documentElement.scrollWidth") <= PORTRAIT["width"]
+
+
+@pytest.mark.parametrize("tag", SHIPPED_TAGS)
+def test_the_idle_warning_asks_for_a_touch_anywhere_and_a_touch_anywhere_keeps_the_page(touch, live_kiosk, tag):
+    """A kiosk without a keyboard asks for nothing a finger cannot do."""
+    from babel.support import Translations
+    from kiosk.languages import BY_TAG
+    from kiosk.shipped import TRANSLATIONS
+    catalog = Translations.load(str(TRANSLATIONS), [BY_TAG[tag].locale])
+    asked = catalog.ugettext("For your privacy, this screen will be cleared soon. Touch anywhere on the screen to keep reading.")
+    assert tag == "en" or not asked.startswith("For your privacy"), "translated in every catalog"
+    page = touch(LANDSCAPE)
+    page.clock.install()
+    page.goto(f"{live_kiosk.url}/{tag}/articles/consent")
+    idle = int(page.get_attribute("html", "data-idle-seconds"))
+    warning = int(page.get_attribute("html", "data-warning-seconds"))
+    page.tap("h1")
+    page.clock.run_for((idle - warning + 1) * 1000)
+    dialog = page.locator("#idle-dialog")
+    assert dialog.is_visible()
+    assert page.locator("#idle-text").inner_text() == asked
+    page.touchscreen.tap(LANDSCAPE["width"] - 40, LANDSCAPE["height"] - 40)  # far from the dialog's buttons
+    assert not dialog.is_visible()
+    assert page.url.endswith(f"/{tag}/articles/consent")
