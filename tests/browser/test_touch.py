@@ -372,6 +372,7 @@ def test_a_very_long_search_stays_on_the_screen(touch, live_kiosk):
 def test_the_idle_warning_asks_for_a_touch_anywhere_and_a_touch_anywhere_keeps_the_page(touch, live_kiosk, tag):
     """A kiosk without a keyboard asks for nothing a finger cannot do."""
     from babel.support import Translations
+
     from kiosk.languages import BY_TAG
     from kiosk.shipped import TRANSLATIONS
     catalog = Translations.load(str(TRANSLATIONS), [BY_TAG[tag].locale])
