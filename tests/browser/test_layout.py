@@ -1,0 +1,140 @@
+"""The frame a patron's finger learns: it stays put when the language changes (only mirrored between
+directions), Quick exit keeps a clear gap around it, and the header's controls grow with the text."""
+
+from __future__ import annotations
+
+import pytest
+
+from kiosk.languages import BY_TAG
+
+from ..conftest import SHIPPED_TAGS
+
+pytestmark = pytest.mark.browser
+
+PORTRAIT = {"width": 1080, "height": 1920}
+LANDSCAPE = {"width": 1920, "height": 1080}
+ORIENTATIONS = pytest.mark.parametrize("viewport", [PORTRAIT, LANDSCAPE], ids=["portrait", "landscape"])
+HEADER_PARTS = [".site-header", ".site-header .header-row", ".home", ".search-form", ".search-form input",
+                ".search-form .button", ".display-controls", ".smaller-text", ".larger-text", ".contrast-toggle",
+                ".languages ul", ".languages li:first-child .button", ".more-languages summary", "main"]
+WHOLE_WIDTH = (".site-header", ".site-header .header-row")
+BOXES = """parts => {
+    const row = document.querySelector('.site-header .header-row'), style = getComputedStyle(row),
+          rowBox = row.getBoundingClientRect();
+    return {content: [rowBox.left + parseFloat(style.paddingLeft), rowBox.right - parseFloat(style.paddingRight)],
+            parts: Object.fromEntries(parts.map(selector => {
+                const box = document.querySelector(selector).getBoundingClientRect();
+                return [selector, [box.left, box.top, box.width, box.height]];
+            }))};
+}"""
+
+
+@pytest.fixture
+def screen(browser):
+    contexts = []
+
+    def open_page(viewport):
+        context = browser.new_context(viewport=viewport, has_touch=True)
+        contexts.append(context)
+        return context.new_page()
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+def header_boxes(page, url):
+    """(left and right of the header row's content, {part: [left, top, width, height]}, where the page starts)."""
+    page.goto(url)
+    found = page.evaluate(BOXES, HEADER_PARTS)
+    main = found["parts"].pop("main")
+    return found["content"], found["parts"], main[1]
+
+
+def mirrored(content, parts):
+    """The boxes as they would be drawn right to left inside the same header content."""
+    start, end = content
+    return {selector: [start + end - (left + width), top, width, height]
+            for selector, (left, top, width, height) in parts.items() if selector not in WHOLE_WIDTH}
+
+
+def flat(parts):
+    return [round(value) for selector in sorted(parts) for value in parts[selector]]
+
+
+@ORIENTATIONS
+@pytest.mark.parametrize("size", [1, 4])
+def test_the_header_stays_put_between_languages_and_only_mirrors_between_directions(screen, live_kiosk, viewport, size):
+    page = screen(viewport)
+    boxes = {tag: header_boxes(page, f"{live_kiosk.url}/{tag}/articles/consent?size={size}")
+             for tag in ("en", "zh-Hans", "uk", "vi", "ar", "ur")}
+    content, parts, _ = boxes["en"]
+    for tag in ("zh-Hans", "uk", "vi"):
+        assert flat(boxes[tag][1]) == pytest.approx(flat(parts), abs=1), tag
+    assert flat(boxes["ur"][1]) == pytest.approx(flat(boxes["ar"][1]), abs=1)
+    assert boxes["ar"][0] == pytest.approx(content, abs=1)
+    # Right to left, each box is where the left-to-right one would be in a mirror.
+    unmirrored = {selector: parts[selector] for selector in mirrored(content, parts)}
+    assert flat(mirrored(*boxes["ar"][:2])) == pytest.approx(flat(unmirrored), abs=1)
+    # The page under the header starts at the same height, whatever the language.
+    assert {round(found[2]) for found in boxes.values()} == {round(boxes["en"][2])}
+
+
+@ORIENTATIONS
+@pytest.mark.parametrize("size", [1, 2, 3, 4])
+def test_nothing_else_to_tap_within_24_pixels_of_quick_exit(screen, live_kiosk, viewport, size):
+    page = screen(viewport)
+    for tag in SHIPPED_TAGS:
+        for path in ("articles/consent", "articles/consent?compare=ar" if tag != "ar" else "articles/consent?compare=en"):
+            page.goto(f"{live_kiosk.url}/{tag}/{path}{'&' if '?' in path else '?'}size={size}")
+            near = page.evaluate("""() => {
+                const exit = document.querySelector('.exit-button').getBoundingClientRect();
+                const clear = 24;
+                return [...document.querySelectorAll('a, button, input, select, summary, [tabindex]')]
+                    .filter(element => !element.classList.contains('exit-button') && element.checkVisibility())
+                    .map(element => [element.textContent.trim().slice(0, 30) || element.outerHTML.slice(0, 60),
+                                     element.getBoundingClientRect()])
+                    .filter(([, box]) => box.width > 1 && box.height > 1
+                        && box.right > exit.left - clear && box.left < exit.right + clear
+                        && box.bottom > exit.top - clear && box.top < exit.bottom + clear)
+                    .map(([name]) => name);
+            }""")
+            assert near == [], (tag, path, size)
+
+
+@ORIENTATIONS
+def test_the_header_controls_grow_with_the_text_size(screen, live_kiosk, viewport):
+    page = screen(viewport)
+    heights, fonts = [], []
+    for size in (1, 2, 3, 4):
+        page.goto(f"{live_kiosk.url}/en/?size={size}")
+        heights.append(page.locator(".home").bounding_box()["height"])
+        fonts.append(page.evaluate("parseFloat(getComputedStyle(document.querySelector('.home')).fontSize)"))
+    assert heights == sorted(set(heights)) and fonts == sorted(set(fonts)), (heights, fonts)
+
+
+@ORIENTATIONS
+@pytest.mark.parametrize("tag", ["en", "ar", "vi"])
+def test_more_languages_opens_a_panel_with_an_edge_and_even_columns(screen, live_kiosk, viewport, tag):
+    page = screen(viewport)
+    page.goto(f"{live_kiosk.url}/{tag}/")
+    page.locator(".more-languages summary").tap()
+    panel = page.locator(".more-languages details ul")
+    assert panel.is_visible()
+    box = panel.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= viewport["width"]
+    assert page.evaluate("getComputedStyle(document.querySelector('.more-languages details ul')).boxShadow") != "none"
+    buttons = panel.locator(".button")
+    widths = {round(buttons.nth(index).bounding_box()["width"]) for index in range(buttons.count())}
+    assert len(widths) == 1, widths
+
+
+@pytest.mark.parametrize("tag", ["ur", "ar", "en"])
+def test_each_language_name_is_drawn_in_its_own_script_font(screen, live_kiosk, tag):
+    page = screen(PORTRAIT)
+    page.goto(f"{live_kiosk.url}/{tag}/")
+    families = page.evaluate("""() => Object.fromEntries([...document.querySelectorAll('.languages a[lang]')].map(
+        link => [link.lang, getComputedStyle(link).fontFamily.split(',')[0].replaceAll('"', '')]))""")
+    expected = {"ar": "Noto Naskh Arabic", "ur": "Noto Nastaliq Urdu", "zh-Hans": "Noto Sans CJK SC"}
+    for other, family in families.items():
+        assert family == expected.get(other, "Noto Sans"), (other, family)
+    assert BY_TAG[tag].native_name in page.locator(".languages").inner_text()
