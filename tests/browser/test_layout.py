@@ -138,3 +138,49 @@ def test_each_language_name_is_drawn_in_its_own_script_font(screen, live_kiosk, 
     for other, family in families.items():
         assert family == expected.get(other, "Noto Sans"), (other, family)
     assert BY_TAG[tag].native_name in page.locator(".languages").inner_text()
+
+
+@pytest.mark.parametrize("tag", ["ar", "ur", "en"])
+def test_the_keyboard_has_no_empty_strip_and_delete_points_the_way_the_text_runs(screen, live_kiosk, tag):
+    page = screen(PORTRAIT)
+    page.goto(f"{live_kiosk.url}/{tag}/")
+    page.locator("#search-q").tap()
+    keyboard = page.locator(".keyboard")
+    keyboard.wait_for()
+    assert not page.locator(".keyboard-suggestions").is_visible()
+    first_row = page.locator(".keyboard-row").first.bounding_box()
+    assert first_row["y"] - keyboard.bounding_box()["y"] <= 16
+    glyph = page.locator(".keyboard [data-action='backspace'] > [aria-hidden='true']")
+    transform = glyph.evaluate("element => getComputedStyle(element).transform")
+    assert transform.startswith("matrix(-1,") == (BY_TAG[tag].direction == "rtl"), transform
+    # Suggestions arrive with a letter typed: the strip shows, and the page keeps room for the taller keyboard.
+    for letter in {"ar": "الم", "ur": "رضا", "en": "con"}[tag]:
+        page.tap(f".keyboard [data-key='{letter}']")
+    page.locator(".keyboard-suggestions").wait_for(state="visible")
+    room = lambda: page.evaluate("parseFloat(getComputedStyle(document.body).paddingBottom)")  # noqa: E731
+    page.wait_for_function("() => Math.abs(parseFloat(getComputedStyle(document.body).paddingBottom)"
+                           " - document.querySelector('.keyboard').offsetHeight) < 1")
+    assert room() == pytest.approx(keyboard.bounding_box()["height"], abs=1)
+
+
+def test_the_pin_shows_large_dots_and_no_key_stays_marked_after_a_tap(screen):
+    import tempfile
+
+    from kiosk import create_app
+    from kiosk.staff.pin import set_pin
+
+    from ..conftest import STAFF_PIN
+    from .conftest import LiveKiosk
+    with tempfile.TemporaryDirectory() as instance:
+        set_pin(instance, STAFF_PIN)
+        with LiveKiosk(create_app({"instance": instance})) as kiosk:
+            page = screen(PORTRAIT)
+            page.goto(f"{kiosk.url}/staff/login")
+            page.locator(".keypad").wait_for()
+            untouched = page.locator(".keypad [data-digit='5']").evaluate(
+                "element => getComputedStyle(element).backgroundColor")
+            page.tap(".keypad [data-digit='1']")
+            tapped = page.locator(".keypad [data-digit='1']")
+            assert tapped.evaluate("element => getComputedStyle(element).backgroundColor") == untouched
+            assert tapped.evaluate("element => document.activeElement !== element")
+            assert page.evaluate("parseFloat(getComputedStyle(document.getElementById('pin')).fontSize)") >= 40
