@@ -157,10 +157,10 @@ def test_the_keyboard_has_no_empty_strip_and_delete_points_the_way_the_text_runs
     for letter in {"ar": "الم", "ur": "رضا", "en": "con"}[tag]:
         page.tap(f".keyboard [data-key='{letter}']")
     page.locator(".keyboard-suggestions").wait_for(state="visible")
-    room = lambda: page.evaluate("parseFloat(getComputedStyle(document.body).paddingBottom)")  # noqa: E731
     page.wait_for_function("() => Math.abs(parseFloat(getComputedStyle(document.body).paddingBottom)"
                            " - document.querySelector('.keyboard').offsetHeight) < 1")
-    assert room() == pytest.approx(keyboard.bounding_box()["height"], abs=1)
+    room = page.evaluate("parseFloat(getComputedStyle(document.body).paddingBottom)")
+    assert room == pytest.approx(keyboard.bounding_box()["height"], abs=1)
 
 
 def test_the_pin_shows_large_dots_and_no_key_stays_marked_after_a_tap(screen):
