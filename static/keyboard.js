@@ -196,6 +196,10 @@
         marks = Array.prototype.map.call(keyboard.querySelectorAll("[data-mark]"), function (key) {
           return key.dataset.mark;
         });
+        // The suggestions strip shows only with something in it: the room kept under the page follows.
+        new ResizeObserver(function () {
+          if (!keyboard.hidden) { document.body.style.setProperty("--keyboard-height", keyboard.offsetHeight + "px"); }
+        }).observe(keyboard);
       }
       keyboards.set(field, keyboard);
       hideAllBut(keyboard);

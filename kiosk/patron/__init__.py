@@ -19,5 +19,6 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(session.bp)
     help.init_app(app)
     app.jinja_env.globals.update(reading_time=pages.reading_time, translation_notice=pages.translation_notice,
+                                 in_language=pages.in_language,
                                  keyboard_layout=keyboard_for, language_named=BY_TAG.get,
                                  language_display_name=language_display_name, TranslationState=TranslationState)

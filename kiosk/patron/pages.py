@@ -59,12 +59,17 @@ def printed_today(language: Language | None = None) -> str:
     return _print_dates.today(language or current_language())
 
 
+def in_language(language: Language, template: str, **context: object) -> Markup:
+    """``template`` rendered for a reader of ``language``: a column of the side-by-side page speaks to its own reader."""
+    with rendering_in(language):
+        return Markup(render_in_language(template, **context))
+
+
 def translation_notice(article: Article, language: Language) -> Markup:
     """What a reader of ``language`` must know about the version shown to them, in that language."""
     if article.state_in(language.tag) in CURRENT_STATES:
         return Markup("")
-    with rendering_in(language):
-        return Markup(render_in_language("_translation_notice.html", article=article))
+    return in_language(language, "_translation_notice.html", article=article)
 
 
 def reading_time(version: ArticleVersion) -> str:

@@ -71,6 +71,29 @@ def test_each_qr_code_on_the_screen_reads_back_as_its_number_or_website(touch, l
     assert all(address.startswith(("tel:+", "https://")) for address in found)
 
 
+@pytest.mark.parametrize("contrast", ["", "?contrast=high"])
+def test_each_qr_code_fills_a_box_of_one_size_with_its_caption_under_it(touch, live_kiosk, contrast):
+    page = touch()
+    page.goto(f"{live_kiosk.url}/en/help{contrast}")
+    figures = page.locator(".service-codes figure")
+    assert figures.count() >= 2
+    sizes = set()
+    for index in range(figures.count()):
+        figure = figures.nth(index)
+        code, caption, box = (figure.locator("svg.qr").bounding_box(), figure.locator("figcaption").bounding_box(),
+                              figure.bounding_box())
+        assert abs(code["width"] - code["height"]) <= 1, index
+        assert code["width"] >= 0.9 * box["width"], index
+        sizes.add(round(code["width"]))
+        assert 0 <= caption["y"] - (code["y"] + code["height"]) <= 8, index
+        assert abs((caption["x"] + caption["width"] / 2) - (code["x"] + code["width"] / 2)) <= 2, index
+        # The drawing fills its box: dark modules reach the light margin a code needs (4 of its 29 to 45 modules).
+        image = Image.open(io.BytesIO(figure.locator("svg.qr").screenshot())).convert("L")
+        left, top, right, bottom = image.point(lambda value: 255 if value < 128 else 0).getbbox()
+        assert (right - left) >= 0.7 * image.width and (bottom - top) >= 0.7 * image.height, index
+    assert len(sizes) == 1, sizes
+
+
 @pytest.mark.parametrize("tag", SHIPPED_TAGS)
 def test_the_help_page_has_no_serious_accessibility_problem(touch, live_kiosk, tag):
     from axe_playwright_python.sync_playwright import Axe

@@ -1,15 +1,42 @@
-"""Handouts as Chromium prints them: no screen controls on paper, at most two pages."""
+"""Handouts as Chromium prints them: no screen controls on paper, at most two pages, and every
+QR code on paper read back by a real QR reader (zxing-cpp) from the printed PDF drawn as an image
+by poppler's pdftoppm."""
 
 from __future__ import annotations
 
 import io
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
 
 import pytest
+import zxingcpp
+from PIL import Image
 from pypdf import PdfReader
+
+from kiosk.patron.help import AT_ARTICLE_END
 
 from ..conftest import SHIPPED_TAGS, SLUGS
 
 pytestmark = pytest.mark.browser
+PDFTOPPM = shutil.which("pdftoppm")
+
+
+def codes_on_paper(pdf: bytes) -> list[str]:
+    """What every QR code in ``pdf`` says, page by page, as a phone would read it from the sheet."""
+    if not PDFTOPPM:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI=true but pdftoppm is not installed (apt-get install poppler-utils)")
+        pytest.skip("pdftoppm is not installed (apt-get install poppler-utils)")
+    with tempfile.TemporaryDirectory() as folder:
+        (Path(folder) / "printed.pdf").write_bytes(pdf)
+        # 150 dots per inch: a modest office printer's grain, finer than any phone needs.
+        subprocess.run([PDFTOPPM, "-r", "150", "-gray", "-png", "printed.pdf", "sheet"], cwd=folder, check=True)
+        sheets = sorted(Path(folder).glob("sheet-*.png"))
+        assert sheets
+        return [code.text for sheet in sheets for code in zxingcpp.read_barcodes(Image.open(sheet))]
 
 
 def test_screen_controls_are_not_printed(page, live_kiosk):
@@ -59,3 +86,20 @@ def test_every_handout_prints_on_at_most_two_pages(page, live_kiosk, lang, paper
         pdf = page.pdf(format=paper, print_background=False)
         pages = len(PdfReader(io.BytesIO(pdf)).pages)
         assert pages <= 2, (slug, lang, paper, pages)
+
+
+@pytest.mark.parametrize("printed", ["handout", "article"])
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_every_qr_code_on_a_printed_page_scans(page, live_kiosk, shipped_library, lang, printed):
+    """The Print button prints the page it is on: the handout page, or the article as its handout."""
+    for slug in SLUGS:
+        article = shipped_library.articles[slug]
+        services = shipped_library.help.for_kinds(article.help_kinds)[:AT_ARTICLE_END]
+        # On paper each local service keeps one code: its number, or its website where it has none.
+        expected = [*article.version_for(lang).web_links, *([article.source_url] if article.source_url else []),
+                    *(service.phone_address or service.website for service in services)]
+        assert expected, slug
+        suffix = "/handout" if printed == "handout" else ""
+        page.goto(f"{live_kiosk.url}/{lang}/articles/{slug}{suffix}")
+        found = codes_on_paper(page.pdf(format="A4"))
+        assert sorted(found) == sorted(expected), (slug, lang, printed)

@@ -197,3 +197,17 @@ def test_at_the_largest_text_size_the_article_still_starts_on_the_first_screen(p
     header = page.locator(".site-header").bounding_box()["height"] + page.locator(".languages").bounding_box()["height"]
     assert header < 1920 * 0.3
     assert page.locator("h1").bounding_box()["y"] < 1920 * 0.5
+
+
+@pytest.mark.parametrize("tag", SHIPPED_TAGS)
+def test_print_and_the_handout_link_say_how_they_differ(page, live_kiosk, tag):
+    """Print prints now; the other shows the handout first, and says so."""
+    page.goto(f"{live_kiosk.url}/{tag}/articles/consent")
+    tools = page.locator(".article-tools-top")
+    printing = tools.locator(".print-button").inner_text().strip()
+    seeing = tools.locator("a[href*='/handout']").inner_text().strip()
+    assert printing and seeing
+    assert printing.casefold() != seeing.casefold() and len(seeing) > len(printing)
+    tools.locator("a[href*='/handout']").click()
+    page.wait_for_url("**/articles/consent/handout")
+    assert page.locator(".handout-toolbar .print-button").inner_text().strip() == printing

@@ -366,3 +366,93 @@ def test_a_very_long_search_stays_on_the_screen(touch, live_kiosk):
     page = touch()
     page.goto(f"{live_kiosk.url}/en/search?q=" + "x" * 200)
     assert page.evaluate("document.documentElement.scrollWidth") <= PORTRAIT["width"]
+
+
+@pytest.mark.parametrize("tag", SHIPPED_TAGS)
+def test_the_idle_warning_asks_for_a_touch_anywhere_and_a_touch_anywhere_keeps_the_page(touch, live_kiosk, tag):
+    """A kiosk without a keyboard asks for nothing a finger cannot do."""
+    from babel.support import Translations
+
+    from kiosk.languages import BY_TAG
+    from kiosk.shipped import TRANSLATIONS
+    catalog = Translations.load(str(TRANSLATIONS), [BY_TAG[tag].locale])
+    asked = catalog.ugettext("For your privacy, this screen will be cleared soon. Touch anywhere on the screen to keep reading.")
+    assert tag == "en" or not asked.startswith("For your privacy"), "translated in every catalog"
+    page = touch(LANDSCAPE)
+    page.clock.install()
+    page.goto(f"{live_kiosk.url}/{tag}/articles/consent")
+    idle = int(page.get_attribute("html", "data-idle-seconds"))
+    warning = int(page.get_attribute("html", "data-warning-seconds"))
+    page.tap("h1")
+    page.clock.run_for((idle - warning + 1) * 1000)
+    dialog = page.locator("#idle-dialog")
+    assert dialog.is_visible()
+    assert page.locator("#idle-text").inner_text() == asked
+    page.touchscreen.tap(LANDSCAPE["width"] - 40, LANDSCAPE["height"] - 40)  # far from the dialog's buttons
+    assert not dialog.is_visible()
+    assert page.url.endswith(f"/{tag}/articles/consent")
+
+
+@pytest.mark.parametrize("tag, other", [("en", "ar"), ("ar", "en"), ("ur", "zh-Hans"), ("fr", "uk")])
+def test_each_side_by_side_column_speaks_to_its_own_reader(touch, live_kiosk, tag, other):
+    """Listen, Slower, the headphones line and the notices of a column are in its language and direction."""
+    from babel.support import Translations
+
+    from kiosk.languages import BY_TAG
+    from kiosk.shipped import TRANSLATIONS
+    page = touch(LANDSCAPE)
+    page.goto(f"{live_kiosk.url}/{tag}/articles/consent?compare={other}")
+    heights = set()
+    for index, column in enumerate((tag, other)):
+        catalog = Translations.load(str(TRANSLATIONS), [BY_TAG[column].locale])
+        cell = page.locator(f'.compare-row:first-child .compare-cell[data-column="{index}"]')
+        assert cell.get_attribute("lang") == column and cell.get_attribute("dir") == BY_TAG[column].direction
+        assert cell.locator(".listen-start").inner_text().strip() == catalog.ugettext("Listen")
+        assert cell.locator(".listen-speed").inner_text().strip() == catalog.ugettext("Slower")
+        assert (cell.locator(".listen-headphones").inner_text().strip()
+                == catalog.ugettext("Please use the headphones, so that only you can hear."))
+        notices = cell.locator(".notice")
+        for notice in range(notices.count()):
+            said = notices.nth(notice).inner_text().strip()
+            assert said in {catalog.ugettext("This translation has not yet been checked by a fluent speaker.")} or \
+                notices.nth(notice).get_attribute("lang") == column, said
+        # Nothing in the column says it is in another language or direction.
+        assert cell.locator(f":is([lang]:not([lang='{column}']), [dir]:not([dir='{BY_TAG[column].direction}']))").count() == 0
+        heights.add(round(cell.locator(".listen-start").bounding_box()["height"]))
+    assert max(heights) - min(heights) <= 2, heights
+
+
+@pytest.mark.parametrize("viewport", [PORTRAIT, LANDSCAPE], ids=["portrait", "landscape"])
+@pytest.mark.parametrize("tag, other", [("en", "ar"), ("ar", "es")])
+def test_side_by_side_columns_keep_to_the_grid_and_a_readable_line(touch, live_kiosk, viewport, tag, other):
+    page = touch(viewport)
+    page.goto(f"{live_kiosk.url}/{tag}/articles/consent?compare={other}")
+    edges = page.evaluate("""() => {
+        const content = element => { const box = element.getBoundingClientRect(), style = getComputedStyle(element);
+            return [box.left + parseFloat(style.paddingLeft), box.right - parseFloat(style.paddingRight)]; };
+        const compare = document.querySelector('.compare').getBoundingClientRect();
+        return {compare: [compare.left, compare.right], main: content(document.querySelector('main')),
+                languages: content(document.querySelector('.languages .frame')),
+                header: content(document.querySelector('.site-header .frame'))};
+    }""")
+    assert edges["compare"] == pytest.approx(edges["main"], abs=1)
+    # The header and the language bar give way to Quick exit on the right, and share the grid's left edge.
+    for bar in ("header", "languages"):
+        assert edges["compare"][0] == pytest.approx(edges[bar][0], abs=1)
+        assert edges["compare"][1] >= edges[bar][1] - 1
+    # Characters in each full line (the last line of a paragraph is left out) of the Latin column.
+    lines = page.evaluate("""() => [...document.querySelectorAll(
+            '.compare-cell.article-body:is([lang="en"], [lang="es"]) :is(p, li)')].flatMap(block => {
+        const lines = new Map(), walker = document.createTreeWalker(block, NodeFilter.SHOW_TEXT);
+        for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+            for (let i = 0; i < node.length; i++) {
+                const range = document.createRange(); range.setStart(node, i); range.setEnd(node, i + 1);
+                const rect = range.getClientRects()[0];
+                if (rect) { const top = Math.round(rect.top / 8); lines.set(top, (lines.get(top) || 0) + 1); }
+            }
+        }
+        return [...lines.values()].slice(0, -1);
+    })""")
+    assert len(lines) >= 10
+    median = sorted(lines)[len(lines) // 2]
+    assert 43 <= median <= 75, median
