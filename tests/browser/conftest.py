@@ -57,3 +57,26 @@ def page(browser):
     page = context.new_page()
     yield page
     context.close()
+
+
+PORTRAIT = {"width": 1080, "height": 1920}
+
+
+@pytest.fixture
+def touch(browser):
+    """New pages on a touch screen of the given size (portrait unless asked), each in a context of its own."""
+    contexts = []
+
+    def open_page(viewport=PORTRAIT, **options):
+        context = browser.new_context(viewport=viewport, has_touch=True, **options)
+        contexts.append(context)
+        return context.new_page()
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def touch_page(touch):
+    """One page on a portrait touch screen."""
+    return touch()

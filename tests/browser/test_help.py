@@ -23,19 +23,6 @@ pytestmark = pytest.mark.browser
 PORTRAIT = {"width": 1080, "height": 1920}
 
 
-@pytest.fixture
-def touch(browser):
-    contexts = []
-
-    def open_page(viewport=PORTRAIT):
-        context = browser.new_context(viewport=viewport, has_touch=True)
-        contexts.append(context)
-        return context.new_page()
-    yield open_page
-    for context in contexts:
-        context.close()
-
-
 def test_a_patron_reaches_local_help_from_an_article_with_taps_alone(touch, live_kiosk):
     page = touch()
     page.goto(f"{live_kiosk.url}/es/articles/when-something-is-not-okay")

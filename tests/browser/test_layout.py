@@ -29,19 +29,6 @@ BOXES = """parts => {
 }"""
 
 
-@pytest.fixture
-def screen(browser):
-    contexts = []
-
-    def open_page(viewport):
-        context = browser.new_context(viewport=viewport, has_touch=True)
-        contexts.append(context)
-        return context.new_page()
-    yield open_page
-    for context in contexts:
-        context.close()
-
-
 def header_boxes(page, url):
     """(left and right of the header row's content, {part: [left, top, width, height]}, where the page starts)."""
     page.goto(url)
@@ -63,8 +50,8 @@ def flat(parts):
 
 @ORIENTATIONS
 @pytest.mark.parametrize("size", [1, 4])
-def test_the_header_stays_put_between_languages_and_only_mirrors_between_directions(screen, live_kiosk, viewport, size):
-    page = screen(viewport)
+def test_the_header_stays_put_between_languages_and_only_mirrors_between_directions(touch, live_kiosk, viewport, size):
+    page = touch(viewport)
     boxes = {tag: header_boxes(page, f"{live_kiosk.url}/{tag}/articles/consent?size={size}")
              for tag in ("en", "zh-Hans", "uk", "vi", "ar", "ur")}
     content, parts, _ = boxes["en"]
@@ -81,8 +68,8 @@ def test_the_header_stays_put_between_languages_and_only_mirrors_between_directi
 
 @ORIENTATIONS
 @pytest.mark.parametrize("size", [1, 2, 3, 4])
-def test_nothing_else_to_tap_within_24_pixels_of_quick_exit(screen, live_kiosk, viewport, size):
-    page = screen(viewport)
+def test_nothing_else_to_tap_within_24_pixels_of_quick_exit(touch, live_kiosk, viewport, size):
+    page = touch(viewport)
     for tag in SHIPPED_TAGS:
         for path in ("articles/consent", "articles/consent?compare=ar" if tag != "ar" else "articles/consent?compare=en"):
             page.goto(f"{live_kiosk.url}/{tag}/{path}{'&' if '?' in path else '?'}size={size}")
@@ -102,8 +89,8 @@ def test_nothing_else_to_tap_within_24_pixels_of_quick_exit(screen, live_kiosk, 
 
 
 @ORIENTATIONS
-def test_the_header_labels_grow_with_the_text_size(screen, live_kiosk, viewport):
-    page = screen(viewport)
+def test_the_header_labels_grow_with_the_text_size(touch, live_kiosk, viewport):
+    page = touch(viewport)
     heights, fonts = [], []
     for size in (1, 2, 3, 4):
         page.goto(f"{live_kiosk.url}/en/?size={size}")
@@ -115,8 +102,8 @@ def test_the_header_labels_grow_with_the_text_size(screen, live_kiosk, viewport)
 
 @ORIENTATIONS
 @pytest.mark.parametrize("tag", ["en", "ar", "vi"])
-def test_more_languages_opens_a_panel_with_an_edge_and_even_columns(screen, live_kiosk, viewport, tag):
-    page = screen(viewport)
+def test_more_languages_opens_a_panel_with_an_edge_and_even_columns(touch, live_kiosk, viewport, tag):
+    page = touch(viewport)
     page.goto(f"{live_kiosk.url}/{tag}/")
     page.locator(".more-languages summary").tap()
     panel = page.locator(".more-languages details ul")
@@ -130,8 +117,8 @@ def test_more_languages_opens_a_panel_with_an_edge_and_even_columns(screen, live
 
 
 @pytest.mark.parametrize("tag", ["ur", "ar", "en"])
-def test_each_language_name_is_drawn_in_its_own_script_font(screen, live_kiosk, tag):
-    page = screen(PORTRAIT)
+def test_each_language_name_is_drawn_in_its_own_script_font(touch, live_kiosk, tag):
+    page = touch(PORTRAIT)
     page.goto(f"{live_kiosk.url}/{tag}/")
     families = page.evaluate("""() => Object.fromEntries([...document.querySelectorAll('.languages a[lang]')].map(
         link => [link.lang, getComputedStyle(link).fontFamily.split(',')[0].replaceAll('"', '')]))""")
@@ -142,8 +129,8 @@ def test_each_language_name_is_drawn_in_its_own_script_font(screen, live_kiosk, 
 
 
 @pytest.mark.parametrize("tag", ["ar", "ur", "en"])
-def test_the_keyboard_has_no_empty_strip_and_delete_points_the_way_the_text_runs(screen, live_kiosk, tag):
-    page = screen(PORTRAIT)
+def test_the_keyboard_has_no_empty_strip_and_delete_points_the_way_the_text_runs(touch, live_kiosk, tag):
+    page = touch(PORTRAIT)
     page.goto(f"{live_kiosk.url}/{tag}/")
     page.locator("#search-q").tap()
     keyboard = page.locator(".keyboard")
@@ -164,7 +151,7 @@ def test_the_keyboard_has_no_empty_strip_and_delete_points_the_way_the_text_runs
     assert room == pytest.approx(keyboard.bounding_box()["height"], abs=1)
 
 
-def test_the_pin_shows_large_dots_and_no_key_stays_marked_after_a_tap(screen):
+def test_the_pin_shows_large_dots_and_no_key_stays_marked_after_a_tap(touch):
     import tempfile
 
     from kiosk import create_app
@@ -175,7 +162,7 @@ def test_the_pin_shows_large_dots_and_no_key_stays_marked_after_a_tap(screen):
     with tempfile.TemporaryDirectory() as instance:
         set_pin(instance, STAFF_PIN)
         with LiveKiosk(create_app({"instance": instance})) as kiosk:
-            page = screen(PORTRAIT)
+            page = touch(PORTRAIT)
             page.goto(f"{kiosk.url}/staff/login")
             page.locator(".keypad").wait_for()
             untouched = page.locator(".keypad [data-digit='5']").evaluate(

@@ -82,14 +82,6 @@ def name_and_language(page, selector: str) -> tuple[str, str]:
         return [text.replace(/\\s+/g, ' ').trim(), e.closest('[lang]').getAttribute('lang')]; }""", selector))
 
 
-@pytest.fixture
-def touch_page(browser):
-    context = browser.new_context(viewport={"width": 1080, "height": 1920}, has_touch=True)
-    page = context.new_page()
-    yield page
-    context.close()
-
-
 @pytest.mark.parametrize("lang", LANGS)
 def test_by_keys_a_patron_opens_an_article_and_hears_it_in_the_page_language(page, live_kiosk, lang):
     heard = Heard(page)

@@ -56,13 +56,6 @@ def highlights_over(page, seconds):
     return page.evaluate("() => window.spokenSeen")
 
 
-@pytest.fixture
-def touch_page(browser):
-    context = browser.new_context(viewport={"width": 1080, "height": 1920}, has_touch=True)
-    yield context.new_page()
-    context.close()
-
-
 def test_listen_plays_and_the_highlight_follows_the_words(touch_page, live_kiosk):
     page = touch_page
     page.goto(f"{live_kiosk.url}/en/articles/consent")

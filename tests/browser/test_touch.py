@@ -32,20 +32,6 @@ PAGE_TYPES = ["/{tag}/", "/{tag}/topics/relationships", "/{tag}/articles/consent
               "/{tag}/articles/consent/handout", "/{tag}/articles/no-such-article"]
 
 
-@pytest.fixture
-def touch(browser):
-    """A new page on a touch screen of the given size (portrait unless asked)."""
-    contexts = []
-
-    def open_page(viewport=PORTRAIT, **options):
-        context = browser.new_context(viewport=viewport, has_touch=True, **options)
-        contexts.append(context)
-        return context.new_page()
-    yield open_page
-    for context in contexts:
-        context.close()
-
-
 def open_keyboard(page):
     """Tap the search box and wait for the kiosk's keyboard (fetched on that first touch)."""
     page.tap("#search-q")
