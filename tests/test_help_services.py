@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import io
+import json
 import re
 import shutil
 
@@ -34,7 +35,8 @@ def folder_with(tmp_path, services, **extra):
     folder = tmp_path / "content"
     shutil.copytree(CONTENT, folder)
     data = {"source_language": "en", "reviewed": ["en"], "services": services, **extra}
-    (folder / HELP_FILE).write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    # A copy of each entry: a value written twice would be written as a YAML alias, which content refuses.
+    (folder / HELP_FILE).write_text(yaml.safe_dump(json.loads(json.dumps(data)), allow_unicode=True), encoding="utf-8")
     return folder
 
 

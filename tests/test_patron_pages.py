@@ -334,4 +334,5 @@ def test_the_ways_back_are_translated_in_every_language(client, lang):
     text = client.get(f"/{lang}/about").get_data(as_text=True)
     for english in ("three ways back", "Press Quick exit", "Shift key three times", "Leave the screen alone"):
         assert english not in text, (lang, english)
-    assert "%(" not in text
+    # Placeholders never reach the page's text (speaking mode's phrases carry theirs to its script).
+    assert "%(" not in re.sub(r"data-phrases='[^']*'", "", text)

@@ -307,9 +307,9 @@ def test_a_power_cut_while_saving_leaves_the_old_settings(staff_app, staff_insta
         raise OSError("power cut")
 
     monkeypatch.setattr(os, "replace", cut)
-    with pytest.raises(OSError):
-        client.post("/staff/settings", data={"csrf_token": token, "languages": ["en"],
-                                             "default_language": "en", "idle_seconds": "600"})
+    response = client.post("/staff/settings", data={"csrf_token": token, "languages": ["en"],
+                                                    "default_language": "en", "idle_seconds": "600"})
+    assert response.status_code == 303 and "not-kept" in response.headers["Location"]  # staff are told
     assert (staff_instance / "settings.json").read_bytes() == saved
     assert [p.name for p in staff_instance.iterdir() if p.name.endswith(".tmp")] == []
 

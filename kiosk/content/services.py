@@ -218,7 +218,15 @@ def help_yaml(help_list: HelpList) -> str:
             "services": [service.to_data() for service in help_list.services]}
     return ("# Local help services, in the order the kiosk lists them. Edit on the staff screen, or here\n"
             "# (then run `flask --app kiosk content check`). Kinds: " + ", ".join(KINDS) + ".\n"
-            + yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100))
+            + yaml.dump(data, Dumper=_PlainDumper, allow_unicode=True, sort_keys=False, width=100))
+
+
+class _PlainDumper(yaml.SafeDumper):
+    """Writes a value used twice out twice: content files may hold no YAML alias (``files.refuse_aliases``)."""
+
+    def ignore_aliases(self, data) -> bool:
+        """Never an alias."""
+        return True
 
 
 def write_help(folder: Path, help_list: HelpList) -> None:
