@@ -29,9 +29,9 @@ def fake_browser(folder: Path, name: str = "chromium", behaviour: str = "exit") 
     """A stand-in browser that appends its arguments (and whether its profile exists) to calls.jsonl."""
     script = folder / name
     log = folder / "calls.jsonl"
-    tail = "time.sleep(600)" if behaviour == "stay" else "sys.exit(3)"
+    tail = "signal.pause()" if behaviour == "stay" else "sys.exit(3)"  # stays until the launcher ends it
     script.write_text(f"""#!{sys.executable}
-import json, os, sys, time
+import json, os, signal, sys, time
 profile = next(a.split("=", 1)[1] for a in sys.argv if a.startswith("--user-data-dir="))
 with open({str(log)!r}, "a") as f:
     f.write(json.dumps({{"args": sys.argv[1:], "profile_exists": os.path.isdir(profile),

@@ -92,7 +92,9 @@ def test_pause_go_on_and_stop(touch_page, live_kiosk):
     assert page.get_attribute(".listen", "data-state") == "paused"
     assert page.get_attribute("html", "data-listening") is None
     still = page.evaluate(HIGHLIGHTED)
-    time.sleep(0.8)
+    # The highlight moves on animation frames: thirty of them pass without it moving.
+    page.evaluate("new Promise(done => { let n = 0; const f = () => ++n >= 30 ? done() : requestAnimationFrame(f);"
+                  " requestAnimationFrame(f); })")
     assert page.evaluate(HIGHLIGHTED) == still
     page.tap(".listen-resume")
     page.wait_for_selector(".listen[data-state='playing']")
