@@ -49,11 +49,19 @@ def start_listening(page, selector=".listen-start"):
     page.wait_for_selector(".listen[data-state='playing']")
 
 
-def highlights_over(page, seconds):
-    """Every highlighted word, in order, from the first tap on Listen to ``seconds`` from now."""
+def highlights_until(page, enough, timeout=60):
+    """Every highlighted word, in order, from the first tap on Listen until ``enough(seen)`` holds."""
     record_highlights(page)
-    time.sleep(seconds)
-    return page.evaluate("() => window.spokenSeen")
+    deadline = time.monotonic() + timeout
+    while not enough(seen := page.evaluate("() => window.spokenSeen")):
+        assert time.monotonic() < deadline, seen
+        page.wait_for_timeout(100)
+    return seen
+
+
+def at_least(count):
+    """Enough once ``count`` words have been highlighted."""
+    return lambda seen: len(seen) >= count
 
 
 def test_listen_plays_and_the_highlight_follows_the_words(touch_page, live_kiosk):
@@ -61,7 +69,7 @@ def test_listen_plays_and_the_highlight_follows_the_words(touch_page, live_kiosk
     page.goto(f"{live_kiosk.url}/en/articles/consent")
     start_listening(page)
     assert page.get_attribute("html", "data-listening") == "true"
-    seen = highlights_over(page, 3)
+    seen = highlights_until(page, lambda seen: len(seen) >= 4 and seen[-1]["part"] == "summary")
     assert len(seen) >= 4
     assert seen[0]["part"] == "title" and seen[0]["text"] == "Consent"
     words = [entry["text"] for entry in seen if entry["part"] == "summary"]
@@ -75,11 +83,11 @@ def test_chinese_is_followed_character_by_character_and_arabic_right_to_left(tou
     page = touch_page
     page.goto(f"{live_kiosk.url}/zh-Hans/articles/consent")
     start_listening(page)
-    seen = highlights_over(page, 2)
+    seen = highlights_until(page, at_least(3))
     assert seen and all(len(entry["text"]) == 1 for entry in seen)
     page.goto(f"{live_kiosk.url}/ar/articles/consent")
     start_listening(page)
-    seen = highlights_over(page, 2)
+    seen = highlights_until(page, at_least(3))
     assert seen and seen[0]["part"] == "notice-1"  # the notice is read too: it is on the screen
     assert all(entry["text"].strip() and not entry["text"].isascii() for entry in seen)
 
@@ -109,7 +117,7 @@ def test_slower_is_a_toggle(touch_page, live_kiosk):
     page.tap(".listen-speed")
     assert page.get_attribute(".listen-speed", "aria-pressed") == "true"
     start_listening(page)
-    assert len(highlights_over(page, 1.5)) >= 2
+    highlights_until(page, at_least(2))  # words go on being highlighted at the slower pace (or it fails)
 
 
 def test_each_column_side_by_side_is_read_on_its_own(touch_page, live_kiosk):
@@ -118,7 +126,7 @@ def test_each_column_side_by_side_is_read_on_its_own(touch_page, live_kiosk):
     assert page.locator(".listen").count() == 2
     page.locator("[data-column='1'] .listen-start").tap()
     page.wait_for_selector("[data-column='1'] .listen[data-state='playing']")
-    seen = highlights_over(page, 2)
+    seen = highlights_until(page, at_least(3))
     assert seen and {entry["column"] for entry in seen} == {"1"}
 
 
