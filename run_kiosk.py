@@ -6,7 +6,7 @@ Everything is in ``kiosk.deploy.command``; ``python run_kiosk.py --help`` lists 
 
 import sys
 
-from kiosk.deploy.command import main
+from kiosk.deploy.command import run
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run())

@@ -296,6 +296,9 @@ class _Instance:
         folder.set("rescanIntervalS", "2")
         folder.set("fsWatcherEnabled", "true")
         folder.set("fsWatcherDelayS", "1")
+        # As the fleet's playbook sets it: small files (the manifest, the articles' text)
+        # arrive before large PDFs, so a kiosk knows early which version is on its way.
+        folder.find("order").text = "smallestFirst"
         for el in folder.findall("device"):
             folder.remove(el)
         # The folder lists all devices sharing it, including this one.
