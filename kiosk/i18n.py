@@ -15,7 +15,9 @@ same catalogs, loaded once at start-up.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -23,7 +25,9 @@ from babel import Locale
 from babel.support import NullTranslations, Translations
 from flask import Flask, abort, current_app, g, request
 from flask_babel import Babel
-from jinja2 import Environment
+import jinja2
+from jinja2 import Environment, FileSystemBytecodeCache
+from jinja2.bccache import Bucket
 from jinja2.ext import Extension
 from jinja2.lexer import Token, TokenStream
 from markupsafe import Markup, escape
@@ -150,11 +154,67 @@ def _fold(tokens: list[Token], start: int, strings: int, translate) -> tuple[lis
     return None
 
 
-def _language_environment(app: Flask, catalog: NullTranslations) -> Environment:
+COMPILED_TEMPLATES = "compiled-templates"
+"""The instance folder's sub-folder where each language's compiled templates are kept between starts."""
+
+
+class CompiledTemplates(FileSystemBytecodeCache):
+    """One language's compiled templates, kept in the instance folder so a restart need not compile them.
+
+    A template is compiled once per language with that language's strings folded in,
+    so its file is named for the language and a digest of what the compiled code
+    depends on besides the template's own source (which Jinja checks itself): the
+    language's compiled catalog, this module's code and Jinja's version. A changed
+    catalog or kiosk simply misses, and older files of the language are removed. A
+    damaged file is thrown away by Jinja and compiled again; a folder that cannot
+    be written only means compiling at every start. Templates only: nothing about patrons.
+    """
+
+    def __init__(self, instance: Path, language: Language):
+        folder = Path(instance) / COMPILED_TEMPLATES
+        prefix = f"{language.tag}-{_compiled_code_key(language)}-"
+        super().__init__(str(folder), pattern=prefix + "%s.cache")
+        try:
+            for owner_only in (folder.parent, folder):  # the instance folder may not exist yet
+                owner_only.mkdir(mode=0o700, parents=True, exist_ok=True)
+            for old in folder.glob(f"{language.tag}-*.cache"):
+                if not old.name.startswith(prefix):
+                    old.unlink()
+        except OSError:  # a read-only or full instance folder: templates are compiled each start
+            pass
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        """Jinja's, except that no unreadable folder or file stops a template being compiled."""
+        try:
+            super().load_bytecode(bucket)
+        except OSError:
+            bucket.reset()
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        """Jinja's, except that a folder that cannot be written only means the template is not kept."""
+        try:
+            super().dump_bytecode(bucket)
+        except OSError:
+            pass
+
+
+def _compiled_code_key(language: Language) -> str:
+    digest = hashlib.blake2b(jinja2.__version__.encode(), digest_size=8)
+    digest.update(Path(__file__).read_bytes())
+    catalog = TRANSLATIONS / language.locale / "LC_MESSAGES" / "messages.mo"
+    try:
+        digest.update(catalog.read_bytes())
+    except OSError:  # no catalog: the pages are in English, and keyed so
+        pass
+    return digest.hexdigest()
+
+
+def _language_environment(app: Flask, language: Language, catalog: NullTranslations) -> Environment:
     # cache_size: an overlay otherwise shares its parent's compiled templates; and a plain
     # dict (-1) rather than a least-recently-used cache, whose order would tell which page
     # was shown last.
-    environment = app.jinja_env.overlay(extensions=[TranslatedAtCompileTime], cache_size=-1)
+    environment = app.jinja_env.overlay(extensions=[TranslatedAtCompileTime], cache_size=-1,
+                                        bytecode_cache=CompiledTemplates(Path(app.instance_path), language))
     environment.catalog = catalog
     return environment
 
@@ -195,7 +255,7 @@ def init_app(app: Flask) -> None:
     catalogs = app.extensions["kiosk_catalogs"] = _load_catalogs()
     app.jinja_env.globals["format_translated"] = format_translated
     app.extensions["kiosk_template_environments"] = {
-        tag: _language_environment(app, catalog) for tag, catalog in catalogs.items()}
+        tag: _language_environment(app, BY_TAG[tag], catalog) for tag, catalog in catalogs.items()}
     # What is left to translate at run time (ngettext, a template rendered
     # outside render_in_language) uses the loaded catalogs, not Flask-Babel's
     # lookup through several context proxies per string.

@@ -28,7 +28,7 @@ from kiosk.content.manifest import MANIFEST, Checker, content_files, publish, re
 from kiosk.content.updates import ContentUpdates, content_updates
 from kiosk.deploy.readiness import run_checks
 
-from .conftest import ROOT, free_port, signed_in
+from .conftest import ROOT, free_port, seeded, signed_in
 
 TOPICS = "care:\n  en: Taking care\n  es: Cuidarse\n"
 
@@ -81,7 +81,7 @@ def folder(tmp_path):
 @pytest.fixture
 def kiosk(folder, tmp_path):
     """A test kiosk over ``folder`` (no thread: the test looks when it chooses), its looker and its clock."""
-    app = create_app({"TESTING": True, "instance": tmp_path / "instance", "content": folder,
+    app = create_app({"TESTING": True, "instance": seeded(tmp_path / "instance"), "content": folder,
                       "languages": "en,es", "content_settle_seconds": 5})
     clock = Clock()
     updates = app.extensions["kiosk_content_updates"] = ContentUpdates(app, clock=clock)
@@ -285,7 +285,7 @@ def start_while_a_new_version_lands(folder, tmp_path, monkeypatch, *, published:
         return library
 
     monkeypatch.setattr(kiosk.content, "load_library", load_then_sync)
-    app = create_app({"TESTING": True, "instance": tmp_path / "instance", "content": folder,
+    app = create_app({"TESTING": True, "instance": seeded(tmp_path / "instance"), "content": folder,
                       "languages": "en,es", "content_settle_seconds": 5})
     monkeypatch.setattr(kiosk.content, "load_library", real_load)
     clock = Clock()
@@ -334,7 +334,7 @@ def test_the_staff_screen_shows_the_version_and_what_is_arriving(folder, tmp_pat
 
     from .conftest import STAFF_PIN
     set_pin(tmp_path / "instance", STAFF_PIN)
-    app = create_app({"TESTING": True, "instance": tmp_path / "instance", "content": folder})
+    app = create_app({"TESTING": True, "instance": seeded(tmp_path / "instance"), "content": folder})
     updates = content_updates(app)
     screen = signed_in(app).get("/staff/").get_data(as_text=True)
     assert "Version served: v1, since " in screen and "Every file is as published." in screen
@@ -348,7 +348,7 @@ def test_the_staff_screen_shows_the_version_and_what_is_arriving(folder, tmp_pat
 
 
 def test_readiness_says_whether_the_folder_is_synced_and_published(folder, tmp_path):
-    app = create_app({"TESTING": True, "instance": tmp_path / "instance", "content": folder})
+    app = create_app({"TESTING": True, "instance": seeded(tmp_path / "instance"), "content": folder})
     line = next(str(c) for c in run_checks(app, path="") if c.name == "content updates")
     assert line == "OK    content updates: a folder not synced by Syncthing, published version v1; looked at every 3 s"
     (folder / ".stfolder").mkdir()

@@ -25,7 +25,7 @@ from kiosk.staff.pin import set_pin
 from kiosk.usage.recorder import every_figure
 from kiosk.usage.release import release_day
 
-from .conftest import CONTENT, signed_in
+from .conftest import CONTENT, seeded, signed_in
 from .test_readiness import command
 
 MOVES_WITH_THE_CLOCK_OR_THE_DISK = {"kiosk_health_looked_timestamp_seconds", "kiosk_instance_filesystem_avail_bytes"}
@@ -42,7 +42,7 @@ def samples(path: Path) -> dict[tuple, float]:
 
 @pytest.fixture
 def metrics_app(tmp_path):
-    return create_app({"TESTING": True, "instance": tmp_path / "instance", "metrics_folder": tmp_path / "metrics"})
+    return create_app({"TESTING": True, "instance": seeded(tmp_path / "instance"), "metrics_folder": tmp_path / "metrics"})
 
 
 def test_the_metrics_file_is_written_whole_readable_by_the_exporter_and_follows_the_naming_rules(metrics_app, tmp_path):
@@ -84,7 +84,7 @@ def test_a_synced_published_folder_reports_its_sync_and_publication(tmp_path):
     shutil.copytree(CONTENT, folder)
     (folder / ".stfolder").mkdir()
     manifest = publish(folder, "2026-12a")
-    app = create_app({"TESTING": True, "instance": tmp_path / "instance", "content": folder,
+    app = create_app({"TESTING": True, "instance": seeded(tmp_path / "instance"), "content": folder,
                       "metrics_folder": tmp_path / "metrics"})
     found = samples(write_metrics(app))
     assert found[("kiosk_content_synced_folder", ())] == 1
@@ -122,7 +122,7 @@ def test_no_printer_status_when_cups_cannot_answer(tmp_path, monkeypatch):
 
 
 def test_without_a_metrics_folder_nothing_is_written(tmp_path):
-    app = create_app({"TESTING": True, "instance": tmp_path / "instance"})
+    app = create_app({"TESTING": True, "instance": seeded(tmp_path / "instance")})
     assert app.config["KIOSK_METRICS_FOLDER"] is None
     assert "kiosk_metrics_writer" not in app.extensions
 
@@ -135,7 +135,7 @@ def test_the_staff_screen_says_how_the_printer_content_and_disk_are_in_words(tmp
     command(folder, "lpstat", 'echo "system default destination: Front"')
     monkeypatch.setenv("PATH", f"{folder}:{os.environ['PATH']}")
     set_pin(tmp_path / "instance", "482913")
-    app = create_app({"TESTING": True, "instance": tmp_path / "instance"})
+    app = create_app({"TESTING": True, "instance": seeded(tmp_path / "instance")})
     page = signed_in(app).get("/staff/").get_data(as_text=True)
     section = page[page.index('id="kiosk-health-heading"'):]
     section = section[:section.index("</section>")]
@@ -147,7 +147,7 @@ def test_the_staff_screen_says_how_the_printer_content_and_disk_are_in_words(tmp
 
 
 def test_yesterdays_released_usage_figures_are_written_when_usage_figures_are_on(tmp_path):
-    app = create_app({"TESTING": True, "instance": tmp_path / "instance", "metrics_folder": tmp_path / "metrics",
+    app = create_app({"TESTING": True, "instance": seeded(tmp_path / "instance"), "metrics_folder": tmp_path / "metrics",
                       "usage_figures": "on"})
     assert not any(name == "kiosk_usage_released_yesterday" for name, _ in samples(write_metrics(app)))
     released = release_day(app.instance_path, date.today() - timedelta(days=1), {"sessions": 12}, every_figure(app),

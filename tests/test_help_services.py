@@ -23,7 +23,7 @@ from kiosk.content.manifest import publish, verify
 from kiosk.content.model import KINDS
 from kiosk.content.services import HELP_FILE, ServiceError, load_help, parse_service
 
-from .conftest import CONTENT, SHIPPED_TAGS, STAFF_PIN, signed_in
+from .conftest import CONTENT, SHIPPED_TAGS, STAFF_PIN, seeded, signed_in
 from .conftest import csrf_token as csrf
 
 GOOD = {"id": "clinic", "kinds": ["sexual-health"], "name": {"en": "Town clinic"}, "phone": "+1 (555) 010-0199",
@@ -47,7 +47,7 @@ def staff_kiosk(tmp_path):
     folder = tmp_path / "content"
     shutil.copytree(CONTENT, folder)
     set_pin(tmp_path / "instance", STAFF_PIN)
-    app = create_app({"TESTING": True, "instance": tmp_path / "instance", "content": folder})
+    app = create_app({"TESTING": True, "instance": seeded(tmp_path / "instance"), "content": folder})
     return app, folder
 
 

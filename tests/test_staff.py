@@ -23,7 +23,7 @@ from kiosk.staff.sessions import StaffSessions
 from .conftest import STAFF_PIN as PIN
 from .conftest import csrf_token as csrf
 from .conftest import pin_form_token as nonce
-from .conftest import sign_in, signed_in
+from .conftest import seeded, sign_in, signed_in
 
 # The PIN and its storage
 
@@ -46,7 +46,7 @@ def test_the_same_pin_gets_a_new_salt_each_time(tmp_path):
 
 
 def test_set_pin_command(tmp_path):
-    app = create_app({"TESTING": True, "instance": tmp_path / "inst"})
+    app = create_app({"TESTING": True, "instance": seeded(tmp_path / "inst")})
     result = app.test_cli_runner().invoke(args=["staff", "set-pin"], input="7531\n7531\n")
     assert result.exit_code == 0, result.output
     assert pin_matches(tmp_path / "inst", "7531")
@@ -91,7 +91,7 @@ def test_the_pin_form_needs_its_one_time_token(staff_app):
 
 
 def test_without_a_pin_set_the_screen_says_how_to_set_one(tmp_path):
-    client = create_app({"TESTING": True, "instance": tmp_path}).test_client()
+    client = create_app({"TESTING": True, "instance": seeded(tmp_path)}).test_client()
     assert "staff set-pin" in client.get("/staff/login").get_data(as_text=True)
     assert client.post("/staff/login", data={"pin": "1234"}).status_code == 403
 

@@ -34,7 +34,7 @@ from kiosk.usage.release import (
     release_day,
 )
 
-from .conftest import ROOT, SLUGS, csrf_token, free_port, signed_in
+from .conftest import ROOT, SLUGS, csrf_token, free_port, seeded, signed_in
 
 DEFAULT_EPSILON = BY_NAME["usage_epsilon"].default
 
@@ -97,7 +97,7 @@ def test_the_noise_and_the_accuracy_come_from_opendp():
 
 @pytest.fixture
 def counting_app(tmp_path):
-    return create_app({"TESTING": True, "instance": tmp_path / "instance", "usage_figures": "on"})
+    return create_app({"TESTING": True, "instance": seeded(tmp_path / "instance"), "usage_figures": "on"})
 
 
 def patron_visit(client):
@@ -151,7 +151,7 @@ def test_every_way_out_still_ends_the_session_and_forgets_it(counting_app, way_o
 
 
 def test_nothing_is_counted_while_usage_figures_are_off(tmp_path):
-    app = create_app({"TESTING": True, "instance": tmp_path / "instance"})
+    app = create_app({"TESTING": True, "instance": seeded(tmp_path / "instance")})
     client = app.test_client()
     patron_visit(client)
     client.post("/reset")
@@ -180,7 +180,7 @@ def test_the_use_screen_shows_released_days_but_never_today(counting_app):
 
 
 def test_the_about_page_says_what_is_counted(tmp_path, counting_app):
-    off = create_app({"TESTING": True, "instance": tmp_path / "off"}).test_client().get("/en/about")
+    off = create_app({"TESTING": True, "instance": seeded(tmp_path / "off")}).test_client().get("/en/about")
     on = counting_app.test_client().get("/en/about")
     assert "counts nothing" in off.get_data(as_text=True)
     assert "never keeps what one person did" in on.get_data(as_text=True)
@@ -227,7 +227,7 @@ def test_a_clean_shutdown_releases_the_day_so_far(tmp_path):
 
 def test_staff_turn_usage_figures_on_and_off_on_the_settings_form(tmp_path):
     set_pin(tmp_path / "instance", "482913")
-    app = create_app({"TESTING": True, "instance": tmp_path / "instance"})
+    app = create_app({"TESTING": True, "instance": seeded(tmp_path / "instance")})
     client = signed_in(app)
     form = {"csrf_token": csrf_token(client), "languages": ["en", "es"], "default_language": "en",
             "idle_seconds": "180", "read_aloud": "on"}

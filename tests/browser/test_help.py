@@ -16,7 +16,7 @@ import zxingcpp
 from PIL import Image
 from playwright.sync_api import expect
 
-from ..conftest import CONTENT, SHIPPED_TAGS, STAFF_PIN
+from ..conftest import CONTENT, SHIPPED_TAGS, STAFF_PIN, seeded
 from .conftest import LiveKiosk
 
 pytestmark = pytest.mark.browser
@@ -106,7 +106,7 @@ def staff_help_editor(touch, address="/staff/help/new", language="en"):
         folder = Path(work) / "content"
         shutil.copytree(CONTENT, folder)
         set_pin(Path(work) / "instance", STAFF_PIN)
-        with LiveKiosk(create_app({"instance": Path(work) / "instance", "content": folder,
+        with LiveKiosk(create_app({"instance": seeded(Path(work) / "instance"), "content": folder,
                                    "default_language": language})) as kiosk:
             page = touch()
             page.goto(f"{kiosk.url}/staff/login")

@@ -3,11 +3,13 @@ directions), Quick exit keeps a clear gap around it, and the header's controls g
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from kiosk.languages import BY_TAG
 
-from ..conftest import SHIPPED_TAGS
+from ..conftest import SHIPPED_TAGS, seeded
 
 pytestmark = pytest.mark.browser
 
@@ -161,7 +163,7 @@ def test_the_pin_shows_large_dots_and_no_key_stays_marked_after_a_tap(touch):
     from .conftest import LiveKiosk
     with tempfile.TemporaryDirectory() as instance:
         set_pin(instance, STAFF_PIN)
-        with LiveKiosk(create_app({"instance": instance})) as kiosk:
+        with LiveKiosk(create_app({"instance": seeded(Path(instance))})) as kiosk:
             page = touch(PORTRAIT)
             page.goto(f"{kiosk.url}/staff/login")
             page.locator(".keypad").wait_for()

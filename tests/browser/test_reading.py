@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from ..conftest import SHIPPED_TAGS
+from ..conftest import SHIPPED_TAGS, seeded
 
 pytestmark = pytest.mark.browser
 
@@ -163,7 +163,7 @@ def staff_kiosk(tmp_path_factory):
     from kiosk.usage.release import release_day
 
     from .conftest import LiveKiosk
-    instance = tmp_path_factory.mktemp("instance")
+    instance = seeded(tmp_path_factory.mktemp("instance"))
     set_pin(instance, "97531")
     app = create_app({"instance": instance, "default_language": "ar", "usage_figures": "on"})
     for back in range(1, 9):  # a week of released figures, for the Use screen's charts

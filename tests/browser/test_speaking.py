@@ -20,6 +20,7 @@ from kiosk.languages import BY_TAG
 from kiosk.shipped import TRANSLATIONS
 from kiosk.staff.pin import set_pin
 
+from ..conftest import seeded
 from .conftest import LiveKiosk
 
 pytestmark = pytest.mark.browser
@@ -344,7 +345,7 @@ def test_patrons_who_never_press_a_key_hear_nothing(page, live_kiosk):
 
 @pytest.fixture(scope="module")
 def staff_kiosk(tmp_path_factory):
-    instance = tmp_path_factory.mktemp("instance")
+    instance = seeded(tmp_path_factory.mktemp("instance"))
     set_pin(instance, "97531")
     with LiveKiosk(create_app({"instance": instance})) as kiosk:
         yield kiosk

@@ -9,11 +9,12 @@ from __future__ import annotations
 import io
 import tempfile
 import unicodedata
+from pathlib import Path
 
 import pytest
 from PIL import Image
 
-from ..conftest import SHIPPED_TAGS, STAFF_PIN
+from ..conftest import SHIPPED_TAGS, STAFF_PIN, seeded
 from .conftest import LiveKiosk
 
 pytestmark = pytest.mark.browser
@@ -162,7 +163,7 @@ def test_staff_unlock_their_screens_by_tapping_the_keypad(touch, browser):
     from kiosk.staff.pin import set_pin
     with tempfile.TemporaryDirectory() as instance:
         set_pin(instance, STAFF_PIN)
-        with LiveKiosk(create_app({"instance": instance})) as kiosk:
+        with LiveKiosk(create_app({"instance": seeded(Path(instance))})) as kiosk:
             page = touch()
             page.goto(f"{kiosk.url}/staff/login")
             assert page.get_attribute("#pin", "type") == "password"
