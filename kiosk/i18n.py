@@ -21,11 +21,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import jinja2
 from babel import Locale
 from babel.support import NullTranslations, Translations
 from flask import Flask, abort, current_app, g, request
 from flask_babel import Babel
-import jinja2
 from jinja2 import Environment, FileSystemBytecodeCache
 from jinja2.bccache import Bucket
 from jinja2.ext import Extension
