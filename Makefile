@@ -14,8 +14,12 @@ CATALOGS := $(patsubst %.po,%.mo,$(wildcard translations/*/LC_MESSAGES/messages.
 run: setup
 	$(PY) run_kiosk.py $(ARGS)
 
+# The suite runs on every core (pytest-xdist), one test file to a worker at a time, so a
+# file's shared kiosk or browser is started once; TEST_WORKERS=0 runs it in this process.
+TEST_WORKERS ?= auto
+
 test: setup lint
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 lint: setup
 	$(VENV)/bin/ruff check kiosk tests benchmarks run_kiosk.py setup.py
