@@ -282,3 +282,20 @@ def test_with_read_aloud_off_there_is_no_recording(make_app):
     assert client.get("/en/articles/narrated-labels/narration.json").status_code == 404
     assert client.get("/en/articles/narrated-labels/narration.opus").status_code == 404
     assert "data-narration" not in client.get("/en/articles/narrated-labels").get_data(as_text=True)
+
+
+def test_a_language_without_a_voice_is_heard_through_its_recording(content, make_app):
+    """Tagalog has no eSpeak NG voice: an article with a Tagalog recording still offers Listen in Tagalog."""
+    article = content / "articles" / "narrated-labels"
+    source = (article / "en.md").read_text()
+    front, body = source.split("---\n")[1:3]
+    kept = [line for line in front.splitlines() if line.startswith(("title:", "summary:"))]
+    (article / "tl.md").write_text("---\n" + "\n".join(kept) + "\ntranslated_from: 1\nreviewed: false\n---\n" + body)
+    client = make_app(content=content).test_client()
+    assert 'class="listen"' not in client.get("/tl/articles/narrated-labels").get_data(as_text=True)
+    for ending in ("opus", "txt"):
+        shutil.copyfile(article / "narration" / f"en.{ending}", article / "narration" / f"tl.{ending}")
+    client = make_app(content=content).test_client()
+    page = client.get("/tl/articles/narrated-labels").get_data(as_text=True)
+    assert 'data-narration="/tl/articles/narrated-labels/narration.json"' in page
+    assert client.get("/tl/articles/narrated-labels/narration.json").status_code == 200
