@@ -9,7 +9,7 @@ import pytest
 
 from kiosk.content.files import UnreadableFile
 from kiosk.content.loader import load_library
-from kiosk.content.narration import MAX_AUDIO_BYTES, comparable, sentences
+from kiosk.content.narration import MAX_AUDIO_BYTES, comparable, recording_ms, sentences
 from kiosk.content.timings import read_audacity_labels, read_media_overlay, read_webvtt
 
 FIXTURE = Path(__file__).parent / "fixtures" / "narration"
@@ -145,7 +145,7 @@ def test_cues_out_of_order_are_one_error_and_the_article_still_serves(content, t
     (lambda text: text.replace("Some people like to hear an article.", "Some people like an article."),
      "is not the article's next sentence"),
     (lambda text: "".join(text.splitlines(keepends=True)[:-2]), "the cues stop before the end of the text"),
-    (lambda text: text + "18.0\t19.0\tAnd one more.\n", "comes after the end of the article's text"),
+    (lambda text: text + "17.3\t17.5\tAnd one more.\n", "comes after the end of the article's text"),
     (lambda text: text.replace("Some people like to hear an article.", "Some people like"),
      "is not the article's next sentence"),
 ])
@@ -299,3 +299,27 @@ def test_a_language_without_a_voice_is_heard_through_its_recording(content, make
     page = client.get("/tl/articles/narrated-labels").get_data(as_text=True)
     assert 'data-narration="/tl/articles/narrated-labels/narration.json"' in page
     assert client.get("/tl/articles/narrated-labels/narration.json").status_code == 200
+
+
+def test_a_webvtt_cue_that_cannot_be_read_is_not_silently_left_out():
+    with pytest.raises(UnreadableFile, match="a cue webvtt-py cannot read"):
+        read_webvtt("WEBVTT\n\n00:00.000 --> soon\nHello.\n\n00:01.000 --> 00:02.000\nThere.\n")
+
+
+def test_a_cue_after_the_end_of_the_recording_is_refused(content):
+    path = timing_file(content, "labels")
+    path.write_text(path.read_text().replace("15.539229\t17.172426", "15.539229\t19.000000"))
+    [problem] = narration_problems(load_library(content))
+    assert "cue 7 (line 7) ends at 19.000 s, after the recording ends (17.572 s)" in problem
+
+
+def test_how_long_an_ogg_recording_is_comes_from_its_last_page(tmp_path):
+    opus = FIXTURE / "articles" / "narrated-labels" / "narration" / "en.opus"
+    assert recording_ms(opus) == 17572  # the seven sentences and a pause after each
+    vorbis = tmp_path / "vorbis.ogg"
+    page = b"OggS\x00\x02" + (0).to_bytes(8, "little") + bytes(13)
+    identification = b"\x01vorbis" + bytes(4) + b"\x01" + (44100).to_bytes(4, "little") + bytes(16)
+    last = b"OggS\x00\x04" + (3 * 44100).to_bytes(8, "little") + bytes(13)
+    vorbis.write_bytes(page + identification + bytes(1000) + last)
+    assert recording_ms(vorbis) == 3000
+    assert recording_ms(tmp_path / "any.mp3") is None

@@ -36,6 +36,8 @@ AUDIO_TYPES = {".ogg": "audio/ogg", ".opus": "audio/ogg", ".mp3": "audio/mpeg"}
 MAX_AUDIO_BYTES = 32 * 1024 * 1024
 """Ten minutes of speech is under 10 MiB even as a 128 kbit/s MP3; a file far larger is not a narration."""
 FALLBACK = "Listen uses the kiosk's own voice instead"
+LATE_MS = 250
+"""How far past the end of an Ogg recording a cue may end (a label dragged a little long) before it is an error."""
 
 # A sentence runs to . ! ? … (or the Arabic and Urdu marks) and any closing quotation marks or brackets,
 # then a space or the end; Chinese full stops need no space after them.
@@ -127,6 +129,7 @@ def _narration(audio_files: list[Path], timing_files: list[Path], folder: Path, 
     audio, timing = audio_files[0], timing_files[0]
     try:
         _check_audio(folder, audio)
+        length_ms = recording_ms(audio)
     except UnreadableFile as error:
         problems.append(Problem(audio, None, f"{error.message}; {FALLBACK}"))
         return None
@@ -134,7 +137,8 @@ def _narration(audio_files: list[Path], timing_files: list[Path], folder: Path, 
         if not inside(folder, timing):
             raise UnreadableFile("a link to a file outside the article's folder: not read")
         cues = READERS[timing.suffix.lower()](read_text(timing))
-        segments = match_timings(cues, sentences(read_parts(version)), timed_by_order=timing.suffix.lower() == ".smil")
+        segments = match_timings(cues, sentences(read_parts(version)), timed_by_order=timing.suffix.lower() == ".smil",
+                                 recording_ms=length_ms)
     except UnreadableFile as error:
         problems.append(Problem(timing, error.line, f"{error.message}; {FALLBACK}"))
         return None
@@ -160,14 +164,44 @@ def _check_audio(folder: Path, path: Path) -> None:
         raise UnreadableFile(f"not {kind} file, as its name says")
 
 
-def match_timings(cues: list[Cue], text: list[_Sentence], *, timed_by_order: bool = False) -> tuple[NarrationSegment, ...]:
+def recording_ms(path: Path) -> int | None:
+    """How long an Ogg recording lasts (its last page's granule position); None where that is not known (MP3)."""
+    if path.suffix.lower() not in (".ogg", ".opus"):
+        return None
+    with path.open("rb") as file:
+        head = file.read(4096)
+        file.seek(max(0, path.stat().st_size - 65536))
+        tail = file.read()
+    last = tail.rfind(b"OggS")
+    granule = int.from_bytes(tail[last + 6:last + 14], "little") if last >= 0 else -1
+    if b"OpusHead" in head:  # Opus counts at 48 kHz, less the decoder's pre-skip
+        at = head.index(b"OpusHead")
+        rate, samples = 48000, granule - int.from_bytes(head[at + 10:at + 12], "little")
+    elif b"\x01vorbis" in head:  # Vorbis counts at the sample rate in its identification header
+        at = head.index(b"\x01vorbis")
+        rate, samples = int.from_bytes(head[at + 12:at + 16], "little"), granule
+    else:
+        return None
+    if granule < 0 or granule == 0xFFFFFFFFFFFFFFFF or rate <= 0:
+        raise UnreadableFile("the recording's last Ogg page does not say how long it is: is the file complete?")
+    return round(max(samples, 0) * 1000 / rate)
+
+
+def match_timings(cues: list[Cue], text: list[_Sentence], *, timed_by_order: bool = False,
+                  recording_ms: int | None = None) -> tuple[NarrationSegment, ...]:
     """The narration's stretches, each with the sentences heard in it; ``UnreadableFile`` if they do not fit.
 
     ``timed_by_order``: the cues carry no words (a Media Overlay), so there must
-    be one per sentence, taken in order.
+    be one per sentence, taken in order. ``recording_ms``: how long the
+    recording is, where known; no cue may end (much) after it.
     """
     if not cues:
         raise UnreadableFile("no cues: the file times nothing")
+    if recording_ms is not None:
+        for cue in cues:
+            if max(cue.start_ms, cue.end_ms or 0) > recording_ms + LATE_MS:
+                raise UnreadableFile(f"{cue.where} ends at {max(cue.start_ms, cue.end_ms or 0) / 1000:.3f} s, "
+                                     f"after the recording ends ({recording_ms / 1000:.3f} s)", cue.line)
     if timed_by_order and len(cues) != len(text):
         raise UnreadableFile(f"{len(cues)} <par> elements for the {len(text)} sentences of the article: "
                              "a Media Overlay needs one per sentence, in order")

@@ -83,9 +83,12 @@ def read_audacity_labels(text: str) -> list[Cue]:
 def read_webvtt(text: str) -> list[Cue]:
     """The cues of a WebVTT file."""
     try:
-        captions = webvtt.from_string(text).captions
-    except (MalformedFileError, MalformedCaptionError) as error:
+        # Strict: a cue that cannot be read is an error, not silently left out.
+        captions = webvtt.from_string(text, strict=True).captions
+    except MalformedFileError as error:
         raise UnreadableFile(f"not a WebVTT file webvtt-py can read: {error}", 1) from None
+    except MalformedCaptionError as error:
+        raise UnreadableFile(f"a cue webvtt-py cannot read: {error}") from None
     lines = _cue_lines(text)
     return [Cue(caption.start_time.in_milliseconds(), caption.end_time.in_milliseconds(),
                 " ".join(caption.text.split()), index + 1, lines[index] if index < len(lines) else None)
