@@ -123,3 +123,20 @@ def test_quick_exit_stops_the_recording_at_once(touch_page, narrated_kiosk):
     assert page.get_attribute(".listen", "data-state") == "stopped"
     assert page.evaluate("window.recordings.every(audio => audio.paused)")
     page.unroute("**/reset")
+
+
+def test_the_idle_reset_waits_for_the_recording_and_then_stops_it(touch_page, narrated_kiosk):
+    page = touch_page
+    page.clock.install()
+    url = f"{narrated_kiosk.url}/en/articles/narrated-webvtt"
+    listen(page, url)
+    idle = int(page.get_attribute("html", "data-idle-seconds"))
+    page.clock.run_for((idle + 30) * 1000)
+    assert page.url == url and page.get_attribute(".listen", "data-state") == "playing"  # listening is not idle
+    page.tap(".listen-pause")
+    page.route("**/reset", lambda route: None)  # hold the reset, to look at the moment it begins
+    page.clock.run_for((idle + 5) * 1000)
+    page.wait_for_selector("html.kiosk-leaving", state="attached")
+    assert page.get_attribute(".listen", "data-state") == "stopped"
+    assert page.evaluate("window.recordings.every(audio => audio.paused && !audio.src)")
+    page.unroute("**/reset")
