@@ -236,6 +236,18 @@ def test_a_changed_narration_is_read_again_at_the_next_start(content, make_app):
         assert get_library().articles["narrated-labels"].versions["en"].narration is None
 
 
+def test_a_changed_recording_is_checked_again_at_the_next_start(content, make_app):
+    audio = content / "articles" / "narrated-smil" / "narration" / "en.opus"
+    app = make_app(content=content)
+    with app.app_context():
+        from kiosk.content import get_library
+        assert get_library().articles["narrated-smil"].versions["en"].narration is not None
+    audio.write_bytes(audio.read_bytes()[:len(audio.read_bytes()) // 2])  # cut short: its last page says less
+    app = make_app(content=content)
+    with app.app_context():
+        assert get_library().articles["narrated-smil"].versions["en"].narration is None
+
+
 # Serving it
 
 

@@ -20,6 +20,7 @@ on using the kiosk's own voice: a narration never keeps an article from being se
 from __future__ import annotations
 
 import itertools
+import os
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -152,8 +153,7 @@ def _check_audio(folder: Path, path: Path) -> None:
     size = path.stat().st_size
     if size > MAX_AUDIO_BYTES:
         raise UnreadableFile(f"the recording is larger than {MAX_AUDIO_BYTES // (1024 * 1024)} MiB; not used")
-    with path.open("rb") as file:
-        head = file.read(64)
+    head = checked_bytes(path)[0]
     ending = path.suffix.lower()
     if ending in (".ogg", ".opus"):
         good = head.startswith(b"OggS") and (ending == ".ogg" or b"OpusHead" in head)
@@ -164,14 +164,27 @@ def _check_audio(folder: Path, path: Path) -> None:
         raise UnreadableFile(f"not {kind} file, as its name says")
 
 
+HEAD_BYTES = 4096
+TAIL_BYTES = 65536
+
+
+def checked_bytes(path: Path) -> tuple[bytes, bytes]:
+    """The start and the end of a recording: all its check reads (its kind, then its length from its last page).
+
+    The start-up cache keys a recording by these and its size rather than by
+    every byte, so an unchanged library of long recordings starts without reading them.
+    """
+    with path.open("rb") as file:
+        head = file.read(HEAD_BYTES)
+        file.seek(max(0, os.fstat(file.fileno()).st_size - TAIL_BYTES))
+        return head, file.read()
+
+
 def recording_ms(path: Path) -> int | None:
     """How long an Ogg recording lasts (its last page's granule position); None where that is not known (MP3)."""
     if path.suffix.lower() not in (".ogg", ".opus"):
         return None
-    with path.open("rb") as file:
-        head = file.read(4096)
-        file.seek(max(0, path.stat().st_size - 65536))
-        tail = file.read()
+    head, tail = checked_bytes(path)
     last = tail.rfind(b"OggS")
     granule = int.from_bytes(tail[last + 6:last + 14], "little") if last >= 0 else -1
     if b"OpusHead" in head:  # Opus counts at 48 kHz, less the decoder's pre-skip

@@ -78,7 +78,11 @@ class StartupCache:
         for path in sorted([*folder.iterdir(), *_files_in(folder / narration.FOLDER)]):
             if path.is_file():
                 digest.update(str(path.relative_to(folder)).encode() + b"\0")
-                digest.update(path.read_bytes())
+                if path.suffix.lower() in narration.AUDIO_TYPES and path.parent.name == narration.FOLDER:
+                    head, tail = narration.checked_bytes(path)
+                    digest.update(str(path.stat().st_size).encode() + b"\0" + head + b"\0" + tail)
+                else:
+                    digest.update(path.read_bytes())
                 digest.update(b"\0")
         return digest.hexdigest()
 
