@@ -37,6 +37,8 @@ AUDIO_TYPES = {".ogg": "audio/ogg", ".opus": "audio/ogg", ".mp3": "audio/mpeg"}
 MAX_AUDIO_BYTES = 32 * 1024 * 1024
 """Ten minutes of speech is under 10 MiB even as a 128 kbit/s MP3; a file far larger is not a narration."""
 FALLBACK = "Listen uses the kiosk's own voice instead"
+HEAD_BYTES, TAIL_BYTES = 4096, 65536
+"""What is read of a recording: enough of its start for its kind, of its end for its last Ogg page."""
 LATE_MS = 250
 """How far past the end of an Ogg recording a cue may end (a label dragged a little long) before it is an error."""
 
@@ -46,17 +48,16 @@ _SENTENCE = re.compile(r"\S.*?(?:[.!?…؟۔]+[\"'”’»)\]]*(?=\s|$)|[。！�
 
 
 @dataclass(frozen=True)
-class _Sentence:
+class Sentence:
+    """One sentence of what Listen reads, and where it is on the page."""
+
     part: str
+    """The read-aloud part it is in (``title``, ``summary``, ``body-N``)."""
     start: int
     length: int
     text: str
     compared: str
     """The letters and digits only, folded: what a cue's words are compared with."""
-
-
-class _Mismatch(Exception):
-    """The timings do not fit the text; the message says where."""
 
 
 def comparable(text: str) -> str:
@@ -65,14 +66,14 @@ def comparable(text: str) -> str:
     return "".join(char for char in folded if unicodedata.category(char)[0] in "LMN")
 
 
-def sentences(parts: Mapping[str, str]) -> list[_Sentence]:
+def sentences(parts: Mapping[str, str]) -> list[Sentence]:
     """Every sentence of ``parts`` (part name -> its text on the page), in order, with its place in its part."""
     found = []
     for part, text in parts.items():
         for match in _SENTENCE.finditer(text):
             sentence = match.group().rstrip()
             if comparable(sentence):
-                found.append(_Sentence(part, match.start(), len(sentence), sentence, comparable(sentence)))
+                found.append(Sentence(part, match.start(), len(sentence), sentence, comparable(sentence)))
     return found
 
 
@@ -91,7 +92,8 @@ def add_narrations(folder: Path, versions: Mapping[str, ArticleVersion],
     if not narration_folder.is_dir():
         return dict(versions)
     if not inside(folder, narration_folder):
-        problems.append(Problem(narration_folder, None, f"a link to outside the article's folder: not read; {FALLBACK}"))
+        problems.append(Problem(narration_folder, None,
+                                f"a link to outside the article's folder: not read; {FALLBACK}"))
         return dict(versions)
     recordings: dict[str, list[Path]] = {}
     timing_files: dict[str, list[Path]] = {}
@@ -104,7 +106,7 @@ def add_narrations(folder: Path, versions: Mapping[str, ArticleVersion],
                                                 "its timings .vtt, .txt or .smil): ignored", Severity.WARNING))
         elif path.stem not in versions:
             problems.append(Problem(path, None, f"a narration for {path.stem!r}, but the article has no "
-                                                f"{path.stem}.md: ignored", Severity.WARNING))
+                                                f"readable {path.stem}.md: ignored", Severity.WARNING))
         else:
             (recordings if ending in AUDIO_TYPES else timing_files).setdefault(path.stem, []).append(path)
     chosen = dict(versions)
@@ -152,7 +154,7 @@ def _check_audio(folder: Path, path: Path) -> None:
         raise UnreadableFile("a link to a file outside the article's folder: not read")
     size = path.stat().st_size
     if size > MAX_AUDIO_BYTES:
-        raise UnreadableFile(f"the recording is larger than {MAX_AUDIO_BYTES // (1024 * 1024)} MiB; not used")
+        raise UnreadableFile(f"the recording is larger than {MAX_AUDIO_BYTES // (1024 * 1024)} MiB")
     head = checked_bytes(path)[0]
     ending = path.suffix.lower()
     if ending in (".ogg", ".opus"):
@@ -162,10 +164,6 @@ def _check_audio(folder: Path, path: Path) -> None:
     if not good:
         kind = {".ogg": "an Ogg", ".opus": "an Ogg Opus", ".mp3": "an MP3"}[ending]
         raise UnreadableFile(f"not {kind} file, as its name says")
-
-
-HEAD_BYTES = 4096
-TAIL_BYTES = 65536
 
 
 def checked_bytes(path: Path) -> tuple[bytes, bytes]:
@@ -200,7 +198,7 @@ def recording_ms(path: Path) -> int | None:
     return round(max(samples, 0) * 1000 / rate)
 
 
-def match_timings(cues: list[Cue], text: list[_Sentence], *, timed_by_order: bool = False,
+def match_timings(cues: list[Cue], text: list[Sentence], *, timed_by_order: bool = False,
                   recording_ms: int | None = None) -> tuple[NarrationSegment, ...]:
     """The narration's stretches, each with the sentences heard in it; ``UnreadableFile`` if they do not fit.
 
@@ -233,7 +231,7 @@ def match_timings(cues: list[Cue], text: list[_Sentence], *, timed_by_order: boo
     return tuple(segments)
 
 
-def _sentences_of_cues(cues: list[Cue], text: list[_Sentence]) -> list[list[_Sentence]]:
+def _sentences_of_cues(cues: list[Cue], text: list[Sentence]) -> list[list[Sentence]]:
     """For each cue, the whole sentences its words are (the next ones in the text)."""
     spans = []
     position = 0
@@ -261,7 +259,7 @@ def _sentences_of_cues(cues: list[Cue], text: list[_Sentence]) -> list[list[_Sen
     return spans
 
 
-def _ranges(heard: list[_Sentence]) -> tuple[tuple[str, int, int], ...]:
+def _ranges(heard: list[Sentence]) -> tuple[tuple[str, int, int], ...]:
     """Where ``heard`` is on the page: one range per part (sentences of one part are next to each other)."""
     ranges: list[tuple[str, int, int]] = []
     for sentence in heard:
