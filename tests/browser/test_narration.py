@@ -36,7 +36,9 @@ RECORD = """() => {
     const seen = window.highlightsSeen;
     if (text && (!seen.length || seen[seen.length - 1].text !== text)) {
       const playing = window.recordings.find(audio => audio.src);
-      seen.push({text, at: playing ? playing.currentTime * 1000 : null, src: playing ? playing.src : null});
+      const column = [...found][0].startContainer.parentElement.closest('[data-column]');
+      seen.push({text, at: playing ? playing.currentTime * 1000 : null, src: playing ? playing.src : null,
+                 column: column ? column.dataset.column : null});
     }
     requestAnimationFrame(look);
   };
@@ -59,12 +61,12 @@ def narrated_kiosk(tmp_path_factory):
         yield kiosk
 
 
-def listen(page, url):
+def listen(page, url, within=""):
     page.add_init_script(WATCH_AUDIO)
     page.goto(url)
     page.evaluate(RECORD)
-    page.tap(".listen-start")
-    page.wait_for_selector(".listen[data-state='playing']")
+    page.locator(f"{within} .listen-start".strip()).tap()
+    page.wait_for_selector(f"{within} .listen[data-state='playing']".strip())
 
 
 def highlights_until(page, enough, timeout=60):
@@ -140,3 +142,13 @@ def test_the_idle_reset_waits_for_the_recording_and_then_stops_it(touch_page, na
     assert page.get_attribute(".listen", "data-state") == "stopped"
     assert page.evaluate("window.recordings.every(audio => audio.paused && !audio.src)")
     page.unroute("**/reset")
+
+
+def test_a_column_side_by_side_plays_its_own_recording(touch_page, narrated_kiosk):
+    page = touch_page
+    # Spanish has no translation of it: its column shows the English, and so plays the English recording.
+    listen(page, f"{narrated_kiosk.url}/ar/articles/narrated-webvtt?compare=es", within="[data-column='1']")
+    seen = highlights_until(page, lambda seen: len(seen) >= 3)
+    assert [entry["text"] for entry in seen[:3]] == EXPECTED["webvtt"][:3]
+    assert {entry["column"] for entry in seen} == {"1"}
+    assert page.get_attribute("[data-column='0'] .listen", "data-state") == "stopped"
