@@ -136,7 +136,7 @@ def test_cues_out_of_order_are_one_error_and_the_article_still_serves(content, t
     library = load_library(content)
     [problem] = narration_problems(library)
     assert f"en.{FORMATS[timed_as]}:" in problem and "error" in problem
-    assert "in the order they are heard" in problem and "kiosk's own voice" in problem
+    assert "in the order they are heard" in problem and "the kiosk's own voice instead" in problem
     article = library.articles[f"narrated-{timed_as}"]
     assert article.versions["en"].narration is None and article.versions["en"].title == SENTENCES[0]
 
@@ -335,3 +335,12 @@ def test_how_long_an_ogg_recording_is_comes_from_its_last_page(tmp_path):
     vorbis.write_bytes(page + identification + bytes(1000) + last)
     assert recording_ms(vorbis) == 3000
     assert recording_ms(tmp_path / "any.mp3") is None
+
+
+@pytest.mark.parametrize("timed_as", list(FORMATS))
+def test_timings_saved_with_a_byte_order_mark_and_windows_line_ends_are_read(content, timed_as):
+    path = timing_file(content, timed_as)
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_text().replace("\n", "\r\n").encode())
+    library = load_library(content)
+    assert narration_problems(library) == []
+    assert library.articles[f"narrated-{timed_as}"].versions["en"].narration is not None

@@ -36,7 +36,7 @@ AUDIO_TYPES = {".ogg": "audio/ogg", ".opus": "audio/ogg", ".mp3": "audio/mpeg"}
 """A recording's ending -> the type it is served as (all three play in Chromium)."""
 MAX_AUDIO_BYTES = 32 * 1024 * 1024
 """Ten minutes of speech is under 10 MiB even as a 128 kbit/s MP3; a file far larger is not a narration."""
-FALLBACK = "Listen uses the kiosk's own voice instead"
+FALLBACK = "Listen reads with the kiosk's own voice instead, where the language has one"
 HEAD_BYTES, TAIL_BYTES = 4096, 65536
 """What is read of a recording: enough of its start for its kind, of its end for its last Ogg page."""
 LATE_MS = 250
@@ -139,7 +139,8 @@ def _narration(audio_files: list[Path], timing_files: list[Path], folder: Path, 
     try:
         if not inside(folder, timing):
             raise UnreadableFile("a link to a file outside the article's folder: not read")
-        cues = READERS[timing.suffix.lower()](read_text(timing))
+        # Editors on Windows often save a byte-order mark first; it is not part of the timings.
+        cues = READERS[timing.suffix.lower()](read_text(timing).removeprefix("\ufeff"))
         segments = match_timings(cues, sentences(read_parts(version)), timed_by_order=timing.suffix.lower() == ".smil",
                                  recording_ms=length_ms)
     except UnreadableFile as error:
