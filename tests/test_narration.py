@@ -268,12 +268,15 @@ def test_the_timings_say_where_each_sentence_is_on_the_page(narrated_client):
 
 def test_the_recording_is_sent_whole_or_in_ranges_and_never_kept(narrated_client):
     recording = (FIXTURE / "articles" / "narrated-smil" / "narration" / "en.opus").read_bytes()
-    whole = narrated_client.get("/en/articles/narrated-smil/narration.opus")
-    assert whole.status_code == 200 and whole.data == recording and whole.mimetype == "audio/ogg"
-    assert whole.headers["Cache-Control"] == "no-store"
-    part = narrated_client.get("/en/articles/narrated-smil/narration.opus", headers={"Range": "bytes=100-199"})
-    assert part.status_code == 206 and part.data == recording[100:200]
-    assert part.headers["Content-Range"] == f"bytes 100-199/{len(recording)}"
+    address = "/en/articles/narrated-smil/narration.opus"
+    with narrated_client.get(address) as whole:
+        assert whole.status_code == 200 and whole.data == recording and whole.mimetype == "audio/ogg"
+        assert whole.headers["Cache-Control"] == "no-store"
+    with narrated_client.get(address, headers={"Range": "bytes=100-199"}) as part:
+        assert part.status_code == 206 and part.data == recording[100:200]
+        assert part.headers["Content-Range"] == f"bytes 100-199/{len(recording)}"
+    with narrated_client.get(address, headers={"Range": f"bytes={len(recording)}-"}) as beyond:
+        assert beyond.status_code == 416
     assert narrated_client.get("/en/articles/narrated-smil/narration.mp3").status_code == 404
 
 

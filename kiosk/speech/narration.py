@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 
 from flask import Blueprint, Response, abort, current_app, jsonify, request, url_for
+from werkzeug.exceptions import RequestedRangeNotSatisfiable
 from werkzeug.wsgi import wrap_file
 
 from ..content import get_library
@@ -65,4 +66,8 @@ def narration_audio(slug: str, ending: str):
     response = Response(wrap_file(request.environ, audio), mimetype=AUDIO_TYPES[f".{ending}"],
                         direct_passthrough=True)
     response.content_length = size
-    return response.make_conditional(request.environ, accept_ranges=True, complete_length=size)
+    try:
+        return response.make_conditional(request.environ, accept_ranges=True, complete_length=size)
+    except RequestedRangeNotSatisfiable:  # answered with 416; the file is not sent, so closed now
+        audio.close()
+        raise
