@@ -1,6 +1,9 @@
 /* Read-aloud: the parts of an article (elements marked data-speech, in page order) spoken one
    after another by the kiosk (kiosk/speech/), with the word being heard highlighted through the
    CSS Custom Highlight API, so the article's own markup is never changed, and kept in view.
+   Where a person's recording of the article was supplied (data-narration: the address of its
+   timings), Listen plays that instead and highlights the sentences heard, stretch by stretch
+   (a sentence stays highlighted until the next stretch starts).
    kiosk.js shows the Listen controls; this file is on every page, so that nothing the browser
    keeps tells whether anyone listened.
 
@@ -23,9 +26,14 @@
     scopes.forEach(function (each) {
       Array.prototype.forEach.call(each.querySelectorAll("[data-speech]"), function (element) { parts.push(element); });
     });
+    var byName = {};
+    parts.forEach(function (element) { byName[element.getAttribute("data-speech")] = element; });
+    var narration = block.getAttribute("data-narration");
     var audio = new Audio();
+    // The part being spoken; for a recording, 0 while it plays (-1: stopped).
     var index = -1;
     var words = [];
+    var segments = null;
     var shown = -1;
     var frame = null;
     // "playing" from the tap until Stop or the end, including the moment between two parts.
@@ -79,16 +87,32 @@
       return null;
     }
 
+    // The last of `timed` (words, or a recording's stretches) whose start (at `at` in each) has been heard.
+    function lastHeard(timed, at, heard) {
+      var current = -1;
+      for (var i = 0; i < timed.length && timed[i][at] <= heard; i += 1) { current = i; }
+      return current;
+    }
+
+    // Where the word or stretch `current` is on the page: one range, or one per part a stretch spans.
+    function rangesOf(current) {
+      var found = segments ? segments[current][2].map(function (place) {
+        return byName[place[0]] ? rangeFor(byName[place[0]], place[1], place[2]) : null;
+      }) : [rangeFor(parts[index], words[current][0], words[current][1])];
+      return found.filter(function (range) { return range; });
+    }
+
     function follow() {
       if (audio.paused) { frame = null; return; }
       var heard = audio.currentTime * 1000;
-      var current = -1;
-      for (var i = 0; i < words.length && words[i][2] <= heard; i += 1) { current = i; }
+      var current = segments ? lastHeard(segments, 0, heard) : lastHeard(words, 2, heard);
       if (current !== shown && current >= 0 && window.CSS && CSS.highlights && window.Highlight) {
-        var range = rangeFor(parts[index], words[current][0], words[current][1]);
-        if (range) {
-          CSS.highlights.set(HIGHLIGHT, new Highlight(range));
-          var box = range.getBoundingClientRect();
+        var ranges = rangesOf(current);
+        if (ranges.length) {
+          var highlight = new Highlight();
+          ranges.forEach(function (range) { highlight.add(range); });
+          CSS.highlights.set(HIGHLIGHT, highlight);
+          var box = ranges[0].getBoundingClientRect();
           if (box.top < 100 || box.bottom > window.innerHeight - 40) {
             window.scrollBy({ top: box.top - window.innerHeight / 3, behavior: "auto" });
           }
@@ -120,8 +144,29 @@
         .catch(function () { stop(); });
     }
 
+    // A person's recording, played whole; without its timings, the kiosk's own voice reads instead.
+    function playRecording() {
+      index = 0;
+      clearHighlight();
+      fetch(narration, { credentials: "same-origin", cache: "no-store" })
+        .then(function (response) { return response.ok ? response.json() : null; })
+        .then(function (found) {
+          if (index !== 0) { return; }  // stopped meanwhile
+          if (!found) { narration = null; play(0); return; }
+          segments = found.segments;
+          audio.src = found.audio;
+          audio.playbackRate = slower ? SLOWER : 1;
+          return audio.play().then(function () {
+            show("playing");
+            if (!frame) { frame = requestAnimationFrame(follow); }
+          });
+        })
+        .catch(function () { stop(); });
+    }
+
     function stop() {
       index = -1;
+      segments = null;
       audio.pause();
       audio.removeAttribute("src");
       audio.load();
@@ -129,10 +174,13 @@
       show("stopped");
     }
 
-    audio.addEventListener("ended", function () { if (index >= 0) { play(index + 1); } });
+    audio.addEventListener("ended", function () {
+      if (index < 0) { return; }
+      if (segments) { stop(); } else { play(index + 1); }
+    });
     buttons.start.addEventListener("click", function () {
       players.forEach(function (player) { if (player !== api) { player.stop(); } });
-      play(0);
+      if (narration) { playRecording(); } else { play(0); }
     });
     buttons.pause.addEventListener("click", function () { audio.pause(); show("paused"); });
     buttons.resume.addEventListener("click", function () {

@@ -28,6 +28,7 @@ from ..languages import BY_TAG
 from .files import UnreadableFile, inside, read_text, refuse_aliases
 from .markdown import count_words, render_markdown
 from .model import KINDS, Article, ArticleVersion, Library, Problem, Severity, Topic, freeze
+from .narration import add_narrations
 from .services import load_help
 
 try:  # libyaml's loader is several times faster on a large library
@@ -286,6 +287,7 @@ def _load_article(folder: Path, topics: frozenset[str] | None, problems: list[Pr
         except _FileProblems as skipped:
             problems.extend(skipped.problems)
             failed.add(tag)
+    versions = add_narrations(folder, versions, problems)
     return Article(
         slug=slug, source_language=source_tag, revision=source_meta["revision"],
         topics=tuple(source_meta["topics"]), licence=source_meta["licence"],

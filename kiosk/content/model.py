@@ -95,6 +95,26 @@ class Topic:
 
 
 @dataclass(frozen=True)
+class NarrationSegment:
+    """A stretch of a recorded narration and the whole sentences heard in it."""
+
+    start_ms: int
+    end_ms: int | None
+    """``None``: until the next stretch starts, or the recording ends."""
+    ranges: tuple[tuple[str, int, int], ...]
+    """Where its sentences are on the page: (read-aloud part name, first character, length)."""
+
+
+@dataclass(frozen=True)
+class Narration:
+    """A person's recording of one language version, checked against its text (``content/narration.py``)."""
+
+    audio: Path
+    timings: Path
+    segments: tuple[NarrationSegment, ...]
+
+
+@dataclass(frozen=True)
 class ArticleVersion:
     """An article in one language, rendered and ready to serve."""
 
@@ -115,6 +135,8 @@ class ArticleVersion:
     publisher_pdf: Path | None
     web_links: tuple[str, ...]
     path: Path
+    narration: Narration | None = None
+    """A person reading this version, where one was recorded; Listen plays it instead of the kiosk's voice."""
 
 
 @dataclass(frozen=True)

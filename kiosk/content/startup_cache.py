@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ..atomic import write_atomically
 from ..instance import set_aside
-from . import loader, markdown, model
+from . import loader, markdown, model, narration, timings
 
 CACHE_FILE = "content-cache.pickle"
 _FORMAT = 1
@@ -26,11 +26,18 @@ _FORMAT = 1
 
 def _code_key() -> bytes:
     digest = hashlib.blake2b(str(_FORMAT).encode(), digest_size=16)
-    for module in (loader, markdown, model):
+    for module in (loader, markdown, model, narration, timings):
         digest.update(Path(module.__file__).read_bytes())
     from .. import languages
-    digest.update(Path(languages.__file__).read_bytes())
+    from ..speech import parts  # narrations are matched to the parts Listen reads
+    for module in (languages, parts):
+        digest.update(Path(module.__file__).read_bytes())
     return digest.digest()
+
+
+def _files_in(folder: Path) -> list[Path]:
+    """The entries of ``folder``, or none if there is no such folder."""
+    return list(folder.iterdir()) if folder.is_dir() else []
 
 
 class StartupCache:
@@ -67,10 +74,15 @@ class StartupCache:
         digest = hashlib.blake2b(self._code, digest_size=20)
         topic_list = ",".join(sorted(topics)) if topics is not None else "\0unchecked"
         digest.update(str(folder.resolve()).encode() + b"\0" + topic_list.encode() + b"\0")
-        for path in sorted(folder.iterdir()):
+        # The article's own files, and its recordings and their timings (narration.FOLDER).
+        for path in sorted([*folder.iterdir(), *_files_in(folder / narration.FOLDER)]):
             if path.is_file():
-                digest.update(path.name.encode() + b"\0")
-                digest.update(path.read_bytes())
+                digest.update(str(path.relative_to(folder)).encode() + b"\0")
+                if path.suffix.lower() in narration.AUDIO_TYPES and path.parent.name == narration.FOLDER:
+                    head, tail = narration.checked_bytes(path)
+                    digest.update(str(path.stat().st_size).encode() + b"\0" + head + b"\0" + tail)
+                else:
+                    digest.update(path.read_bytes())
                 digest.update(b"\0")
         return digest.hexdigest()
 

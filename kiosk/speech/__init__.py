@@ -1,11 +1,12 @@
-"""Read-aloud: articles spoken on the kiosk, offline, by eSpeak NG, with the words highlighted as heard."""
+"""Read-aloud: articles spoken on the kiosk, offline, by eSpeak NG (or played from a person's recording),
+highlighted as heard."""
 
 from __future__ import annotations
 
 from flask import Flask
 
 from ..languages import LANGUAGES
-from . import audio, speaking
+from . import audio, narration, speaking
 from .engine import Speaker, SpeechError, shared_speaker
 
 
@@ -26,5 +27,7 @@ def init_app(app: Flask) -> None:
     app.extensions["kiosk_speaker"] = speaker
     app.extensions["kiosk_voices"] = voices_available(speaker)
     app.register_blueprint(audio.bp)
+    app.register_blueprint(narration.bp)
     app.jinja_env.globals["can_listen"] = audio.can_listen
+    app.jinja_env.globals["has_narration"] = narration.has_narration
     speaking.init_app(app)
