@@ -399,3 +399,63 @@ def test_the_idle_warning_is_said_and_any_key_keeps_the_patron_reading(page, liv
     page.keyboard.press("ArrowDown")
     expect(page.locator("#idle-dialog")).to_be_hidden()
     assert page.locator("html").get_attribute("data-speaking") == "keys"
+
+
+# Every change of the highlighted word, noted on each animation frame: the word, whether it is in
+# the element speaking mode is on, and where it starts in that element's text as spoken.
+RECORD_WORDS = """() => {
+  window.wordsSeen = [];
+  const look = () => {
+    const found = CSS.highlights.get('kiosk-spoken');
+    const range = found && [...found][0];
+    const last = window.wordsSeen[window.wordsSeen.length - 1];
+    if (range && (!last || last.range !== range)) {
+      const current = document.querySelector('[data-speaking-current]');
+      const before = document.createRange();
+      before.setStart(current || document.body, 0);
+      before.setEnd(range.startContainer, range.startOffset);
+      window.wordsSeen.push({range, word: range.toString(), inCurrent: Boolean(current) && current.contains(range.startContainer),
+                             at: before.toString().replace(/\\s+/g, ' ').trimStart().length});
+    }
+    requestAnimationFrame(look);
+  };
+  look();
+}"""
+
+
+def words_until(page, count: int, seconds: float = 30) -> list[dict]:
+    """The words highlighted since RECORD_WORDS, once there are ``count`` of them."""
+    deadline = time.monotonic() + seconds
+    while (seen := page.evaluate("window.wordsSeen.map(({word, inCurrent, at}) => ({word, inCurrent, at}))")) \
+            and len(seen) < count or not seen:
+        assert time.monotonic() < deadline, seen
+        page.wait_for_timeout(50)
+    return seen
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_words_of_what_is_spoken_are_highlighted_as_they_are_heard(page, live_kiosk, lang):
+    heard = Heard(page)
+    page.goto(f"{live_kiosk.url}/{lang}/articles/consent")
+    press_until(page, "ArrowDown", ".article-body p")
+    page.evaluate(RECORD_WORDS)
+    text, language = name_and_language(page, "[data-speaking-current]")
+    seen = words_until(page, 3)
+    # A long paragraph is sent a sentence or two at a time.
+    assert any(piece[0] == language and piece[1] and text.startswith(piece[1]) for pieces in heard.said for piece in pieces)
+    assert all(word["inCurrent"] for word in seen), seen
+    # Each word is the paragraph's own, at its place, in the order heard.
+    assert [text[word["at"]:word["at"] + len(word["word"])] for word in seen] == [word["word"] for word in seen]
+    assert [word["at"] for word in seen] == sorted(word["at"] for word in seen) and seen[-1]["at"] > 0
+    # Paused, the word stays; the next move takes the highlight with it.
+    page.keyboard.press("p")
+    expect(page.locator("html")).to_have_attribute("data-speaking-state", "paused")
+    paused = page.evaluate("window.wordsSeen.length")
+    page.evaluate("() => new Promise(done => { let left = 30; const wait = () => --left ? requestAnimationFrame(wait) : done(); wait(); })")
+    assert page.evaluate("window.wordsSeen.length") == paused
+    page.evaluate("window.wordsSeen = []")
+    press_until(page, "ArrowDown", ".article-body p")
+    assert all(word["inCurrent"] for word in words_until(page, 1))
+    # The end of the session takes the highlight away with the rest.
+    page.evaluate("document.dispatchEvent(new Event('kiosk-leaving'))")
+    assert page.evaluate("CSS.highlights.size") == 0
