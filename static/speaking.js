@@ -473,17 +473,18 @@
     state[setting] = next;
     keep();
     markMove();
-    say([phrase(said)], scanning() ? scanAgain : null);
+    // What was to follow the speech this interrupts (one switch's next step) follows this instead.
+    say([phrase(said)], afterSpeech);
   }
-
-  function scanning() { return Boolean(state) && state.way === "scan" && scanTimer !== null; }
 
   function pauseOrGoOn() {
     if (!audio) { return; }
     if (paused) {
       paused = false;
       audio.resume();
-      if (scanning()) { scanAgain(); }  // scanning waited while paused: it goes on from here
+      root.setAttribute("data-speaking-state", playing.length ? "speaking" : "quiet");
+      // One switch's scanning waited while paused: with nothing left to hear, it steps on.
+      if (!playing.length && state.way === "scan" && scanTimer !== null) { scanStep(); }
       return;
     }
     paused = true;
@@ -491,7 +492,7 @@
     root.setAttribute("data-speaking-state", "paused");
   }
 
-  function repeat() { markMove(); if (lastSaid) { say(lastSaid, scanning() ? scanAgain : null); } }
+  function repeat() { markMove(); if (lastSaid) { say(lastSaid, afterSpeech); } }
 
   // ---- turning it on and off ----
   // The first press keeps its own effect (Tab moves the focus): what it reached is said once it is there.
