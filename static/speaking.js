@@ -562,6 +562,10 @@
     markMove();
     show(focused);
     var pieces = [heading ? [languageOf(heading), cleanText(heading), heading] : [pageLanguage, document.title]];
+    // A warning the page opens with (a PIN not accepted) is said after its title.
+    Array.prototype.forEach.call(document.querySelectorAll("[role=alert]:not(.speaking-no-voice)"), function (alert) {
+      if (!alert.hidden && shown(alert)) { pieces.push([languageOf(alert), cleanText(alert), alert]); }
+    });
     say(focused ? pieces.concat(describe(focused)) : pieces, state.way === "scan" ? startScanning : null);
   }
 

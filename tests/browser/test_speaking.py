@@ -8,19 +8,14 @@ reset, the double tap) run on Playwright's clock where a test needs them to.
 
 from __future__ import annotations
 
-import re
 import time
 
 import pytest
 from babel.support import Translations
 from playwright.sync_api import expect
 
-from kiosk import create_app
 from kiosk.languages import BY_TAG
 from kiosk.shipped import TRANSLATIONS
-from kiosk.staff.pin import set_pin
-
-from .conftest import LiveKiosk
 
 pytestmark = pytest.mark.browser
 
@@ -340,39 +335,6 @@ def test_patrons_who_never_press_a_key_hear_nothing(page, live_kiosk):
     page.wait_for_load_state("load")
     assert heard.said == []
     assert page.locator("html").get_attribute("data-speaking") == "off"
-
-
-@pytest.fixture(scope="module")
-def staff_kiosk(tmp_path_factory):
-    instance = tmp_path_factory.mktemp("instance")
-    set_pin(instance, "97531")
-    with LiveKiosk(create_app({"instance": instance})) as kiosk:
-        yield kiosk
-
-
-@pytest.mark.parametrize("way", ["keys", "switches"])
-def test_staff_type_their_pin_in_speaking_mode_and_it_is_never_said(page, staff_kiosk, way):
-    heard = Heard(page)
-    page.goto(f"{staff_kiosk.url}/staff/login")
-    move, choose = ("ArrowDown", "Enter") if way == "keys" else ("1", "2")
-    press_until(page, move, "#pin")
-    heard.wait_for("Staff PIN", "en")
-    page.keyboard.press(choose)
-    if way == "keys":
-        page.keyboard.type("97531")  # a keyboard types in the box chosen
-    else:
-        for digit in "97531":  # two switches type on the keypad
-            press_until(page, "1", f".keypad [data-digit='{digit}']")
-            page.keyboard.press("2")
-            expect(page.locator("#pin")).to_have_value(re.compile(digit + "$"))
-    press_until(page, move, ".pin-form button[type=submit]")
-    page.keyboard.press(choose)
-    page.wait_for_url("**/staff/")
-    title, language = name_and_language(page, "h1")
-    heard.wait_for(title, language)
-    # A key is said by its name, to be chosen; what the box holds, never.
-    typed = {"97531"[start:start + 2] for start in range(4)}
-    assert not any(part in text for pieces in heard.said for _, text in pieces for part in typed), heard.said
 
 
 @pytest.mark.parametrize("lang, other", [("en", "ar"), ("ar", "zh-Hans"), ("zh-Hans", "en")])

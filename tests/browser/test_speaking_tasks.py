@@ -11,11 +11,16 @@ language, is read from the speech requests the page made (``POST /speech/say``).
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
 from playwright.sync_api import expect
 
+from kiosk import create_app
+from kiosk.staff.pin import set_pin
+
+from .conftest import LiveKiosk
 from .test_speaking import Heard, current, name_and_language, phrase
 
 pytestmark = pytest.mark.browser
@@ -210,3 +215,38 @@ def test_a_whole_visit_in_speaking_mode(patron_page, live_kiosk, way, lang):
     expect(page.locator("html")).to_have_attribute("data-pristine", "true")
     expect(page.locator("html")).to_have_attribute("data-speaking", "off")
     assert page.evaluate("window.name") == ""
+
+
+PIN = "13579"
+
+
+@pytest.fixture(scope="module")
+def staff_kiosk(tmp_path_factory):
+    """A kiosk with a staff PIN."""
+    instance = tmp_path_factory.mktemp("instance")
+    set_pin(instance, PIN)
+    with LiveKiosk(create_app({"instance": instance})) as kiosk:
+        yield kiosk
+
+
+@pytest.mark.parametrize("way", WAYS)
+def test_staff_type_their_pin_on_the_keypad_and_it_is_never_said(patron_page, staff_kiosk, way):
+    page = patron_page
+    patron = Patron(page, way)
+    page.goto(f"{staff_kiosk.url}/staff/login")
+    patron.start("en")
+    since = len(patron.heard.said)
+    patron.reach("#pin")
+    assert patron.heard.wait_for("Staff PIN", "en", since)[1] == ["en", "text box"]
+    patron.choose()
+    expect(page.locator(".keypad")).to_be_visible()
+    if way == "keys":
+        page.keyboard.press("ArrowDown")  # from the box, the next stop is its keypad
+    for digit in PIN:
+        patron.reach(f".keypad [data-digit='{digit}']")
+        patron.choose()
+        expect(page.locator("#pin")).to_have_value(re.compile(digit + "$"))
+    patron.open(".pin-form button[type=submit]", "**/staff/")
+    # A key is said by its name, to be chosen; what the box holds, never.
+    typed = {PIN[start:start + 2] for start in range(len(PIN) - 1)}
+    assert not any(part in text for pieces in patron.heard.said for _, text in pieces for part in typed), patron.heard.said
