@@ -7,6 +7,10 @@ keypad each way. A patron moves to each thing and chooses it by keys (arrows and
 two switches (1 and 2), one switch (the kiosk steps by itself on Playwright's clock, the
 switch chooses) or touch (a tap speaks, a double tap chooses); what was said, and in which
 language, is read from the speech requests the page made (``POST /speech/say``).
+
+A visit is a generator that yields whenever it waits for the kiosk to step or speak: one switch
+waits, in real time, for each item to be heard, so its three visits (one per language) are
+taken in turns, on three pages at once.
 """
 
 from __future__ import annotations
@@ -61,7 +65,7 @@ class Patron:
             self.heard.wait_for(phrase(lang, "Speaking mode is on. The arrow keys move, Enter chooses, Escape goes "
                                              "back. Press H for help."), lang)
 
-    def reach(self, selector: str, seconds: float = 120) -> None:
+    def reach(self, selector: str, seconds: float = 240):
         """Moves until speaking mode is on the first thing ``selector`` finds (by row, then key, when scanning)."""
         page = self.page
         if self.way == "touch":
@@ -71,6 +75,7 @@ class Patron:
             return
         deadline = time.monotonic() + seconds
         while not current(page, selector):
+            yield
             assert time.monotonic() < deadline, (selector, self.heard.said[-3:])
             if self.way == "scan":
                 if page.evaluate("s => { const c = document.querySelector('[data-speaking-current]');"
@@ -78,7 +83,7 @@ class Patron:
                     page.keyboard.press(" ")  # the row with the key: its keys are stepped through next
                 # A tenth of a second of the clock a turn: each item stays until its name is heard (in real time).
                 page.clock.run_for(100)
-                page.wait_for_timeout(30)
+                page.wait_for_timeout(10)
             else:
                 page.keyboard.press("ArrowDown" if self.way == "keys" else "1")
 
@@ -91,10 +96,10 @@ class Patron:
         else:
             self.page.keyboard.press({"keys": "Enter", "switches": "2", "scan": " "}[self.way])
 
-    def reach_and_hear(self, selector: str) -> list[list[str]]:
-        """Moves to ``selector`` and waits to hear its name, in its own language."""
+    def reach_and_hear(self, selector: str):
+        """Moves to ``selector`` and waits to hear its name, in its own language; returns what was said."""
         since = len(self.heard.said)
-        self.reach(selector)
+        yield from self.reach(selector)
         name, language = name_and_language(self.page, "[data-speaking-current]")
         return self.heard.wait_for(name, language, since)
 
@@ -106,9 +111,9 @@ class Patron:
             assert time.monotonic() < deadline, (text, language, self.heard.said[-3:])
             self.page.wait_for_timeout(50)
 
-    def open(self, selector: str, address: str) -> list[list[str]]:
-        """Moves to a link and chooses it: what was said of the link; the opened page's title is heard."""
-        said = self.reach_and_hear(selector)
+    def open(self, selector: str, address: str):
+        """Moves to a link and chooses it, and hears the opened page's title; returns what was said of the link."""
+        said = yield from self.reach_and_hear(selector)
         since = len(self.heard.said)
         self.choose()
         self.page.wait_for_url(address)
@@ -118,99 +123,127 @@ class Patron:
         return said
 
 
+def finish(steps) -> None:
+    """Runs a visit (or a part of one) to its end, without taking turns."""
+    for _ in steps:
+        pass
+
+
 @pytest.fixture
-def patron_page(browser):
-    """A page for one visit: a touch screen, with the kiosk's timers on Playwright's clock."""
-    context = browser.new_context(viewport={"width": 1080, "height": 1920}, has_touch=True)
-    context.add_init_script(COUNT_PRINTS)
-    page = context.new_page()
-    page.clock.install()
-    yield page
-    context.close()
+def patron_pages(browser):
+    """New pages, each for one visit: a touch screen, with the kiosk's timers on Playwright's clock."""
+    contexts = []
+
+    def open_page():
+        context = browser.new_context(viewport={"width": 1080, "height": 1920}, has_touch=True)
+        context.add_init_script(COUNT_PRINTS)
+        contexts.append(context)
+        page = context.new_page()
+        page.clock.install()
+        return page
+    yield open_page
+    for context in contexts:
+        context.close()
 
 
 @pytest.mark.parametrize("lang", LANGS)
-@pytest.mark.parametrize("way", WAYS)
-def test_a_whole_visit_in_speaking_mode(patron_page, live_kiosk, way, lang):
-    page = patron_page
+@pytest.mark.parametrize("way", ["keys", "switches", "touch"])
+def test_a_whole_visit_in_speaking_mode(patron_pages, live_kiosk, way, lang):
+    finish(visit(patron_pages(), live_kiosk.url, way, lang))
+
+
+def test_a_whole_visit_by_one_switch_in_each_language_at_once(patron_pages, live_kiosk):
+    visits = {lang: visit(patron_pages(), live_kiosk.url, "scan", lang) for lang in LANGS}
+    while visits:
+        for lang, going in list(visits.items()):
+            try:
+                next(going)
+            except StopIteration:
+                del visits[lang]
+            except Exception as error:
+                raise AssertionError(f"the visit by one switch in {lang} failed") from error
+
+
+def visit(page, url: str, way: str, lang: str):
+    """A patron's visit in speaking mode, every task, in ``lang``; yields while it waits for the kiosk."""
     patron = Patron(page, way)
     other = {"en": "ar", "ar": "zh-Hans", "zh-Hans": "en"}[lang]
-    page.goto(f"{live_kiosk.url}/{other}/")
+    page.goto(f"{url}/{other}/")
     patron.start(other)
 
     # Choosing a language: its name is said in that language, the rest in the page's.
-    said = patron.open(f"nav.languages a[hreflang='{lang}']", f"**/{lang}/")
+    said = yield from patron.open(f"nav.languages a[hreflang='{lang}']", f"**/{lang}/")
     assert said[-1] == [other, phrase(other, "link")]
 
     # The local help page, and home again.
-    patron.open(".help-entry a", f"**/{lang}/help")
-    patron.open("a.home", f"**/{lang}/")
+    yield from patron.open(".help-entry a", f"**/{lang}/help")
+    yield from patron.open("a.home", f"**/{lang}/")
 
     # Browsing a topic, and opening an article of it.
-    patron.open(".topics a", f"**/{lang}/topics/*")
-    patron.open(".cards a", f"**/{lang}/articles/*")
+    yield from patron.open(".topics a", f"**/{lang}/topics/*")
+    yield from patron.open(".cards a", f"**/{lang}/articles/*")
 
     # Reading: text is said in the article's language (one switch steps through controls only).
     if way != "scan":
         text, language = name_and_language(page, ".article-body p")
-        patron.reach(".article-body p")
+        yield from patron.reach(".article-body p")
         patron.hear_start_of(text, language)
 
     # Listening: the article is read aloud, and the next move or switch stops it.
-    patron.reach_and_hear(".listen-start")
+    yield from patron.reach_and_hear(".listen-start")
     patron.choose()
     expect(page.locator("html")).to_have_attribute("data-listening", "true")
     if way == "scan":
         page.keyboard.press(" ")
     else:
-        patron.reach(".print-button")
+        yield from patron.reach(".print-button")
     expect(page.locator("html")).not_to_have_attribute("data-listening", "true")
 
     # Printing the handout: the kiosk says where to collect it.
-    patron.reach(".print-button")
+    yield from patron.reach(".print-button")
     since = len(patron.heard.said)
     patron.choose()
     patron.heard.wait_for(phrase(lang, "Your handout is on its way to the printer. Please collect it there."), lang, since)
     assert page.evaluate("window.printed") == 1
 
     # Side by side: the menu opens, and the second language's column is said in that language.
-    patron.reach_and_hear(".compare-menu summary")
+    yield from patron.reach_and_hear(".compare-menu summary")
     patron.choose()
-    patron.open(f".compare-menu[open] a[hreflang='{other}']", f"**/{lang}/articles/*compare={other}*")
+    yield from patron.open(f".compare-menu[open] a[hreflang='{other}']", f"**/{lang}/articles/*compare={other}*")
     if way != "scan":
         cell = f".compare-cell[lang='{other}'] p:not(.column-language):not(.listen-headphones)"
         text, language = name_and_language(page, cell)
         assert language == other
-        patron.reach(cell)
+        yield from patron.reach(cell)
         patron.hear_start_of(text, other)
 
     # Searching with the on-screen keyboard: each key typed is said, and the results page's title.
     since = len(patron.heard.said)
-    patron.reach("#search-q")
+    yield from patron.reach("#search-q")
     assert patron.heard.wait_for(phrase(lang, "Search the articles"), lang, since)[1] == [lang, phrase(lang, "text box")]
     patron.choose()
     expect(page.locator(".keyboard:not([hidden])")).to_be_visible()
     if way == "keys":
         page.keyboard.press("ArrowDown")  # from the box, the next stop is its keyboard
         expect(page.locator("[data-speaking-current].key")).to_have_count(1)
-    patron.reach(".key[data-key]")
+    yield from patron.reach(".key[data-key]")
     key = page.locator("[data-speaking-current]").get_attribute("data-key")
     since = len(patron.heard.said)
     patron.choose()
     if lang == "zh-Hans":  # the key spells pinyin; a word that sounds like it is typed
         expect(page.locator(".keyboard-pinyin")).to_have_text(key)
         patron.heard.wait_for(key, lang, since)
-        patron.reach(".keyboard-candidates button")
+        yield from patron.reach(".keyboard-candidates button")
         since = len(patron.heard.said)
         patron.choose()
     typed = page.locator("#search-q")
     expect(typed).not_to_have_value("")
     patron.heard.wait_for(typed.input_value(), lang, since)
-    patron.open("[data-action=search]", f"**/{lang}/search?q=*")
+    yield from patron.open("[data-action=search]", f"**/{lang}/search?q=*")
 
     # Quick exit: the next patron finds the welcome page, speaking mode off and nothing kept.
-    patron.reach_and_hear(".exit-button")
-    with page.expect_navigation(url=f"{live_kiosk.url}/en/"):
+    yield from patron.reach_and_hear(".exit-button")
+    with page.expect_navigation(url=f"{url}/en/"):
         patron.choose()
     expect(page.locator("html")).to_have_attribute("data-pristine", "true")
     expect(page.locator("html")).to_have_attribute("data-speaking", "off")
@@ -230,23 +263,23 @@ def staff_kiosk(tmp_path_factory):
 
 
 @pytest.mark.parametrize("way", WAYS)
-def test_staff_type_their_pin_on_the_keypad_and_it_is_never_said(patron_page, staff_kiosk, way):
-    page = patron_page
+def test_staff_type_their_pin_on_the_keypad_and_it_is_never_said(patron_pages, staff_kiosk, way):
+    page = patron_pages()
     patron = Patron(page, way)
     page.goto(f"{staff_kiosk.url}/staff/login")
     patron.start("en")
     since = len(patron.heard.said)
-    patron.reach("#pin")
+    finish(patron.reach("#pin"))
     assert patron.heard.wait_for("Staff PIN", "en", since)[1] == ["en", "text box"]
     patron.choose()
     expect(page.locator(".keypad")).to_be_visible()
     if way == "keys":
         page.keyboard.press("ArrowDown")  # from the box, the next stop is its keypad
     for digit in PIN:
-        patron.reach(f".keypad [data-digit='{digit}']")
+        finish(patron.reach(f".keypad [data-digit='{digit}']"))
         patron.choose()
         expect(page.locator("#pin")).to_have_value(re.compile(digit + "$"))
-    patron.open(".pin-form button[type=submit]", "**/staff/")
+    finish(patron.open(".pin-form button[type=submit]", "**/staff/"))
     # A key is said by its name, to be chosen; what the box holds, never.
     typed = {PIN[start:start + 2] for start in range(len(PIN) - 1)}
     assert not any(part in text for pieces in patron.heard.said for _, text in pieces for part in typed), patron.heard.said
