@@ -148,58 +148,6 @@ def test_louder_and_slower_are_confirmed_by_voice_and_quick_exit_puts_them_back(
     assert heard.rates[-1] == heard.rates[0]
 
 
-@pytest.mark.parametrize("lang", LANGS)
-def test_with_two_switches_a_patron_searches_with_the_on_screen_keyboard(page, live_kiosk, lang):
-    heard = Heard(page)
-    page.goto(f"{live_kiosk.url}/{lang}/")
-    page.keyboard.press("1")
-    press_until(page, "1", "#search-q")
-    page.keyboard.press("2")
-    expect(page.locator("[data-speaking-current].key")).to_have_count(1)
-    assert page.locator("html").get_attribute("data-speaking") == "switch"
-    press_until(page, "1", ".key[data-key]")
-    key = page.locator("[data-speaking-current]").get_attribute("data-key")
-    since = len(heard.said)
-    page.keyboard.press("2")
-    if lang == "zh-Hans":  # the key spells pinyin; the Chinese word offered for it is typed
-        expect(page.locator(".keyboard-pinyin")).to_have_text(key)
-        heard.wait_for(key, lang, since)
-        press_until(page, "1", ".keyboard-candidates button")
-        word = page.locator("[data-speaking-current]").text_content()
-        page.keyboard.press("2")
-        expect(page.locator("#search-q")).to_have_value(word)
-    else:
-        expect(page.locator("#search-q")).to_have_value(key)
-    heard.wait_for(page.locator("#search-q").input_value(), lang, since)
-    press_until(page, "1", "[data-action=search]")
-    page.keyboard.press("2")
-    page.wait_for_url(f"**/{lang}/search?q=*")
-    title, language = name_and_language(page, "h1")
-    heard.wait_for(title, language)
-
-
-@pytest.mark.parametrize("lang", LANGS)
-def test_with_one_switch_the_kiosk_steps_by_itself_and_the_switch_chooses_quick_exit(page, live_kiosk, lang):
-    heard = Heard(page)
-    page.clock.install()
-    page.goto(f"{live_kiosk.url}/{lang}/articles/consent")
-    page.keyboard.press(" ")
-    page.clock.run_for(5000)  # nothing more from the switch: the kiosk starts moving by itself
-    heard.wait_for(phrase(lang, "The kiosk will now move by itself. Press your switch to choose."), lang)
-    heard.wait_for(phrase(lang, "Speaking mode"), lang)
-    deadline = time.monotonic() + 30
-    while not current(page, ".exit-button"):
-        assert time.monotonic() < deadline, heard.said
-        page.clock.run_for(1000)
-        page.wait_for_timeout(50)
-    heard.wait_for(phrase(lang, "Quick exit"), lang)
-    with page.expect_navigation(url=f"{live_kiosk.url}/en/"):
-        page.keyboard.press(" ")
-    expect(page.locator("html")).to_have_attribute("data-pristine", "true")
-    expect(page.locator("html")).to_have_attribute("data-speaking", "off")
-    assert page.evaluate("window.name") == ""
-
-
 def test_with_one_switch_the_on_screen_keyboard_is_scanned_by_row_then_key(page, live_kiosk):
     heard = Heard(page)
     page.clock.install()
@@ -335,17 +283,6 @@ def test_patrons_who_never_press_a_key_hear_nothing(page, live_kiosk):
     page.wait_for_load_state("load")
     assert heard.said == []
     assert page.locator("html").get_attribute("data-speaking") == "off"
-
-
-@pytest.mark.parametrize("lang, other", [("en", "ar"), ("ar", "zh-Hans"), ("zh-Hans", "en")])
-def test_side_by_side_each_column_is_said_in_its_own_language(page, live_kiosk, lang, other):
-    heard = Heard(page)
-    page.goto(f"{live_kiosk.url}/{lang}/articles/consent?compare={other}")
-    for column in (lang, other):
-        press_until(page, "ArrowDown", f".compare-cell[lang='{column}'] p:not(.column-language):not(.listen-headphones)")
-        text, language = name_and_language(page, "[data-speaking-current]")
-        assert language == column
-        heard.wait_for(text, column)
 
 
 @pytest.mark.parametrize("lang", LANGS)

@@ -283,3 +283,17 @@ def test_staff_type_their_pin_on_the_keypad_and_it_is_never_said(patron_pages, s
     # A key is said by its name, to be chosen; what the box holds, never.
     typed = {PIN[start:start + 2] for start in range(len(PIN) - 1)}
     assert not any(part in text for pieces in patron.heard.said for _, text in pieces for part in typed), patron.heard.said
+
+
+def test_a_pin_not_accepted_is_said_with_the_page_title(patron_pages, staff_kiosk):
+    page = patron_pages()
+    patron = Patron(page, "keys")
+    page.goto(f"{staff_kiosk.url}/staff/login")
+    patron.start("en")
+    finish(patron.reach("#pin"))
+    patron.choose()
+    page.keyboard.type("2468")
+    since = len(patron.heard.said)
+    page.keyboard.press("Enter")  # in the box, Enter sends the form
+    said = patron.heard.wait_for("That PIN is not right.", "en", since)
+    assert said[0] == ["en", "Staff screens"]
