@@ -228,7 +228,7 @@
   // ---- what the page holds, in reading order ----
   function hidden(element) {
     return element.hidden || element.inert || element.getAttribute("aria-hidden") === "true" || element.matches(SKIPPED) ||
-      (element.parentElement.matches("details:not([open])") && !element.matches("summary"));  // a closed menu's items
+      (Boolean(element.parentElement) && element.parentElement.matches("details:not([open])") && !element.matches("summary"));  // a closed menu's items
   }
 
   function shown(element) {
