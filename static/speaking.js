@@ -11,7 +11,9 @@
      a tap or a drag speaks what is under the finger, a double tap chooses what was last spoken.
    What is spoken is text the page holds, sent in the body of a request to /speech/say
    (kiosk/speech/speaking.py), which is never logged, and played through Web Audio, whose gain is
-   the volume. The next move interrupts speech.
+   the volume. The words of it the page shows are highlighted as they are heard, from the word
+   timings that come with the audio, by read-aloud's highlight (static/speech.js). The next move
+   interrupts speech.
 
    Between pages of one visit the mode, volume and speed are kept in the tab's window.name, which
    is in memory only; the end of the session ("kiosk-leaving", sent by kiosk.js) empties it, so
@@ -37,6 +39,8 @@
   var SKIPPED = "script, style, template, svg, .skip-link, .exit-cover";
   var LANDMARKS = { NAV: "navigation", MAIN: "main", FOOTER: "footer" };
   var HEADINGS = "h1, h2, h3, h4, h5, h6";
+  var UNSPOKEN = "[aria-hidden=true], .offsite-marker, script, style";
+  var spokenText = window.kioskSpoken.text;
 
   var state = null;          // { way: "keys" | "switch" | "scan" | "touch", volume, rate, pace }
   var current = null;        // the element last moved to, or null at the top of the page
@@ -44,6 +48,7 @@
   var audio = null;
   var gain = null;
   var playing = [];
+  var highlighted = false;   // whether a word of what speaking mode says is highlighted now
   var utterance = 0;
   var paused = false;
   var lastSaid = null;
@@ -82,16 +87,20 @@
     return marked ? marked.getAttribute("lang") : pageLanguage;
   }
 
-  // Pieces of speech, [language, text], cut into requests small enough to be heard at once.
+  // Pieces of speech, [language, text, the element showing that text or nothing], cut into requests
+  // small enough to be heard at once: each a list of { language, text, from: the element, shown: its
+  // text (spokenText), at: where in that this text starts }, the last three only if the page shows it.
   function requestsFor(pieces) {
     var requests = [];
     var request = [];
     var size = 0;
     pieces.forEach(function (piece) {
+      var shown = piece[2] ? spokenText(piece[2], UNSPOKEN, true) : null;
+      if (shown && shown.text !== piece[1]) { shown = null; }
       sentences(piece[0], piece[1]).forEach(function (sentence) {
-        if (size && size + sentence.length > MOST_IN_ONE_REQUEST) { requests.push(request); request = []; size = 0; }
-        request.push([piece[0], sentence]);
-        size += sentence.length;
+        if (size && size + sentence.text.length > MOST_IN_ONE_REQUEST) { requests.push(request); request = []; size = 0; }
+        request.push({ language: piece[0], text: sentence.text, from: shown && piece[2], shown: shown, at: sentence.at });
+        size += sentence.text.length;
       });
     });
     if (request.length) { requests.push(request); }
@@ -99,10 +108,10 @@
   }
 
   function sentences(tag, text) {
-    if (text.length <= MOST_IN_ONE_REQUEST || !window.Intl || !Intl.Segmenter) { return [text]; }
+    if (text.length <= MOST_IN_ONE_REQUEST || !window.Intl || !Intl.Segmenter) { return [{ text: text, at: 0 }]; }
     var found = [];
     var segments = new Intl.Segmenter(tag, { granularity: "sentence" }).segment(text);
-    for (var part of segments) { found.push(part.segment); }
+    for (var part of segments) { found.push({ text: part.segment, at: part.index }); }
     return found;
   }
 
@@ -116,14 +125,49 @@
     if (audio.state === "suspended" && !paused) { audio.resume(); }
   }
 
+  // The request spoken: { buffer: its audio, words: [[entry of the request, start, length, ms], ...] }, or null.
   function fetchSpeech(request) {
     return fetch("/speech/say", {
       method: "POST", credentials: "same-origin", cache: "no-store",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ say: request, rate: RATES[state ? state.rate : DEFAULTS.rate] })
+      body: JSON.stringify({ say: request.map(function (entry) { return [entry.language, entry.text]; }),
+        rate: RATES[state ? state.rate : DEFAULTS.rate] })
     }).then(function (response) {
-      return response.status === 200 ? response.arrayBuffer().then(function (wav) { return audio.decodeAudioData(wav); }) : null;
+      if (response.status !== 200) { return null; }
+      var words = JSON.parse(response.headers.get("Speech-Words") || "[]").map(function (word) {
+        return [request[word[0]], word[1], word[2], word[3]];
+      });
+      return response.arrayBuffer().then(function (wav) { return audio.decodeAudioData(wav); })
+        .then(function (buffer) { return { buffer: buffer, words: words }; });
     });
+  }
+
+  // Each animation frame while source plays, its word being heard is highlighted, if the page shows
+  // it; a paragraph longer than the screen scrolls with it (but not under a finger exploring it).
+  function follow(source, words, startedAt) {
+    var shown = -1;
+    (function look() {
+      if (playing[0] !== source) { return; }
+      var heard = (audio.currentTime - startedAt) * 1000;
+      var at = -1;
+      for (var i = 0; i < words.length && words[i][3] <= heard; i += 1) { at = i; }
+      if (at !== shown && at >= 0) {
+        shown = at;
+        var entry = words[at][0];
+        if (entry.from && entry.from.isConnected) {
+          var keepInView = Boolean(state) && state.way !== "touch" && kind(entry.from) === "text";
+          window.kioskSpoken.highlight(entry.shown, entry.at + words[at][1], words[at][2], keepInView);
+          highlighted = true;
+        } else {
+          unhighlight();
+        }
+      }
+      requestAnimationFrame(look);
+    })();
+  }
+
+  function unhighlight() {
+    if (highlighted) { window.kioskSpoken.clear(); highlighted = false; }
   }
 
   function silence() {
@@ -131,10 +175,12 @@
     playing.forEach(function (source) { try { source.stop(); } catch (error) { /* not started */ } });
     playing = [];
     afterSpeech = null;
+    unhighlight();
     root.setAttribute("data-speaking-state", "quiet");
   }
 
-  // Speak pieces ([language, text], a language without a voice is left out), then call done().
+  // Speak pieces ([language, text, the element showing the text, if any]; a language without a voice
+  // is left out), then call done().
   function say(pieces, done) {
     silence();
     ensureAudio();
@@ -149,15 +195,16 @@
       if (mine !== utterance) { return; }
       if (index >= requests.length) { finished(mine); return; }
       var following = index + 1 < requests.length ? fetchSpeech(requests[index + 1]) : null;
-      coming.then(function (buffer) {
+      coming.then(function (speech) {
         if (mine !== utterance) { return; }
-        if (!buffer) { play(index + 1, following || Promise.resolve(null)); return; }
+        if (!speech) { play(index + 1, following || Promise.resolve(null)); return; }
         var source = audio.createBufferSource();
-        source.buffer = buffer;
+        source.buffer = speech.buffer;
         source.connect(gain);
-        source.onended = function () { play(index + 1, following || Promise.resolve(null)); };
+        source.onended = function () { playing = []; play(index + 1, following || Promise.resolve(null)); };
         playing = [source];
         source.start();
+        follow(source, speech.words, audio.currentTime);
         if (index === 0 && performance.getEntriesByName("speaking-move").length) {
           performance.measure("speaking-first-sound", "speaking-move");
           performance.clearMarks("speaking-move");
@@ -169,6 +216,7 @@
 
   function finished(mine) {
     if (mine !== utterance) { return; }
+    unhighlight();
     root.setAttribute("data-speaking-state", "quiet");
     var then = afterSpeech;
     afterSpeech = null;
@@ -179,7 +227,8 @@
 
   // ---- what the page holds, in reading order ----
   function hidden(element) {
-    return element.hidden || element.inert || element.getAttribute("aria-hidden") === "true" || element.matches(SKIPPED);
+    return element.hidden || element.inert || element.getAttribute("aria-hidden") === "true" || element.matches(SKIPPED) ||
+      (Boolean(element.parentElement) && element.parentElement.matches("details:not([open])") && !element.matches("summary"));  // a closed menu's items
   }
 
   function shown(element) {
@@ -232,16 +281,7 @@
     return found;
   }
 
-  function cleanText(element) {
-    var text = "";
-    var walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT, {
-      acceptNode: function (node) {
-        return node.parentElement.closest("[aria-hidden=true], .offsite-marker, script, style") ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT;
-      }
-    });
-    while (walker.nextNode()) { text += walker.currentNode.data; }
-    return text.replace(/\s+/g, " ").trim();
-  }
+  function cleanText(element) { return spokenText(element, UNSPOKEN, true).text; }
 
   function nameOf(element) {
     var label = element.getAttribute("aria-label");
@@ -255,6 +295,16 @@
     }
     if (element.labels && element.labels.length) { return cleanText(element.labels[0]); }
     return cleanText(element) || element.getAttribute("placeholder") || element.getAttribute("title") || "";
+  }
+
+  // The element that shows a control's name on the page, whose words are highlighted as it is said
+  // (requestsFor makes sure the text is the same); none for a name only said.
+  function nameShownBy(element) {
+    if (element.getAttribute("aria-label")) { return null; }
+    var by = (element.getAttribute("aria-labelledby") || "").trim();
+    if (by) { return by.indexOf(" ") < 0 ? document.getElementById(by) : null; }
+    if (element.labels && element.labels.length) { return element.labels[0]; }
+    return element;
   }
 
   function kind(element) {
@@ -274,14 +324,14 @@
     var language = languageOf(element);
     // A name in a language with no voice (a language's own name, say) is read in the page's voice.
     var nameLanguage = voiceFor(language) ? language : pageLanguage;
-    if (what === "text") { return [[language, cleanText(element)]]; }
+    if (what === "text") { return [[language, cleanText(element), element]]; }
     if (what === "heading") {
-      return [[language, cleanText(element)], [pageLanguage, phrases.heading.replace("%(level)s", element.tagName.slice(1))]];
+      return [[language, cleanText(element), element], [pageLanguage, phrases.heading.replace("%(level)s", element.tagName.slice(1))]];
     }
     if (what === "landmark") {
       return [[pageLanguage, phrases[LANDMARKS[element.tagName]]], [nameLanguage, element.hasAttribute("aria-label") || element.hasAttribute("aria-labelledby") ? nameOf(element) : ""]];
     }
-    var pieces = [[nameLanguage, nameOf(element)], phrase(what)];
+    var pieces = [[nameLanguage, nameOf(element), nameShownBy(element)], phrase(what)];
     if (what === "field" && element.type !== "password") { pieces.push(element.value ? [language, element.value] : phrase("empty")); }
     if (element.getAttribute("aria-pressed")) { pieces.push(phrase(element.getAttribute("aria-pressed") === "true" ? "pressed" : "not_pressed")); }
     if (element.matches("summary")) { pieces.push(phrase(element.parentElement.open ? "expanded" : "collapsed")); }
@@ -332,6 +382,9 @@
   }
 
   function step(forward, controlsOnly) {
+    // From a text box the next stop is its keyboard on the screen, which comes last on the page.
+    var keyboard = forward && current && kind(current) === "field" && document.activeElement === current && shownKeyboard();
+    if (keyboard && !keyboard.contains(current)) { moveTo(keyboard.querySelector(".key")); return current; }
     var all = stops(controlsOnly);
     var at = current ? all.indexOf(current) : -1;
     if (current && at < 0) {
@@ -375,11 +428,15 @@
     }
   }
 
+  function shownKeyboard() {
+    return Array.prototype.find.call(document.querySelectorAll(".keyboard, .keypad"), function (each) { return shown(each) && !each.hidden; });
+  }
+
   // A switch cannot type in a box: once the on-screen keyboard is there, the patron is moved onto it.
   function whenKeyboardShows(field) {
     var waited = 0;
     (function look() {
-      var keyboard = Array.prototype.find.call(document.querySelectorAll(".keyboard, .keypad"), function (each) { return shown(each) && !each.hidden; });
+      var keyboard = shownKeyboard();
       if (keyboard) {
         scanRow = null;
         if (state.way === "scan") { startScanning(); } else { moveTo(keyboard.querySelector(".key")); }
@@ -416,18 +473,26 @@
     state[setting] = next;
     keep();
     markMove();
-    say([phrase(said)]);
+    // What was to follow the speech this interrupts (one switch's next step) follows this instead.
+    say([phrase(said)], afterSpeech);
   }
 
   function pauseOrGoOn() {
     if (!audio) { return; }
-    if (paused) { paused = false; audio.resume(); return; }
+    if (paused) {
+      paused = false;
+      audio.resume();
+      root.setAttribute("data-speaking-state", playing.length ? "speaking" : "quiet");
+      // One switch's scanning waited while paused: with nothing left to hear, it steps on.
+      if (!playing.length && state.way === "scan" && scanTimer !== null) { scanStep(); }
+      return;
+    }
     paused = true;
     audio.suspend();
     root.setAttribute("data-speaking-state", "paused");
   }
 
-  function repeat() { markMove(); if (lastSaid) { say(lastSaid); } }
+  function repeat() { markMove(); if (lastSaid) { say(lastSaid, afterSpeech); } }
 
   // ---- turning it on and off ----
   // The first press keeps its own effect (Tab moves the focus): what it reached is said once it is there.
@@ -496,7 +561,11 @@
     var focused = document.activeElement !== document.body && isControl(document.activeElement) ? document.activeElement : null;
     markMove();
     show(focused);
-    var pieces = [[heading ? languageOf(heading) : pageLanguage, heading ? cleanText(heading) : document.title]];
+    var pieces = [heading ? [languageOf(heading), cleanText(heading), heading] : [pageLanguage, document.title]];
+    // A warning the page opens with (a PIN not accepted) is said after its title.
+    Array.prototype.forEach.call(document.querySelectorAll("[role=alert]:not(.speaking-no-voice)"), function (alert) {
+      if (!alert.hidden && shown(alert)) { pieces.push([languageOf(alert), cleanText(alert), alert]); }
+    });
     say(focused ? pieces.concat(describe(focused)) : pieces, state.way === "scan" ? startScanning : null);
   }
 
@@ -555,7 +624,10 @@
     var waited = false;
     say(isRow ? [[languageOf(next), Array.prototype.map.call(next.querySelectorAll("button"), nameOf).join(" ")]] : describe(next),
       function () { heard = true; if (waited) { ready(); } });
-    scanTimer = setTimeout(function () { waited = true; if (heard || root.getAttribute("data-speaking-state") !== "speaking") { ready(); } }, PACES[state.pace]);
+    scanTimer = setTimeout(function () {
+      waited = true;
+      if (!paused && (heard || root.getAttribute("data-speaking-state") !== "speaking")) { ready(); }
+    }, PACES[state.pace]);
   }
 
   function stopScanning() {
@@ -567,6 +639,8 @@
   function scanChoose() {
     clearTimeout(scanTimer);
     if (phrases.no_voice) { goToNearestVoice(); return; }
+    // The switch, while the article is read aloud, stops the reading and the kiosk moves on again.
+    if (root.getAttribute("data-listening") === "true") { markMove(); scanRounds = 0; scanStep(); return; }
     if (scanTimer === null && !current) { startScanning(); return; }
     if (current && current.matches(".keyboard-row, .keyboard-candidates")) {
       scanRow = current;
@@ -611,6 +685,9 @@
     if (state.way === "scan") {
       if (SWITCH_MOVE[key] || SWITCH_CHOOSE[key]) { event.preventDefault(); scanChoose(); return; }
       if (key === "Shift") { return; }
+      // A helper's louder, faster, pace, pause or repeat leaves the patron's scanning going.
+      var setting = actionFor(key, event.shiftKey, typing);
+      if (SETTINGS[setting]) { event.preventDefault(); ACTIONS[setting](); return; }
       stopScanning();
       state.way = "keys";
       keep();
@@ -618,8 +695,9 @@
     var action = actionFor(key, event.shiftKey, typing);
     if (!action) { return; }
     if (action === "choose" && !typing && current && current === document.activeElement && !phrases.no_voice &&
-        key === "Enter" && current.matches("a, button, summary")) {
-      // The control's own Enter (a link, a button): its effect as without speaking mode.
+        key === "Enter" && current.matches("a, button, summary") && !current.closest(".keyboard, .keypad")) {
+      // The control's own Enter (a link, a button): its effect as without speaking mode. Not a key
+      // on the screen's keyboard: chosen, it says what the box now holds (activate).
       mark();
       return;
     }
@@ -648,6 +726,9 @@
     return always[key] || more[key] || null;
   }
 
+  // What changes how the kiosk speaks, not where the patron is.
+  var SETTINGS = { louder: 1, softer: 1, faster: 1, slower: 1, quicker: 1, steadier: 1, pause: 1, repeat: 1 };
+
   var ACTIONS = {
     next: function () { step(true); },
     previous: function () { step(false); },
@@ -663,6 +744,25 @@
     pause: pauseOrGoOn,
     repeat: repeat
   };
+
+  // ---- what the page says by itself ----
+  // A status line the page shows (a handout sent to the printer) is said when it appears, as a
+  // screen reader would say it: it is how the page answers what the patron chose.
+  function onStatus(changes) {
+    if (!state) { return; }
+    changes.forEach(function (change) {
+      var status = change.target;
+      if (!status.hidden && shown(status) && cleanText(status)) {
+        say([[languageOf(status), cleanText(status), status]], state.way === "scan" ? scanAgain : null);
+      }
+    });
+  }
+
+  function watchStatuses() {
+    var watcher = new MutationObserver(onStatus);
+    Array.prototype.forEach.call(document.querySelectorAll("[role=status]:not(.speaking-no-voice), [role=alert]:not(.speaking-no-voice)"),
+      function (status) { watcher.observe(status, { attributes: true, attributeFilter: ["hidden"] }); });
+  }
 
   // ---- touch ----
   function under(x, y) {
@@ -752,6 +852,7 @@
   document.addEventListener("pointerup", onPointerUp, true);
   document.addEventListener("touchstart", onTouchStart, { capture: true, passive: false });
   document.addEventListener("kiosk-leaving", leave);
+  watchStatuses();
 
   state = kept();
   keep();

@@ -5,7 +5,8 @@
    timings), Listen plays that instead and highlights the sentences heard, stretch by stretch
    (a sentence stays highlighted until the next stretch starts).
    kiosk.js shows the Listen controls; this file is on every page, so that nothing the browser
-   keeps tells whether anyone listened.
+   keeps tells whether anyone listened. The highlight is speaking mode's too (static/speaking.js,
+   which runs after this file): window.kioskSpoken.
 
    While it plays, the page counts as in use (html[data-listening]); the end of the session
    ("kiosk-leaving", sent by kiosk.js) stops it at once. Nothing is kept: the audio is asked for
@@ -16,6 +17,70 @@
   var HIGHLIGHT = "kiosk-spoken";
   var SLOWER = 0.75;
   var players = [];
+
+  // ---- the word being heard, highlighted (read-aloud's and speaking mode's) ----
+  // The text of an element as it is spoken: its text nodes less those inside leftOut; folded, with
+  // each run of white space one space and none at the ends (as speaking mode sends it). Each
+  // character (a UTF-16 code unit, as the word timings count) keeps the node and place it came from.
+  function spokenText(element, leftOut, folded) {
+    var text = "";
+    var places = [];
+    var walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT, {
+      acceptNode: function (node) {
+        return node.parentElement.closest(leftOut) ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT;
+      }
+    });
+    while (walker.nextNode()) {
+      var node = walker.currentNode;
+      for (var at = 0; at < node.data.length; at += 1) {
+        var character = node.data[at];
+        if (folded && /\s/.test(character)) {
+          if (!text || text[text.length - 1] === " ") { continue; }
+          character = " ";
+        }
+        text += character;
+        places.push([node, at]);
+      }
+    }
+    if (folded && text[text.length - 1] === " ") { text = text.slice(0, -1); places.pop(); }
+    return { text: text, places: places };
+  }
+
+  // The range of length characters of spoken (from spokenText) from start, or null.
+  function rangeIn(spoken, start, length) {
+    var first = spoken.places[start];
+    var last = spoken.places[start + length - 1];
+    if (!first || !last) { return null; }
+    var range = document.createRange();
+    range.setStart(first[0], first[1]);
+    range.setEnd(last[0], last[1] + 1);
+    return range;
+  }
+
+  // Highlights the ranges given (a sentence of a recording may span several parts); with
+  // keepInView, scrolls so that the first stays in view, a third of the way down the screen.
+  function highlightRanges(ranges, keepInView) {
+    ranges = ranges.filter(function (range) { return range; });
+    if (!ranges.length || !window.CSS || !CSS.highlights || !window.Highlight) { return; }
+    var highlight = new Highlight();
+    ranges.forEach(function (range) { highlight.add(range); });
+    CSS.highlights.set(HIGHLIGHT, highlight);
+    var box = ranges[0].getBoundingClientRect();
+    if (keepInView && (box.top < 100 || box.bottom > window.innerHeight - 40)) {
+      window.scrollBy({ top: box.top - window.innerHeight / 3, behavior: "auto" });
+    }
+  }
+
+  // Highlights length characters of spoken (from spokenText) from start.
+  function highlightWord(spoken, start, length, keepInView) {
+    highlightRanges([rangeIn(spoken, start, length)], keepInView);
+  }
+
+  function clearWord() {
+    if (window.CSS && CSS.highlights) { CSS.highlights.delete(HIGHLIGHT); }
+  }
+
+  window.kioskSpoken = { text: spokenText, highlight: highlightWord, clear: clearWord };
 
   function Player(block) {
     var base = block.getAttribute("data-speech-base");
@@ -33,7 +98,8 @@
     // The part being spoken; for a recording, 0 while it plays (-1: stopped).
     var index = -1;
     var words = [];
-    var segments = null;
+    var segments = null;  // a recording's stretches: [start, end, [[part, start, length], ...]]
+    var spoken = null;  // the text of the part being heard (spokenText), in which its words are found
     var shown = -1;
     var frame = null;
     // "playing" from the tap until Stop or the end, including the moment between two parts.
@@ -57,34 +123,8 @@
     }
 
     function clearHighlight() {
-      if (window.CSS && CSS.highlights) { CSS.highlights.delete(HIGHLIGHT); }
+      clearWord();
       shown = -1;
-    }
-
-    // The text nodes of a part, less the numbers that mark links (they are not spoken).
-    function textNodes(element) {
-      var found = [];
-      var walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT, {
-        acceptNode: function (node) {
-          return node.parentElement.closest(".offsite-marker") ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT;
-        }
-      });
-      while (walker.nextNode()) { found.push(walker.currentNode); }
-      return found;
-    }
-
-    function rangeFor(element, start, length) {
-      var nodes = textNodes(element);
-      var range = document.createRange();
-      var offset = 0;
-      var started = false;
-      for (var i = 0; i < nodes.length; i += 1) {
-        var size = nodes[i].data.length;
-        if (!started && start < offset + size) { range.setStart(nodes[i], start - offset); started = true; }
-        if (started && start + length <= offset + size) { range.setEnd(nodes[i], start + length - offset); return range; }
-        offset += size;
-      }
-      return null;
     }
 
     // The last of `timed` (words, or a recording's stretches) whose start (at `at` in each) has been heard.
@@ -94,28 +134,23 @@
       return current;
     }
 
-    // Where the word or stretch `current` is on the page: one range, or one per part a stretch spans.
-    function rangesOf(current) {
-      var found = segments ? segments[current][2].map(function (place) {
-        return byName[place[0]] ? rangeFor(byName[place[0]], place[1], place[2]) : null;
-      }) : [rangeFor(parts[index], words[current][0], words[current][1])];
-      return found.filter(function (range) { return range; });
+    // Where a recording's stretch is on the page: a range in each part it spans.
+    function stretchRanges(stretch) {
+      return stretch[2].map(function (place) {
+        var element = byName[place[0]];
+        return element ? rangeIn(spokenText(element, ".offsite-marker", false), place[1], place[2]) : null;
+      });
     }
 
     function follow() {
       if (audio.paused) { frame = null; return; }
       var heard = audio.currentTime * 1000;
       var current = segments ? lastHeard(segments, 0, heard) : lastHeard(words, 2, heard);
-      if (current !== shown && current >= 0 && window.CSS && CSS.highlights && window.Highlight) {
-        var ranges = rangesOf(current);
-        if (ranges.length) {
-          var highlight = new Highlight();
-          ranges.forEach(function (range) { highlight.add(range); });
-          CSS.highlights.set(HIGHLIGHT, highlight);
-          var box = ranges[0].getBoundingClientRect();
-          if (box.top < 100 || box.bottom > window.innerHeight - 40) {
-            window.scrollBy({ top: box.top - window.innerHeight / 3, behavior: "auto" });
-          }
+      if (current !== shown && current >= 0) {
+        if (segments) {
+          highlightRanges(stretchRanges(segments[current]), true);
+        } else {
+          highlightWord(spoken, words[current][0], words[current][1], true);
         }
         shown = current;
       }
@@ -134,6 +169,7 @@
           if (index !== next) { return; }  // stopped, or moved on, meanwhile
           if (!found) { play(next + 1); return; }  // nothing to say here (a notice with no voice)
           words = found.words;
+          spoken = spokenText(parts[index], ".offsite-marker", false);
           audio.src = base + name + ".wav";
           audio.playbackRate = slower ? SLOWER : 1;
           return audio.play().then(function () {

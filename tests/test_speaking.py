@@ -38,6 +38,22 @@ def test_a_control_is_spoken_in_its_language_and_more_pieces_take_longer(client,
     assert seconds(two.data) > seconds(one.data) > 0.3
 
 
+@pytest.mark.parametrize("tag, text", [("en", "Sexual health and consent"), ("ar", "الصحة الجنسية والموافقة"),
+                                       ("zh-Hans", "性健康与知情同意")])
+def test_each_word_comes_with_its_place_in_its_piece_and_when_it_is_heard(client, tag, text):
+    # A piece with no voice (Tagalog) is left out, but the pieces keep the places they were sent in.
+    response = say(client, ("tl", "Pahintulot"), (tag, text), ("en", "link"))
+    words = json.loads(response.headers["Speech-Words"])
+    assert {word[0] for word in words} == {1, 2}
+    first = [word for word in words if word[0] == 1]
+    said = [text[start:start + length] for _, start, length, _ in first]
+    assert "".join(said).replace(" ", "") in text.replace(" ", "") and len("".join(said)) >= len(text) // 2, said
+    assert words == sorted(words, key=lambda word: word[3])  # in the order heard
+    # "link" is heard once the piece before it has been said, and before the audio ends.
+    assert seconds(say(client, (tag, text)).data) * 1000 - 20 <= words[-1][3] < seconds(response.data) * 1000
+    assert words[-1][1:3] == [0, 4]
+
+
 def test_a_slower_rate_takes_longer(client):
     text = ("en", "Speaking mode is on. The arrow keys move, Enter chooses.")
     assert seconds(say(client, text, rate=110).data) > seconds(say(client, text, rate=240).data) * 1.5

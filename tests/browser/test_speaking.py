@@ -8,20 +8,14 @@ reset, the double tap) run on Playwright's clock where a test needs them to.
 
 from __future__ import annotations
 
-import re
 import time
 
 import pytest
 from babel.support import Translations
 from playwright.sync_api import expect
 
-from kiosk import create_app
 from kiosk.languages import BY_TAG
 from kiosk.shipped import TRANSLATIONS
-from kiosk.staff.pin import set_pin
-
-from ..conftest import seeded
-from .conftest import LiveKiosk
 
 pytestmark = pytest.mark.browser
 
@@ -152,58 +146,6 @@ def test_louder_and_slower_are_confirmed_by_voice_and_quick_exit_puts_them_back(
     heard.wait_for("Speaking mode is on. The arrow keys move, Enter chooses, Escape goes back. Press H for help.",
                    "en", since)
     assert heard.rates[-1] == heard.rates[0]
-
-
-@pytest.mark.parametrize("lang", LANGS)
-def test_with_two_switches_a_patron_searches_with_the_on_screen_keyboard(page, live_kiosk, lang):
-    heard = Heard(page)
-    page.goto(f"{live_kiosk.url}/{lang}/")
-    page.keyboard.press("1")
-    press_until(page, "1", "#search-q")
-    page.keyboard.press("2")
-    expect(page.locator("[data-speaking-current].key")).to_have_count(1)
-    assert page.locator("html").get_attribute("data-speaking") == "switch"
-    press_until(page, "1", ".key[data-key]")
-    key = page.locator("[data-speaking-current]").get_attribute("data-key")
-    since = len(heard.said)
-    page.keyboard.press("2")
-    if lang == "zh-Hans":  # the key spells pinyin; the Chinese word offered for it is typed
-        expect(page.locator(".keyboard-pinyin")).to_have_text(key)
-        heard.wait_for(key, lang, since)
-        press_until(page, "1", ".keyboard-candidates button")
-        word = page.locator("[data-speaking-current]").text_content()
-        page.keyboard.press("2")
-        expect(page.locator("#search-q")).to_have_value(word)
-    else:
-        expect(page.locator("#search-q")).to_have_value(key)
-    heard.wait_for(page.locator("#search-q").input_value(), lang, since)
-    press_until(page, "1", "[data-action=search]")
-    page.keyboard.press("2")
-    page.wait_for_url(f"**/{lang}/search?q=*")
-    title, language = name_and_language(page, "h1")
-    heard.wait_for(title, language)
-
-
-@pytest.mark.parametrize("lang", LANGS)
-def test_with_one_switch_the_kiosk_steps_by_itself_and_the_switch_chooses_quick_exit(page, live_kiosk, lang):
-    heard = Heard(page)
-    page.clock.install()
-    page.goto(f"{live_kiosk.url}/{lang}/articles/consent")
-    page.keyboard.press(" ")
-    page.clock.run_for(5000)  # nothing more from the switch: the kiosk starts moving by itself
-    heard.wait_for(phrase(lang, "The kiosk will now move by itself. Press your switch to choose."), lang)
-    heard.wait_for(phrase(lang, "Speaking mode"), lang)
-    deadline = time.monotonic() + 30
-    while not current(page, ".exit-button"):
-        assert time.monotonic() < deadline, heard.said
-        page.clock.run_for(1000)
-        page.wait_for_timeout(50)
-    heard.wait_for(phrase(lang, "Quick exit"), lang)
-    with page.expect_navigation(url=f"{live_kiosk.url}/en/"):
-        page.keyboard.press(" ")
-    expect(page.locator("html")).to_have_attribute("data-pristine", "true")
-    expect(page.locator("html")).to_have_attribute("data-speaking", "off")
-    assert page.evaluate("window.name") == ""
 
 
 def test_with_one_switch_the_on_screen_keyboard_is_scanned_by_row_then_key(page, live_kiosk):
@@ -343,50 +285,6 @@ def test_patrons_who_never_press_a_key_hear_nothing(page, live_kiosk):
     assert page.locator("html").get_attribute("data-speaking") == "off"
 
 
-@pytest.fixture(scope="module")
-def staff_kiosk(tmp_path_factory):
-    instance = seeded(tmp_path_factory.mktemp("instance"))
-    set_pin(instance, "97531")
-    with LiveKiosk(create_app({"instance": instance})) as kiosk:
-        yield kiosk
-
-
-@pytest.mark.parametrize("way", ["keys", "switches"])
-def test_staff_type_their_pin_in_speaking_mode_and_it_is_never_said(page, staff_kiosk, way):
-    heard = Heard(page)
-    page.goto(f"{staff_kiosk.url}/staff/login")
-    move, choose = ("ArrowDown", "Enter") if way == "keys" else ("1", "2")
-    press_until(page, move, "#pin")
-    heard.wait_for("Staff PIN", "en")
-    page.keyboard.press(choose)
-    if way == "keys":
-        page.keyboard.type("97531")  # a keyboard types in the box chosen
-    else:
-        for digit in "97531":  # two switches type on the keypad
-            press_until(page, "1", f".keypad [data-digit='{digit}']")
-            page.keyboard.press("2")
-            expect(page.locator("#pin")).to_have_value(re.compile(digit + "$"))
-    press_until(page, move, ".pin-form button[type=submit]")
-    page.keyboard.press(choose)
-    page.wait_for_url("**/staff/")
-    title, language = name_and_language(page, "h1")
-    heard.wait_for(title, language)
-    # A key is said by its name, to be chosen; what the box holds, never.
-    typed = {"97531"[start:start + 2] for start in range(4)}
-    assert not any(part in text for pieces in heard.said for _, text in pieces for part in typed), heard.said
-
-
-@pytest.mark.parametrize("lang, other", [("en", "ar"), ("ar", "zh-Hans"), ("zh-Hans", "en")])
-def test_side_by_side_each_column_is_said_in_its_own_language(page, live_kiosk, lang, other):
-    heard = Heard(page)
-    page.goto(f"{live_kiosk.url}/{lang}/articles/consent?compare={other}")
-    for column in (lang, other):
-        press_until(page, "ArrowDown", f".compare-cell[lang='{column}'] p:not(.column-language):not(.listen-headphones)")
-        text, language = name_and_language(page, "[data-speaking-current]")
-        assert language == column
-        heard.wait_for(text, column)
-
-
 @pytest.mark.parametrize("lang", LANGS)
 def test_the_idle_warning_is_said_and_any_key_keeps_the_patron_reading(page, live_kiosk, lang):
     heard = Heard(page)
@@ -400,3 +298,63 @@ def test_the_idle_warning_is_said_and_any_key_keeps_the_patron_reading(page, liv
     page.keyboard.press("ArrowDown")
     expect(page.locator("#idle-dialog")).to_be_hidden()
     assert page.locator("html").get_attribute("data-speaking") == "keys"
+
+
+# Every change of the highlighted word, noted on each animation frame: the word, whether it is in
+# the element speaking mode is on, and where it starts in that element's text as spoken.
+RECORD_WORDS = """() => {
+  window.wordsSeen = [];
+  const look = () => {
+    const found = CSS.highlights.get('kiosk-spoken');
+    const range = found && [...found][0];
+    const last = window.wordsSeen[window.wordsSeen.length - 1];
+    if (range && (!last || last.range !== range)) {
+      const current = document.querySelector('[data-speaking-current]');
+      const before = document.createRange();
+      before.setStart(current || document.body, 0);
+      before.setEnd(range.startContainer, range.startOffset);
+      window.wordsSeen.push({range, word: range.toString(), inCurrent: Boolean(current) && current.contains(range.startContainer),
+                             at: before.toString().replace(/\\s+/g, ' ').trimStart().length});
+    }
+    requestAnimationFrame(look);
+  };
+  look();
+}"""
+
+
+def words_until(page, count: int, seconds: float = 30) -> list[dict]:
+    """The words highlighted since RECORD_WORDS, once there are ``count`` of them."""
+    deadline = time.monotonic() + seconds
+    while (seen := page.evaluate("window.wordsSeen.map(({word, inCurrent, at}) => ({word, inCurrent, at}))")) \
+            and len(seen) < count or not seen:
+        assert time.monotonic() < deadline, seen
+        page.wait_for_timeout(50)
+    return seen
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_words_of_what_is_spoken_are_highlighted_as_they_are_heard(page, live_kiosk, lang):
+    heard = Heard(page)
+    page.goto(f"{live_kiosk.url}/{lang}/articles/consent")
+    press_until(page, "ArrowDown", ".article-body p")
+    page.evaluate(RECORD_WORDS)
+    text, language = name_and_language(page, "[data-speaking-current]")
+    seen = words_until(page, 3)
+    # A long paragraph is sent a sentence or two at a time.
+    assert any(piece[0] == language and piece[1] and text.startswith(piece[1]) for pieces in heard.said for piece in pieces)
+    assert all(word["inCurrent"] for word in seen), seen
+    # Each word is the paragraph's own, at its place, in the order heard.
+    assert [text[word["at"]:word["at"] + len(word["word"])] for word in seen] == [word["word"] for word in seen]
+    assert [word["at"] for word in seen] == sorted(word["at"] for word in seen) and seen[-1]["at"] > 0
+    # Paused, the word stays; the next move takes the highlight with it.
+    page.keyboard.press("p")
+    expect(page.locator("html")).to_have_attribute("data-speaking-state", "paused")
+    paused = page.evaluate("window.wordsSeen.length")
+    page.evaluate("() => new Promise(done => { let left = 30; const wait = () => --left ? requestAnimationFrame(wait) : done(); wait(); })")
+    assert page.evaluate("window.wordsSeen.length") == paused
+    page.evaluate("window.wordsSeen = []")
+    press_until(page, "ArrowDown", ".article-body p")
+    assert all(word["inCurrent"] for word in words_until(page, 1))
+    # The end of the session takes the highlight away with the rest.
+    page.evaluate("document.dispatchEvent(new Event('kiosk-leaving'))")
+    assert page.evaluate("CSS.highlights.size") == 0
