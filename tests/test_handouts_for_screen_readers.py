@@ -91,22 +91,22 @@ def text_of(pdf: PdfReader) -> str:
     return "".join(page.extract_text() for page in pdf.pages)
 
 
-def structure_types(pdf: PdfReader) -> list[str]:
-    """The type of every element of the PDF's structure tree, depth first."""
-    types, waiting = [], [pdf.trailer["/Root"]["/StructTreeRoot"]]
+def structure(pdf: PdfReader) -> list:
+    """Every element of the PDF's structure tree, depth first."""
+    elements, waiting = [], [pdf.trailer["/Root"]["/StructTreeRoot"]]
     while waiting:
         element = waiting.pop().get_object()
         if not hasattr(element, "get"):
             continue  # a marked-content number: a leaf
         if "/S" in element:
-            types.append(str(element["/S"]))
+            elements.append(element)
         kids = element.get("/K")
         waiting.extend(reversed(kids) if isinstance(kids, list) else [] if kids is None else [kids])
-    return types
+    return elements
 
 
 @pytest.mark.parametrize("lang", SHIPPED_TAGS)
-def test_every_handout_pdf_is_tagged_in_its_language_under_its_title(handout, shipped_library, lang):
+def test_every_handout_pdf_is_tagged_in_its_language_under_its_title(app, handout, shipped_library, lang):
     pdf = handout(lang, "consent")
     catalog = pdf.trailer["/Root"]
     assert "/StructTreeRoot" in catalog
@@ -117,8 +117,15 @@ def test_every_handout_pdf_is_tagged_in_its_language_under_its_title(handout, sh
     assert catalog["/ViewerPreferences"]["/DisplayDocTitle"].value is True  # a reader shows (and says) the title, not a file name
     assert 'pdfuaid:part="1"' in pdf.xmp_metadata.stream.get_data().decode()
     # Headings, lists and paragraphs are there to move by, as on the page.
-    types = structure_types(pdf)
+    elements = structure(pdf)
+    types = [str(element["/S"]) for element in elements]
     assert types.count("/H1") == 1 and {"/H2", "/P", "/L", "/LI"} <= set(types)
+    # Each QR code (those of the local help services, at least) is described in the handout's language.
+    with app.test_request_context(f"/{lang}/"):
+        described = app.extensions["kiosk_catalogs"][lang].upgettext(
+            "a square code a phone's camera reads, described for a screen reader", "QR code")
+    figures = [element for element in elements if element["/S"] == "/Figure"]
+    assert figures and all(figure.get("/Alt") == described for figure in figures)
 
 
 @pytest.mark.parametrize("lang", SHIPPED_TAGS)
