@@ -103,3 +103,17 @@ def test_every_qr_code_on_a_printed_page_scans(page, live_kiosk, shipped_library
         page.goto(f"{live_kiosk.url}/{lang}/articles/{slug}{suffix}")
         found = codes_on_paper(page.pdf(format="A4"))
         assert sorted(found) == sorted(expected), (slug, lang, printed)
+
+
+@pytest.mark.parametrize("lang", ["ur", "ar", "zh-Hans"])
+def test_chromium_tags_a_handout_in_its_language_when_asked(page, live_kiosk, shipped_library, lang):
+    """Chromium writes a tagged PDF only when asked (the kiosk's own PDFs are WeasyPrint's, always
+    tagged): then it takes the language and title from the handout page, as WeasyPrint does."""
+    page.goto(f"{live_kiosk.url}/{lang}/articles/consent/handout")
+    untagged = PdfReader(io.BytesIO(page.pdf(format="A4")))
+    assert "/StructTreeRoot" not in untagged.trailer["/Root"]
+    tagged = PdfReader(io.BytesIO(page.pdf(format="A4", tagged=True)))
+    catalog = tagged.trailer["/Root"]
+    assert "/StructTreeRoot" in catalog and catalog["/MarkInfo"]["/Marked"].value is True
+    assert catalog["/Lang"] == lang
+    assert tagged.metadata.title.startswith(shipped_library.articles["consent"].version_for(lang).title)
