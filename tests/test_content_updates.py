@@ -23,8 +23,8 @@ import pytest
 from pypdf import PdfReader
 
 from kiosk import create_app
-from kiosk.content import content_holder
 from kiosk.content.manifest import MANIFEST, Checker, content_files, publish, read_manifest, verify
+from kiosk.content.serving import content_holder
 from kiosk.content.updates import ContentUpdates, content_updates
 from kiosk.deploy.readiness import run_checks
 
@@ -274,8 +274,8 @@ def test_a_broken_file_in_a_folder_without_a_manifest_keeps_the_last_good_articl
 
 def start_while_a_new_version_lands(folder, tmp_path, monkeypatch, *, published: bool):
     """A test kiosk whose start reads version 1, and version 2 lands once the files are read."""
-    import kiosk.content
-    real_load = kiosk.content.load_library
+    import kiosk.content.serving
+    real_load = kiosk.content.serving.load_library
 
     def load_then_sync(*args, **kwargs):
         library = real_load(*args, **kwargs)
@@ -284,10 +284,10 @@ def start_while_a_new_version_lands(folder, tmp_path, monkeypatch, *, published:
             publish(folder, "v2")
         return library
 
-    monkeypatch.setattr(kiosk.content, "load_library", load_then_sync)
+    monkeypatch.setattr(kiosk.content.serving, "load_library", load_then_sync)
     app = create_app({"TESTING": True, "instance": tmp_path / "instance", "content": folder,
                       "languages": "en,es", "content_settle_seconds": 5})
-    monkeypatch.setattr(kiosk.content, "load_library", real_load)
+    monkeypatch.setattr(kiosk.content.serving, "load_library", real_load)
     clock = Clock()
     return app, ContentUpdates(app, clock=clock), clock
 

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING
 
 from flask import Flask
 
-from ..content import content_holder
 from ..content.manifest import ManifestError, read_manifest
+from ..content.serving import content_holder
 from ..handouts.printing import PrinterStatus, default_printer, printer_status
 from ..usage.counting import KINDS
 from ..usage.release import read_released

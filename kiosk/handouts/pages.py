@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, current_app, redirect, request, send_file, url_for
 from flask_babel import pgettext
 
-from ..content import get_library
 from ..content.files import open_inside
 from ..content.model import Article
+from ..content.serving import get_library
 from ..i18n import choose_language, current_language
 from ..languages import Language
 from ..layout import render_page, rendering_in

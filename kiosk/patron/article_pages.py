@@ -19,8 +19,8 @@ from typing import Any
 
 from flask import Flask, current_app
 
-from ..content import content_holder, get_library
 from ..content.model import Article, ArticleVersion, Library
+from ..content.serving import content_holder, get_library
 from ..i18n import render_in_language
 from ..languages import Language
 from ..layout import Links, SlotTemplate, late, layouts, rendering_in

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from flask import Blueprint, abort, request
 from flask_babel import gettext, lazy_pgettext
 
-from ..content import get_library
 from ..content.model import KINDS, HelpList, HelpService
 from ..content.services import spoken_language_name
+from ..content.serving import get_library
 from ..i18n import current_language
 from ..languages import Language
 from ..layout import render_page

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
 
-from ..content import current_content
+from ..content.serving import current_content
 from ..i18n import current_language, offered_languages, render_in_language
 from ..keyboards import keyboard_for
 from ..layout import Links, layouts

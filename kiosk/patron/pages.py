@@ -10,10 +10,10 @@ from flask import Blueprint, abort, current_app, redirect, request, url_for
 from flask_babel import format_number, gettext
 from markupsafe import Markup
 
-from ..content import get_library, search_articles
 from ..content.markdown import split_sections
 from ..content.model import Article, ArticleVersion, TranslationState
 from ..content.search import MAX_QUERY_CHARACTERS
+from ..content.serving import get_library, search_articles
 from ..i18n import (
     choose_language,
     current_language,

@@ -13,7 +13,7 @@ import re
 
 from flask import Blueprint, Response, abort, current_app, jsonify
 
-from ..content import get_library
+from ..content.serving import get_library
 from ..i18n import current_language
 from ..languages import BY_TAG
 from ..patron.pages import translation_notice

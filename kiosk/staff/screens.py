@@ -14,7 +14,7 @@ from flask import Blueprint, Response, current_app, g, redirect, request, url_fo
 from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
 
-from ..content import content_holder, current_content, get_library
+from ..content.serving import content_holder, current_content, get_library
 from ..content.status import status_report
 from ..fleet_health.health import KioskHealth, health_watch
 from ..handouts.pages import handout_pdf_bytes

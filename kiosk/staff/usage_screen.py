@@ -15,7 +15,7 @@ from babel.dates import format_date
 from flask import Response, current_app, g
 from flask_babel import gettext
 
-from ..content import get_library
+from ..content.serving import get_library
 from ..i18n import current_language
 from ..languages import find_language
 from ..layout import render_page
