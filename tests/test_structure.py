@@ -49,6 +49,18 @@ def test_content_code_knows_nothing_of_pages(path):
     assert not [name for name in imported_modules(path) if name.startswith(pages)]
 
 
+AUDIENCES = ("kiosk.patron", "kiosk.handouts", "kiosk.speech", "kiosk.staff", "kiosk.usage", "kiosk.fleet_health",
+             "kiosk.deploy")
+"""The packages that serve one audience or one part; what every page shares lives above them."""
+
+
+@pytest.mark.parametrize("path", [p for p in KIOSK.glob("*.py") if p.name != "__init__.py"],
+                         ids=lambda p: str(p.relative_to(ROOT)))
+def test_what_every_page_shares_imports_no_package_above_it(path):
+    """``layout.py``, ``i18n.py``, ``display.py``... are imported by the packages, never the other way."""
+    assert not [name for name in imported_modules(path) if name.startswith(AUDIENCES)]
+
+
 @pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_every_module_and_public_function_says_what_it_is_for(path):
     tree = ast.parse(path.read_text(encoding="utf-8"))

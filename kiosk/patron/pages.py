@@ -14,6 +14,7 @@ from ..content.markdown import split_sections
 from ..content.model import Article, ArticleVersion, TranslationState
 from ..content.search import MAX_QUERY_CHARACTERS
 from ..content.serving import get_library, search_articles
+from ..display import display_arguments, display_choices, is_display_query
 from ..i18n import (
     choose_language,
     current_language,
@@ -25,7 +26,6 @@ from ..i18n import (
 from ..languages import LANGUAGES, Language
 from ..layout import Links, fill_layout, layouts, render_page, rendering_in
 from .article_pages import article_pages
-from .display import display_choices, is_display_query
 
 bp = Blueprint("patron", __name__)
 # Nothing to tell the reader: the original, or a current translation a fluent person checked.
@@ -123,7 +123,7 @@ def article(slug: str):
             abort(404)
         if other == language or other.tag != compare_tag:
             arguments = {} if other == language else {"compare": other.tag}
-            return redirect(url_for("patron.article", slug=slug, **arguments, **_display_arguments()))
+            return redirect(url_for("patron.article", slug=slug, **arguments, **display_arguments()))
         side_by_side = gettext("Side by side")
         columns = [(column, found.version_for(column.tag)) for column in (language, other)]
         rows = zip_longest(*(split_sections(version.html) for _, version in columns), fillvalue="")
@@ -168,10 +168,6 @@ def _article_or_404(slug: str) -> Article:
     if found is None:
         abort(404)
     return found
-
-
-def _display_arguments() -> dict[str, str]:
-    return {key: request.args[key] for key in ("size", "contrast") if key in request.args}
 
 
 def clean_query(text: str) -> str:
