@@ -76,11 +76,6 @@ def is_display_query(query_string: bytes) -> bool:
     return query_string in _BY_QUERY
 
 
-def display_arguments() -> dict[str, str]:
-    """The display arguments of the current request's query string, as they were given."""
-    return {key: request.args[key] for key in DISPLAY_ARGUMENTS if key in request.args}
-
-
 def display_choices() -> DisplayChoices:
     """The display choices of the current request."""
     if "display" not in g:

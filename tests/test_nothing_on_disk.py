@@ -11,7 +11,7 @@ from waitress.buffers import TempfileBasedBuffer
 
 from kiosk.content.serving import get_library
 from kiosk.languages import LANGUAGES
-from kiosk.patron.pages import translation_notice
+from kiosk.reading import translation_notice
 from kiosk.speech.parts import article_parts
 
 from .conftest import LiveKiosk

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, redirect, request, send_file, url_for
+from flask import Blueprint, Response, abort, current_app, send_file
 from flask_babel import pgettext
 
 from ..content.files import open_inside
 from ..content.model import Article
 from ..content.serving import get_library
-from ..i18n import choose_language, current_language
+from ..i18n import current_language
 from ..languages import Language
 from ..layout import render_page, rendering_in
-from ..patron.pages import printed_today
+from ..reading import article_or_404, printed_today, second_language
 from .pdf import html_to_pdf
 
 bp = Blueprint("handouts", __name__)
@@ -72,24 +72,7 @@ def handout_pdf_bytes(article: Article, language: Language) -> bytes:
         return pdf.read()
 
 
-def _article_and_second_language(slug: str):
-    """The article and the second language asked for.
-
-    ``?with=`` naming the page's own language is simply the one-language
-    handout: the browser is sent there.
-    """
-    article: Article | None = get_library().articles.get(slug)
-    if article is None:
-        abort(404)
-    second = request.args.get("with")
-    if not second:
-        return article, None
-    other = choose_language(second)
-    if other is None:
-        abort(404)
-    if other == current_language() or other.tag != second:
-        arguments = {key: value for key, value in request.args.items() if key != "with"}
-        if other != current_language():
-            arguments["with"] = other.tag
-        abort(redirect(url_for(request.endpoint, slug=slug, **arguments)))
-    return article, other
+def _article_and_second_language(slug: str) -> tuple[Article, Language | None]:
+    """The article and the second language asked for (``?with=`` naming the page's own language is
+    simply the one-language handout: the browser is sent there)."""
+    return article_or_404(slug), second_language("with")
