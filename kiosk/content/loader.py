@@ -26,9 +26,9 @@ import yaml
 
 from ..languages import BY_TAG
 from .files import UnreadableFile, inside, read_text, refuse_aliases
+from .help_list import load_help
 from .markdown import count_words, render_markdown
 from .model import KINDS, Article, ArticleVersion, Library, Problem, Severity, Topic, freeze
-from .services import load_help
 
 try:  # libyaml's loader is several times faster on a large library
     from yaml import CSafeLoader as _Loader

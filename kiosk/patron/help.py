@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from flask import Blueprint, abort, request
 from flask_babel import gettext, lazy_pgettext
 
+from ..content.help_list import spoken_language_name
 from ..content.model import KINDS, HelpList, HelpService
-from ..content.services import spoken_language_name
 from ..content.serving import get_library
 from ..i18n import current_language
 from ..languages import Language

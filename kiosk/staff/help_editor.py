@@ -19,10 +19,10 @@ from flask import abort, current_app, g, redirect, request, url_for
 from flask_babel import gettext, pgettext
 from flask_babel import lazy_gettext as _l
 
+from ..content.help_list import LIMITS, ServiceError, parse_service, write_help
 from ..content.loader import load_library
 from ..content.manifest import MANIFEST, publish
 from ..content.model import HelpList, HelpService
-from ..content.services import LIMITS, ServiceError, parse_service, write_help
 from ..content.serving import get_library
 from ..content.startup_cache import StartupCache
 from ..content.updates import content_updates
