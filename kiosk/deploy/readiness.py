@@ -14,7 +14,7 @@ from flask import Flask
 
 from ..catalogs import COMPILE_COMMAND, catalog_files
 from ..content.loader import ContentFolderError, load_library
-from ..content.manifest import ManifestError, verify
+from ..content.manifest import ManifestError, synced_by_syncthing, verify
 from ..handouts.printing import cups_available, default_printer
 from ..instance import folder_state
 from ..languages import Language
@@ -117,7 +117,7 @@ def font_check(language: Language, path: str | None = None) -> Check:
 def catalogs_check(languages: Iterable[Language]) -> Check:
     """Whether every offered language (but English, the interface's own) has a compiled interface catalog."""
     missing = [language.tag for language in languages if language.locale != "en"
-               and not catalog_files(TRANSLATIONS, language)[1].is_file()]
+               and not catalog_files(TRANSLATIONS, language.locale)[1].is_file()]
     if missing:
         return Check("interface catalogs", False, f"not compiled for {', '.join(missing)}: run {COMPILE_COMMAND}")
     return Check("interface catalogs", True, "compiled for every offered language")
@@ -142,8 +142,7 @@ def _updates_check(folder: Path, poll_seconds: float) -> Check:
     """Where new content comes from: a synced, published folder, or edits made here; and whether it is looked at."""
     if not folder.is_dir():
         return Check("content updates", False, f"{folder} is not a folder", essential=False)
-    synced = (folder / ".stfolder").exists()
-    source = "a Syncthing folder" if synced else "a folder not synced by Syncthing"
+    source = "a Syncthing folder" if synced_by_syncthing(folder) else "a folder not synced by Syncthing"
     try:
         manifest, differences = verify(folder)
     except ManifestError as error:

@@ -21,7 +21,7 @@ from flask_babel import lazy_gettext as _l
 
 from ..content.help_list import LIMITS, ServiceError, parse_service, write_help
 from ..content.loader import load_library
-from ..content.manifest import MANIFEST, publish
+from ..content.manifest import MANIFEST, publish, synced_by_syncthing
 from ..content.model import HelpList, HelpService
 from ..content.serving import get_library
 from ..content.startup_cache import StartupCache
@@ -59,7 +59,7 @@ def _folder() -> Path:
 
 def _synced_from_elsewhere(folder: Path) -> bool:
     """A Syncthing folder with a manifest: published elsewhere, and any change here would be undone."""
-    return (folder / ".stfolder").exists() and (folder / MANIFEST).exists()
+    return synced_by_syncthing(folder) and (folder / MANIFEST).exists()
 
 
 def _new_id(names: dict[str, str], taken: set[str]) -> str:
