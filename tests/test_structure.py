@@ -61,6 +61,21 @@ def test_what_every_page_shares_imports_no_package_above_it(path):
     assert not [name for name in imported_modules(path) if name.startswith(AUDIENCES)]
 
 
+def _code_map() -> str:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    return readme[readme.index("## Layout of the code"):].split("\n## ", 1)[0]
+
+
+@pytest.mark.parametrize("path", [p for p in SOURCES if p.name != "__init__.py" or p.parent == KIOSK],
+                         ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_module_is_on_the_readme_code_map(path):
+    """The README's layout of the code names every module: by its path, or by its name in its package's row."""
+    code_map = _code_map()
+    package_row = next((row for row in code_map.splitlines()
+                        if row.startswith(f"| `{path.parent.relative_to(ROOT).as_posix()}/`")), "")
+    assert f"`{path.relative_to(ROOT).as_posix()}`" in code_map or f"`{path.name}`" in package_row
+
+
 @pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_every_module_and_public_function_says_what_it_is_for(path):
     tree = ast.parse(path.read_text(encoding="utf-8"))
