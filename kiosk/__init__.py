@@ -10,7 +10,21 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from . import catalogs, content, fleet_health, handouts, i18n, layout, patron, reading, speech, staff, usage, web
+from . import (
+    catalogs,
+    content,
+    fleet_health,
+    handouts,
+    i18n,
+    layout,
+    local_help,
+    patron,
+    reading,
+    speech,
+    staff,
+    usage,
+    web,
+)
 from .patron import article_pages
 from .settings import BY_NAME, apply_saved_settings, load_settings
 from .shipped import STATIC
@@ -27,7 +41,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> KioskFlask:
                        if key not in BY_NAME and not key.startswith("KIOSK_")})
     apply_saved_settings(app)
     # content comes first after i18n: no part may start a thread before the library is loaded (see content.serving).
-    for part in (i18n, content, reading, patron, speech, handouts, usage, fleet_health, staff, web, catalogs):
+    for part in (i18n, content, reading, local_help, patron, speech, handouts, usage, fleet_health, staff, web, catalogs):
         part.init_app(app)
     # Last, as they render ahead of time pages that link to every other page:
     layout.init_app(app)

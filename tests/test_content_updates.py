@@ -313,15 +313,15 @@ def test_files_edited_while_the_kiosk_starts_are_taken_once_they_settle(folder, 
 
 def test_a_handout_being_made_keeps_the_library_it_started_with(kiosk, folder, monkeypatch):
     app, updates, _ = kiosk
-    from kiosk.handouts import pages as handout_pages
-    real = handout_pages._handout_page
+    from kiosk.handouts import handout
+    real = handout.handout_page
 
     def swap_then_render(*args, **kwargs):
         write_version(folder, 2)
         publish(folder, "v2")
         assert updates.check()  # a new version is served from here on, mid-request
         return real(*args, **kwargs)
-    monkeypatch.setattr(handout_pages, "_handout_page", swap_then_render)
+    monkeypatch.setattr(handout, "handout_page", swap_then_render)
     response = app.test_client().get("/en/articles/rest/handout.pdf")
     assert response.status_code == 200
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(response.data)).pages)

@@ -61,6 +61,25 @@ def test_what_every_page_shares_imports_no_package_above_it(path):
     assert not [name for name in imported_modules(path) if name.startswith(AUDIENCES)]
 
 
+def _package(module: str) -> str:
+    return module.rsplit(".", 1)[0]
+
+
+VIEWS = {".".join(path.relative_to(ROOT).with_suffix("").parts): path for path in SOURCES
+         if any(word in path.read_text(encoding="utf-8") for word in ("Blueprint(", "@bp."))}
+"""The modules that serve addresses (each has its blueprint; the staff package's modules share one)."""
+SESSION_END = "kiosk.patron.session"
+"""The end of a patron session, which the staff's Leave is as well: the one view another package may call."""
+
+
+@pytest.mark.parametrize("module", sorted(VIEWS))
+def test_no_view_imports_the_views_of_another_package(module):
+    """What pages share (``reading.py``, ``local_help.py``, ``handouts/handout.py``...) lives outside any view."""
+    imported = imported_modules(VIEWS[module])
+    assert not [name for name in imported if name in VIEWS and _package(name) != _package(module)
+                and name != SESSION_END]
+
+
 def _code_map() -> str:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     return readme[readme.index("## Layout of the code"):].split("\n## ", 1)[0]

@@ -16,6 +16,6 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(pages.bp)
     app.register_blueprint(keyboard.bp)
     app.register_blueprint(session.bp)
-    help.init_app(app)
+    app.register_blueprint(help.bp)
     app.jinja_env.globals.update(keyboard_layout=keyboard_for, language_named=BY_TAG.get,
                                  language_display_name=language_display_name, TranslationState=TranslationState)

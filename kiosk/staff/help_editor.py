@@ -28,7 +28,7 @@ from ..content.startup_cache import StartupCache
 from ..content.updates import content_updates
 from ..i18n import current_language, language_display_name, offered_languages
 from ..languages import BY_TAG, LANGUAGES
-from ..patron.help import KIND_NAMES, shown
+from ..local_help import KIND_NAMES, shown
 from .screens import bp
 from .sessions import render_staff_page, staff_required
 

@@ -17,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 from ..content.serving import content_holder, current_content, get_library
 from ..content.status import status_report
 from ..fleet_health.health import KioskHealth, health_watch
-from ..handouts.pages import handout_pdf_bytes
+from ..handouts.handout import handout_pdf_bytes
 from ..handouts.printing import PrintError, combine, default_printer, send_to_printer
 from ..i18n import current_language, default_language, offered_languages
 from ..languages import LANGUAGES, find_language
