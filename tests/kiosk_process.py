@@ -1,4 +1,4 @@
-"""The kiosk as an operator starts it (``run_kiosk.py``), in a process of its own, for tests that read its log."""
+"""The kiosk as an operator starts it (``run_kiosk.py``, or an installed ``reading-kiosk``), in a process of its own."""
 
 from __future__ import annotations
 
@@ -6,7 +6,11 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Sequence
 from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
 
 from .conftest import ROOT, free_port
 
@@ -20,14 +24,15 @@ class KioskProcess:
 
 
 @contextmanager
-def kiosk_process(*arguments: str, start_seconds: float = 180):
-    """``run_kiosk.py --no-browser`` serving on a free port, answering before the block starts and stopped after it.
+def kiosk_process(*arguments: str, command: Sequence[str] = (sys.executable, "run_kiosk.py"), cwd: Path = ROOT,
+                  start_seconds: float = 180):
+    """``command --no-browser`` serving on a free port, answering before the block starts and stopped after it.
 
     ``start_seconds``: however long a machine loaded with other tests takes to start it.
     """
     port = free_port()
-    process = subprocess.Popen([sys.executable, "run_kiosk.py", "--port", str(port), "--no-browser", *arguments],
-                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen([*command, "--port", str(port), "--no-browser", *arguments],
+                               cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     kiosk = KioskProcess(f"http://127.0.0.1:{port}")
     try:
         deadline = time.monotonic() + start_seconds
@@ -36,9 +41,13 @@ def kiosk_process(*arguments: str, start_seconds: float = 180):
                 urllib.request.urlopen(kiosk.base + "/healthz", timeout=5).read()
                 break
             except OSError:
-                assert process.poll() is None and time.monotonic() < deadline, "the kiosk never answered"
+                if process.poll() is not None or time.monotonic() > deadline:
+                    process.terminate()
+                    kiosk.output = process.communicate(timeout=120)[0]
+                    pytest.fail(f"the kiosk never answered; it wrote:\n{kiosk.output}")
                 time.sleep(0.1)
         yield kiosk
     finally:
-        process.terminate()
-        kiosk.output = process.communicate(timeout=120)[0]
+        if process.returncode is None:
+            process.terminate()
+            kiosk.output = process.communicate(timeout=120)[0]
