@@ -7,7 +7,6 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-CATALOGS := $(patsubst %.po,%.mo,$(wildcard translations/*/LC_MESSAGES/messages.po))
 
 .PHONY: run test lint bench check status catalogs translations setup lock clean
 
@@ -30,7 +29,7 @@ bench: setup
 check: setup
 	$(VENV)/bin/flask --app kiosk content check $(DIR)
 
-setup: $(STAMP) $(CATALOGS)
+setup: $(STAMP) catalogs
 
 # The locked set first, every file checked against its hash; then the kiosk itself,
 # built with the locked setuptools and Babel rather than whatever is newest.
@@ -46,13 +45,12 @@ lock: $(STAMP)
 	printf 'setuptools>=77\n' | $(VENV)/bin/uv pip compile pyproject.toml - --all-extras --generate-hashes \
 	  --universal --python-version 3.11 --custom-compile-command "make lock" --output-file requirements.lock
 
-translations/%/LC_MESSAGES/messages.mo: translations/%/LC_MESSAGES/messages.po $(STAMP)
-	$(PY) -m babel.messages.frontend compile -i $< -o $@
-
-catalogs: $(CATALOGS)
+# Compiled the kiosk's one way (the same at start-up and in the package build); only what changed.
+catalogs: $(STAMP)
+	$(PY) kiosk/catalog_compiling.py translations
 
 translations: setup
 	$(VENV)/bin/flask --app kiosk translate update
 
 clean:
-	rm -rf $(VENV) $(CATALOGS) .pytest_cache
+	rm -rf $(VENV) translations/*/LC_MESSAGES/messages.mo .pytest_cache

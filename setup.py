@@ -5,9 +5,12 @@ compiled) and the ``content/`` starter library as ``kiosk/static``,
 ``kiosk/translations`` and ``kiosk/starter_library``, where ``kiosk/shipped.py``
 finds them. They are copied as folders rather than declared as package data,
 because their sub-folders (``LC_MESSAGES``, article folders) are not packages.
+The catalogs are compiled the kiosk's one way (``kiosk/catalog_compiling.py``),
+loaded by its path: the build has Babel, but not the kiosk's other dependencies.
 Everything else about the project is in ``pyproject.toml``.
 """
 
+import importlib.util
 from pathlib import Path
 
 from setuptools import setup
@@ -21,16 +24,11 @@ class BuildWithShippedFolders(build_py):
 
     def run(self):
         super().run()
-        from babel.messages.mofile import write_mo
-        from babel.messages.pofile import read_po
-
         for source, name in SHIPPED.items():
             self.copy_tree(source, str(Path(self.build_lib) / "kiosk" / name))
-        for po in sorted((Path(self.build_lib) / "kiosk" / "translations").glob("*/LC_MESSAGES/messages.po")):
-            with po.open("rb") as file:
-                catalog = read_po(file, locale=po.parent.parent.name)
-            with po.with_suffix(".mo").open("wb") as file:
-                write_mo(file, catalog)
-
+        spec = importlib.util.spec_from_file_location("catalog_compiling", Path(__file__).parent / "kiosk" / "catalog_compiling.py")
+        compiling = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(compiling)
+        compiling.compile_stale(Path(self.build_lib) / "kiosk" / "translations")
 
 setup(cmdclass={"build_py": BuildWithShippedFolders})

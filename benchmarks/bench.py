@@ -377,7 +377,7 @@ def read_aloud(work: Path) -> dict:
     from kiosk import create_app
     from kiosk.content.loader import load_library
     from kiosk.languages import BY_TAG
-    from kiosk.patron.pages import translation_notice
+    from kiosk.reading import translation_notice
     from kiosk.speech.engine import shared_speaker
     from kiosk.speech.parts import article_parts, speech_parts
 

@@ -10,9 +10,21 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from . import catalogs, content, fleet_health, handouts, i18n, layout, patron, speech, staff, usage, web
-from .content import cli as content_cli
-from .content import updates as content_updates
+from . import (
+    catalogs,
+    content,
+    fleet_health,
+    handouts,
+    i18n,
+    layout,
+    local_help,
+    patron,
+    reading,
+    speech,
+    staff,
+    usage,
+    web,
+)
 from .patron import article_pages
 from .settings import BY_NAME, apply_saved_settings, load_settings
 from .shipped import STATIC
@@ -28,8 +40,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> KioskFlask:
     app.config.update({key: value for key, value in (test_config or {}).items()
                        if key not in BY_NAME and not key.startswith("KIOSK_")})
     apply_saved_settings(app)
-    for part in (i18n, content, content_updates, patron, speech, handouts, usage, fleet_health, staff, web,
-                 content_cli, catalogs):
+    # content comes first after i18n: no part may start a thread before the library is loaded (see content.serving).
+    for part in (i18n, content, reading, local_help, patron, speech, handouts, usage, fleet_health, staff, web, catalogs):
         part.init_app(app)
     # Last, as they render ahead of time pages that link to every other page:
     layout.init_app(app)

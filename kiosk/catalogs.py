@@ -9,19 +9,17 @@ where it cannot write one.
 
 from __future__ import annotations
 
-import io
 import subprocess
 import sys
 from collections.abc import Iterable
 from pathlib import Path
 
 import click
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from flask import Flask
 from flask.cli import AppGroup
 
 from .atomic import write_atomically
+from .catalog_compiling import catalog_files, compile_stale
 from .languages import Language
 from .shipped import TRANSLATIONS
 
@@ -43,16 +41,10 @@ class CatalogError(RuntimeError):
     """A catalog is not compiled and cannot be compiled here; the message says what to run."""
 
 
-def catalog_files(folder: Path, language: Language) -> tuple[Path, Path]:
-    """The ``messages.po`` and ``messages.mo`` of ``language`` under ``folder``."""
-    base = Path(folder) / language.locale / "LC_MESSAGES"
-    return base / "messages.po", base / "messages.mo"
-
-
 def missing_catalogs(folder: Path, languages: Iterable[Language]) -> list[Language]:
     """The languages (other than English, the interface's own) with no catalog at all."""
     return [language for language in languages if language.locale != "en"
-            and not any(path.is_file() for path in catalog_files(folder, language))]
+            and not any(path.is_file() for path in catalog_files(folder, language.locale))]
 
 
 def ensure_compiled(folder: Path, languages: Iterable[Language]) -> list[Language]:
@@ -62,26 +54,17 @@ def ensure_compiled(folder: Path, languages: Iterable[Language]) -> list[Languag
     to ``missing_catalogs``. Raises ``CatalogError`` when a catalog cannot be
     written (a read-only installation).
     """
-    compiled = []
-    for language in languages:
-        po, mo = catalog_files(folder, language)
-        if language.locale == "en" or not po.is_file():
-            continue
-        if mo.is_file() and mo.stat().st_mtime >= po.stat().st_mtime:
-            continue
-        with po.open("rb") as file:
-            catalog = read_po(file, locale=language.locale)
-        output = io.BytesIO()
-        write_mo(output, catalog)
-        if mo.is_file() and mo.read_bytes() == output.getvalue():
-            continue  # only older on disk: an installed package unpacks its .mo before its .po
+    by_locale = {language.locale: language for language in languages if language.locale != "en"}
+
+    def write(mo: Path, data: bytes) -> None:
         try:
-            write_atomically(mo, output.getvalue(), mode=0o644)
+            write_atomically(mo, data, mode=0o644)
         except OSError as error:
-            raise CatalogError(f"the {language.english_name} catalog is not compiled and {mo} cannot be "
+            name = by_locale[mo.parent.parent.name].english_name
+            raise CatalogError(f"the {name} catalog is not compiled and {mo} cannot be "
                                f"written ({error.strerror}): run `{COMPILE_COMMAND}` as its owner") from None
-        compiled.append(language)
-    return compiled
+
+    return [by_locale[locale] for locale in compile_stale(folder, by_locale, write)]
 
 
 translate_group = AppGroup("translate", help="Extract, update and compile the interface's gettext "
@@ -118,8 +101,9 @@ def translate_update() -> None:
 
 @translate_group.command("compile")
 def translate_compile() -> None:
-    """Compile every messages.po into the messages.mo the kiosk reads."""
-    _pybabel("compile", "-d", str(TRANSLATIONS), "--statistics")
+    """Compile every messages.po that changed into the messages.mo the kiosk reads."""
+    for locale in compile_stale(TRANSLATIONS):
+        click.echo(f"compiled the {locale} catalog")
 
 
 @translate_group.command("init")

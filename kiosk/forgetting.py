@@ -16,7 +16,7 @@ import urllib.parse
 
 from flask import Flask
 
-from .content import release_free_memory
+from .content.serving import release_free_memory
 from .signals import patron_session_ended
 
 

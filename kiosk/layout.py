@@ -26,9 +26,7 @@ from flask import Flask, current_app, g, request, url_for
 from flask_babel import force_locale
 from markupsafe import Markup, escape
 
-from .i18n import compile_templates, current_language, default_language, offered_languages, render_in_language
-from .languages import Language
-from .patron.display import (
+from .display import (
     ALL_DISPLAY_CHOICES,
     DEFAULT_DISPLAY,
     DISPLAY_ARGUMENTS,
@@ -36,6 +34,8 @@ from .patron.display import (
     display_choices,
     is_display_query,
 )
+from .i18n import compile_templates, current_language, default_language, offered_languages, render_in_language
+from .languages import Language
 from .signals import settings_changed
 
 SLOT_START, SLOT_END, SLOT_SEPARATOR = "\ue000", "\ue001", "\ue002"
@@ -216,7 +216,7 @@ class Layouts:
     def _render(self, kind: str) -> SlotTemplate:
         return SlotTemplate(render_in_language(
             "layout.html", layout_kind=kind, welcome_address=url_for("patron.welcome", lang=default_language().tag),
-            late=late, late_link=late_link))
+            late=late, late_link=late_link, display_arguments=" ".join(DISPLAY_ARGUMENTS)))
 
     def get(self, kind: str, language: str, display: DisplayChoices) -> SlotTemplate:
         """The layout for one page."""

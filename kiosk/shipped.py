@@ -3,7 +3,7 @@
 In a checkout they are ``static/``, ``translations/`` and ``content/`` at the top
 of the repository. An installed kiosk (a wheel, a Debian package) carries
 them inside the package, as ``kiosk/static``, ``kiosk/translations`` and
-``kiosk/starter_library`` (``pyproject.toml`` maps them there), and they are
+``kiosk/starter_library`` (``setup.py`` copies them there), and they are
 found with ``importlib.resources``: nothing depends on where the code was
 checked out.
 """

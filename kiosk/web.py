@@ -23,7 +23,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
 from . import forgetting
-from .content import content_holder, current_content
+from .content.serving import content_holder, current_content
 from .instance import folder_state
 from .layout import render_page
 

@@ -60,10 +60,13 @@
     field.dispatchEvent(new Event("input", { bubbles: true }));
   }
 
+  // The names of the display choices' arguments (size, contrast), as the server writes them into the page.
+  var DISPLAY_ARGUMENTS = (document.documentElement.dataset.displayArguments || "").split(" ");
+
   function displayArguments() {
     var kept = new URLSearchParams();
     new URLSearchParams(location.search).forEach(function (value, key) {
-      if (key === "size" || key === "contrast") { kept.append(key, value); }
+      if (DISPLAY_ARGUMENTS.indexOf(key) !== -1) { kept.append(key, value); }
     });
     return kept;
   }

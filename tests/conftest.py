@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from kiosk import create_app
-from kiosk.content import get_library
+from kiosk.content.serving import get_library
 from kiosk.deploy.command import make_server
 from kiosk.i18n import COMPILED_TEMPLATES
 from kiosk.languages import LANGUAGES

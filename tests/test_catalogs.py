@@ -163,7 +163,7 @@ def test_catalogs_that_were_never_compiled_are_compiled_before_serving(tmp_path)
 def test_a_catalog_edited_after_compiling_is_compiled_again(tmp_path):
     folder = copy_catalogs(tmp_path)
     ensure_compiled(folder, LANGUAGES)
-    po, mo = catalog_files(folder, BY_TAG["fr"])
+    po, mo = catalog_files(folder, BY_TAG["fr"].locale)
     po.write_text(po.read_text(encoding="utf-8").replace('msgstr "Rechercher"', 'msgstr "Chercher"'),
                   encoding="utf-8")
     os.utime(po, (mo.stat().st_mtime + 10, mo.stat().st_mtime + 10))
@@ -175,7 +175,7 @@ def test_a_catalog_only_older_on_disk_is_left_alone_even_where_it_cannot_be_writ
     folder = copy_catalogs(tmp_path)
     ensure_compiled(folder, LANGUAGES)
     for language in TRANSLATED:
-        po, mo = catalog_files(folder, language)
+        po, mo = catalog_files(folder, language.locale)
         os.utime(po, (mo.stat().st_mtime + 0.001, mo.stat().st_mtime + 0.001))
 
     def refuse(path, data, mode=0o600):
@@ -208,7 +208,7 @@ def test_catalogs_keep_no_obsolete_entries(language):
 
 @pytest.mark.parametrize("language", TRANSLATED, ids=lambda language: language.tag)
 def test_catalog_headers_are_filled_and_honest_about_review(language):
-    text = catalog_files(ROOT / "translations", language)[0].read_text(encoding="utf-8")
+    text = catalog_files(ROOT / "translations", language.locale)[0].read_text(encoding="utf-8")
     header = text[:text.index('"MIME-Version')]
     assert "FIRST AUTHOR" not in header and "LANGUAGE <LL@li.org>" not in header
     team = catalog(language).language_team

@@ -23,8 +23,8 @@ import pytest
 from pypdf import PdfReader
 
 from kiosk import create_app
-from kiosk.content import content_holder
 from kiosk.content.manifest import MANIFEST, Checker, content_files, publish, read_manifest, verify
+from kiosk.content.serving import content_holder
 from kiosk.content.updates import ContentUpdates, content_updates
 from kiosk.deploy.readiness import run_checks
 
@@ -274,8 +274,8 @@ def test_a_broken_file_in_a_folder_without_a_manifest_keeps_the_last_good_articl
 
 def start_while_a_new_version_lands(folder, tmp_path, monkeypatch, *, published: bool):
     """A test kiosk whose start reads version 1, and version 2 lands once the files are read."""
-    import kiosk.content
-    real_load = kiosk.content.load_library
+    import kiosk.content.serving
+    real_load = kiosk.content.serving.load_library
 
     def load_then_sync(*args, **kwargs):
         library = real_load(*args, **kwargs)
@@ -284,10 +284,10 @@ def start_while_a_new_version_lands(folder, tmp_path, monkeypatch, *, published:
             publish(folder, "v2")
         return library
 
-    monkeypatch.setattr(kiosk.content, "load_library", load_then_sync)
+    monkeypatch.setattr(kiosk.content.serving, "load_library", load_then_sync)
     app = create_app({"TESTING": True, "instance": seeded(tmp_path / "instance"), "content": folder,
                       "languages": "en,es", "content_settle_seconds": 5})
-    monkeypatch.setattr(kiosk.content, "load_library", real_load)
+    monkeypatch.setattr(kiosk.content.serving, "load_library", real_load)
     clock = Clock()
     return app, ContentUpdates(app, clock=clock), clock
 
@@ -313,15 +313,15 @@ def test_files_edited_while_the_kiosk_starts_are_taken_once_they_settle(folder, 
 
 def test_a_handout_being_made_keeps_the_library_it_started_with(kiosk, folder, monkeypatch):
     app, updates, _ = kiosk
-    from kiosk.handouts import pages as handout_pages
-    real = handout_pages._handout_page
+    from kiosk.handouts import handout
+    real = handout.handout_page
 
     def swap_then_render(*args, **kwargs):
         write_version(folder, 2)
         publish(folder, "v2")
         assert updates.check()  # a new version is served from here on, mid-request
         return real(*args, **kwargs)
-    monkeypatch.setattr(handout_pages, "_handout_page", swap_then_render)
+    monkeypatch.setattr(handout, "handout_page", swap_then_render)
     response = app.test_client().get("/en/articles/rest/handout.pdf")
     assert response.status_code == 200
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(response.data)).pages)

@@ -18,10 +18,10 @@ import yaml
 from pypdf import PdfReader
 
 from kiosk import create_app
+from kiosk.content.help_list import HELP_FILE, ServiceError, load_help, parse_service
 from kiosk.content.loader import load_library
 from kiosk.content.manifest import publish, verify
 from kiosk.content.model import KINDS
-from kiosk.content.services import HELP_FILE, ServiceError, load_help, parse_service
 
 from .conftest import CONTENT, SHIPPED_TAGS, STAFF_PIN, seeded, signed_in
 from .conftest import csrf_token as csrf

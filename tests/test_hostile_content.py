@@ -9,9 +9,9 @@ import shutil
 
 import pytest
 
-from kiosk.content import content_holder
+from kiosk.content.help_list import ServiceError, parse_service
 from kiosk.content.loader import load_library
-from kiosk.content.services import ServiceError, parse_service
+from kiosk.content.serving import content_holder
 
 from .conftest import CONTENT, SLUGS
 

@@ -10,8 +10,8 @@ import logging
 import pytest
 
 from kiosk import create_app
-from kiosk.content import content_holder
 from kiosk.content.search import INDEX_FILE_PREFIX
+from kiosk.content.serving import content_holder
 from kiosk.content.startup_cache import CACHE_FILE
 from kiosk.deploy.readiness import run_checks
 from kiosk.settings import SAVED_SETTINGS_FILE

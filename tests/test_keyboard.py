@@ -106,7 +106,7 @@ def test_the_keyboard_endpoint_takes_anything_calmly(client, typed):
 
 def test_the_kiosk_never_holds_pypinyins_dictionaries(tmp_path):
     """pypinyin (some 55 MiB once loaded) runs in a child process; the kiosk only gets the words."""
-    code = ("import sys; from kiosk import create_app; from kiosk.content import content_holder; "
+    code = ("import sys; from kiosk import create_app; from kiosk.content.serving import content_holder; "
             f"app = create_app({{'TESTING': True, 'instance': {str(tmp_path)!r}}}); "
             "words = content_holder(app).current.keyboard_words; "
             "print(len(words.chinese), 'pypinyin' in sys.modules)")

@@ -228,7 +228,7 @@ def test_a_changed_narration_is_read_again_at_the_next_start(content, make_app):
     path = timing_file(content, "labels")
     app = make_app(content=content)
     with app.app_context():
-        from kiosk.content import get_library
+        from kiosk.content.serving import get_library
         assert get_library().articles["narrated-labels"].versions["en"].narration is not None
     path.write_text("0\t1\tSomething else entirely\n")
     app = make_app(content=content)
@@ -240,7 +240,7 @@ def test_a_changed_recording_is_checked_again_at_the_next_start(content, make_ap
     audio = content / "articles" / "narrated-smil" / "narration" / "en.opus"
     app = make_app(content=content)
     with app.app_context():
-        from kiosk.content import get_library
+        from kiosk.content.serving import get_library
         assert get_library().articles["narrated-smil"].versions["en"].narration is not None
     audio.write_bytes(audio.read_bytes()[:len(audio.read_bytes()) // 2])  # cut short: its last page says less
     app = make_app(content=content)

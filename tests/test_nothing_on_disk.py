@@ -9,9 +9,9 @@ import socket
 import pytest
 from waitress.buffers import TempfileBasedBuffer
 
-from kiosk.content import get_library
+from kiosk.content.serving import get_library
 from kiosk.languages import LANGUAGES
-from kiosk.patron.pages import translation_notice
+from kiosk.reading import translation_notice
 from kiosk.speech.parts import article_parts
 
 from .conftest import LiveKiosk

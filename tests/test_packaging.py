@@ -11,14 +11,14 @@ import shutil
 import subprocess
 import sys
 import sysconfig
-import time
 import urllib.request
 import venv
 from pathlib import Path
 
 import pytest
 
-from .conftest import ROOT, free_port
+from .conftest import ROOT
+from .kiosk_process import kiosk_process
 
 WARNINGS = ("warning", "deprecat")
 
@@ -68,21 +68,9 @@ def get(url: str) -> tuple[int, str, bytes]:
 
 
 def test_a_wheel_installs_and_serves_outside_the_checkout(installed_kiosk, tmp_path):
-    port = free_port()
-    process = subprocess.Popen([installed_kiosk, "--port", str(port), "--no-browser", "--instance",
-                                str(tmp_path / "instance")], cwd=tmp_path, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
-    try:
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(200):
-            try:
-                status, _, page = get(f"{base}/en/articles/intimacy")
-                break
-            except OSError:
-                time.sleep(0.05)
-        else:
-            process.terminate()
-            pytest.fail("the installed kiosk did not start: " + process.communicate(timeout=10)[0])
+    with kiosk_process("--instance", str(tmp_path / "instance"), command=[installed_kiosk], cwd=tmp_path) as kiosk:
+        base = kiosk.base
+        status, _, page = get(f"{base}/en/articles/intimacy")
         assert status == 200 and b"<h1 id=\"article-title\" data-speech=\"title\">Intimacy</h1>" in page
         stylesheet = page.split(b'rel="stylesheet" href="', 1)[1].split(b'"', 1)[0].decode().replace("&amp;", "&")
         status, kind, css = get(base + stylesheet)
@@ -92,6 +80,3 @@ def test_a_wheel_installs_and_serves_outside_the_checkout(installed_kiosk, tmp_p
         probe = subprocess.run([installed_kiosk.parent / "python", "-c", "import kiosk; print(kiosk.__file__)"],
                                capture_output=True, text=True, cwd=tmp_path)
         assert not probe.stdout.startswith(str(ROOT))
-    finally:
-        process.terminate()
-        process.wait(timeout=10)

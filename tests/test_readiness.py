@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import stat
 import subprocess
 import sys
@@ -11,9 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.deploy.readiness import is_loopback, listening_problem
+from kiosk.catalogs import ensure_compiled
+from kiosk.content.serving import content_holder
+from kiosk.deploy.readiness import catalogs_check, is_loopback, listening_problem, run_checks
+from kiosk.languages import BY_TAG, LANGUAGES
+from kiosk.shipped import TRANSLATIONS
 
-from .conftest import ROOT
+from .conftest import CONTENT, ROOT
 
 
 def command(folder: Path, name: str, body: str) -> None:
@@ -135,3 +140,38 @@ def test_serving_on_an_open_address_is_refused_without_allow_remote(tmp_path):
                              "--no-browser"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert "staff PIN" in result.stderr
+
+
+@pytest.fixture
+def translations_copy(tmp_path):
+    """The shipped catalogs, compiled, in a folder a test may take some away from."""
+    folder = tmp_path / "translations"
+    shutil.copytree(TRANSLATIONS, folder)
+    ensure_compiled(folder, LANGUAGES)
+    return folder
+
+
+def test_an_offered_language_without_a_catalog_fails_the_check(translations_copy):
+    shutil.rmtree(translations_copy / BY_TAG["fr"].locale)
+    offered = [BY_TAG["en"], BY_TAG["fr"], BY_TAG["es"]]
+    result = catalogs_check(offered, translations_copy)
+    assert not result.ok and result.essential
+    assert result.detail == "no catalog for fr (flask --app kiosk translate init fr): its pages would be in English"
+    assert catalogs_check([BY_TAG["en"], BY_TAG["es"]], translations_copy).ok  # only offered languages count
+
+
+def test_an_offered_language_with_its_catalog_not_compiled_fails_the_check(translations_copy):
+    (translations_copy / BY_TAG["es"].locale / "LC_MESSAGES" / "messages.mo").unlink()
+    result = catalogs_check([BY_TAG["en"], BY_TAG["es"]], translations_copy)
+    assert not result.ok
+    assert result.detail == "not compiled for es: run flask --app kiosk translate compile"
+
+
+def test_the_content_item_reports_the_library_the_kiosk_loaded(make_app, tmp_path):
+    folder = tmp_path / "content"
+    shutil.copytree(CONTENT, folder)
+    app = make_app(content=folder, languages="en,es")
+    served = len(content_holder(app).current.library.articles)
+    shutil.rmtree(folder / "articles")  # read again, the folder would have no article at all
+    content = next(check for check in run_checks(app) if check.name == "content")
+    assert content.ok and content.detail.startswith(f"{served} articles")

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 import urllib.request
 
 import pytest
 
 from kiosk.settings import SETTINGS
 
-from .conftest import ROOT, free_port
+from .conftest import ROOT
+from .kiosk_process import kiosk_process
 
 pytestmark = pytest.mark.usefixtures("own_instance")
 
@@ -44,30 +44,15 @@ def test_bad_settings_stop_with_a_clear_message(args, message):
 
 
 def test_serves_pages_and_logs_nothing_about_the_visit():
-    port = free_port()
-    process = subprocess.Popen([sys.executable, "run_kiosk.py", "--port", str(port), "--no-browser"],
-                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 180  # however long a loaded machine takes to start it
-        while True:
-            try:
-                urllib.request.urlopen(base + "/healthz", timeout=5)
-                break
-            except OSError:
-                assert process.poll() is None and time.monotonic() < deadline, "the kiosk never answered"
-                time.sleep(0.1)
+    with kiosk_process() as kiosk:
         visited = ["/es/articles/consent", "/fr/search?q=secretword", "/ar/topics/getting-help",
                    "/en/articles/when-something-is-not-okay?size=3"]
         for path in visited:
-            assert urllib.request.urlopen(base + path, timeout=5).status == 200
+            assert urllib.request.urlopen(kiosk.base + path, timeout=5).status == 200
         try:
-            urllib.request.urlopen(base + "/en/articles/not-there", timeout=5)
+            urllib.request.urlopen(kiosk.base + "/en/articles/not-there", timeout=5)
         except urllib.error.HTTPError as error:
             assert error.code == 404
-    finally:
-        process.terminate()
-        output, _ = process.communicate(timeout=120)
-    assert "Reading kiosk ready" in output
+    assert "Reading kiosk ready" in kiosk.output
     for trace in ("consent", "secretword", "getting-help", "when-something", "not-there", "/es/", "GET"):
-        assert trace not in output, (trace, output)
+        assert trace not in kiosk.output, (trace, kiosk.output)

@@ -65,15 +65,15 @@ def test_nothing_found_is_said_plainly(client):
     ("ur", "رضامندی", "consent"),
 ])
 def test_each_language_finds_its_own_words(app, lang, word, slug):
-    from kiosk.content import get_search
+    from kiosk.content.serving import get_search
     with app.app_context():
         assert slug in get_search().search(lang, word)
 
 
 @pytest.mark.parametrize("lang", SHIPPED_TAGS)
 def test_every_article_is_found_by_a_word_of_its_title(app, shipped_library, lang):
-    from kiosk.content import get_search
     from kiosk.content.markdown import fold_for_search
+    from kiosk.content.serving import get_search
     with app.app_context():
         for article in shipped_library.articles.values():
             title = article.versions[lang].title
@@ -114,13 +114,13 @@ def test_untranslated_articles_are_found_in_their_source_text(fixture_index):
 
 
 def test_two_character_chinese_word_is_found(app):
-    from kiosk.content import get_search
+    from kiosk.content.serving import get_search
     with app.app_context():
         results = get_search().search("zh-Hans", "信任")
     assert "intimacy" in results
 
 
 def test_single_chinese_character_is_found(app):
-    from kiosk.content import get_search
+    from kiosk.content.serving import get_search
     with app.app_context():
         assert get_search().search("zh-Hans", "爱")

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import subprocess
-import sys
-import time
 import urllib.request
 import wave
 
@@ -14,7 +11,7 @@ import pytest
 
 from kiosk.languages import BY_TAG
 
-from .conftest import ROOT, free_port
+from .kiosk_process import kiosk_process
 
 pytestmark = pytest.mark.usefixtures("own_instance")
 
@@ -103,28 +100,13 @@ def test_a_page_in_a_language_without_a_voice_says_so_in_its_own_words_and_offer
 
 
 def test_the_log_holds_nothing_that_was_spoken():
-    port = free_port()
-    process = subprocess.Popen([sys.executable, "run_kiosk.py", "--port", str(port), "--no-browser"], cwd=ROOT,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60  # a start on a machine busy with other tests
-        while True:
-            try:
-                urllib.request.urlopen(base + "/en/", timeout=5).read()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "the kiosk did not start"
-                time.sleep(0.05)
+    with kiosk_process() as kiosk:
         for body in ({"say": [["en", "Sexual health, heading, level 1"]], "rate": 165}, {"say": "bad"}):
-            request = urllib.request.Request(base + "/speech/say", data=json.dumps(body).encode(),
+            request = urllib.request.Request(kiosk.base + "/speech/say", data=json.dumps(body).encode(),
                                              headers={"Content-Type": "application/json"}, method="POST")
             try:
                 urllib.request.urlopen(request, timeout=30).read()
             except urllib.error.HTTPError as error:
                 assert error.code == 400
-    finally:
-        process.terminate()
-        output = process.communicate(timeout=10)[0]
-    assert "Sexual" not in output and "speech" not in output and "say" not in output
-    assert "Reading kiosk ready" in output
+    assert "Sexual" not in kiosk.output and "speech" not in kiosk.output and "say" not in kiosk.output
+    assert "Reading kiosk ready" in kiosk.output

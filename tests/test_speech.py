@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import io
 import re
-import subprocess
-import sys
-import time
 import urllib.request
 import wave
 
@@ -15,7 +12,7 @@ import pytest
 from kiosk.languages import LANGUAGES
 from kiosk.speech.parts import speech_parts
 
-from .conftest import ROOT, free_port
+from .kiosk_process import kiosk_process
 
 pytestmark = pytest.mark.usefixtures("own_instance")
 VOICED_TAGS = [language.tag for language in LANGUAGES if language.voice]
@@ -130,24 +127,11 @@ def test_tagalog_has_no_voice_so_no_listen_and_says_nothing(app, client):
 
 
 def test_the_log_names_no_article_after_listening():
-    port = free_port()
-    process = subprocess.Popen([sys.executable, "run_kiosk.py", "--port", str(port), "--no-browser"], cwd=ROOT,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(200):
-            try:
-                urllib.request.urlopen(base + "/en/", timeout=5).read()
-                break
-            except OSError:
-                time.sleep(0.05)
+    with kiosk_process() as kiosk:
         for address in ("/fr/articles/boundaries/speech/title.wav", "/fr/articles/boundaries/speech/body-2.json"):
-            urllib.request.urlopen(base + address, timeout=10).read()
-    finally:
-        process.terminate()
-        output = process.communicate(timeout=10)[0]
-    assert "boundaries" not in output and "speech" not in output and "body-2" not in output
-    assert "Reading kiosk ready" in output
+            urllib.request.urlopen(kiosk.base + address, timeout=10).read()
+    assert "boundaries" not in kiosk.output and "speech" not in kiosk.output and "body-2" not in kiosk.output
+    assert "Reading kiosk ready" in kiosk.output
 
 
 def test_words_without_events_from_the_engine_are_spread_over_the_audio():

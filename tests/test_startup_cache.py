@@ -63,7 +63,7 @@ def test_a_damaged_cache_is_ignored(library_copy, tmp_path):
 
 
 def test_the_search_index_is_kept_for_the_same_articles(library_copy, tmp_path, make_app):
-    from kiosk.content import content_holder
+    from kiosk.content.serving import content_holder
     app = make_app(content=library_copy)
     assert content_holder(app).current.search.search("en", "consent")
     restarted = make_app(content=library_copy)
@@ -76,8 +76,8 @@ def test_the_served_index_is_a_read_only_file_in_the_instance_folder_and_older_o
                                                                                        make_app):
     import sqlite3
 
-    from kiosk.content import content_holder
     from kiosk.content.loader import load_library
+    from kiosk.content.serving import content_holder
     app = make_app(content=library_copy)
     holder = content_holder(app)
     assert holder.current.search.search("en", "consent")
@@ -126,7 +126,7 @@ def test_two_indexes_made_together_never_remove_each_others_file_before_it_is_op
 
 
 def test_each_search_lets_go_of_the_pages_it_read(library_copy, make_app):
-    from kiosk.content import content_holder
+    from kiosk.content.serving import content_holder
     index = content_holder(make_app(content=library_copy)).current.search
     statements = []
     index.connection.set_trace_callback(statements.append)
@@ -183,7 +183,7 @@ def test_a_big_library_is_parsed_by_worker_processes_while_meanwhile_runs_here(t
 
 
 def test_every_template_is_compiled_in_every_language_while_the_content_is_read(tmp_path, monkeypatch):
-    import kiosk.content
+    import kiosk.content.serving
     from kiosk import create_app
 
     compiled_when_loaded = {}
@@ -196,7 +196,7 @@ def test_every_template_is_compiled_in_every_language_while_the_content_is_read(
         return library
 
     real_init = kiosk.content.init_app
-    monkeypatch.setattr(kiosk.content, "load_library", load_and_look)
+    monkeypatch.setattr(kiosk.content.serving, "load_library", load_and_look)
     monkeypatch.setattr(kiosk.content, "init_app", lambda app: (apps.append(app), real_init(app)))
     app = create_app({"instance": str(tmp_path / "instance"), "TESTING": True})
     names = app.jinja_env.list_templates(extensions=["html"])

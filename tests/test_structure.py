@@ -49,6 +49,52 @@ def test_content_code_knows_nothing_of_pages(path):
     assert not [name for name in imported_modules(path) if name.startswith(pages)]
 
 
+AUDIENCES = ("kiosk.patron", "kiosk.handouts", "kiosk.speech", "kiosk.staff", "kiosk.usage", "kiosk.fleet_health",
+             "kiosk.deploy")
+"""The packages that serve one audience or one part; what every page shares lives above them."""
+
+
+@pytest.mark.parametrize("path", [p for p in KIOSK.glob("*.py") if p.name != "__init__.py"],
+                         ids=lambda p: str(p.relative_to(ROOT)))
+def test_what_every_page_shares_imports_no_package_above_it(path):
+    """``layout.py``, ``i18n.py``, ``display.py``... are imported by the packages, never the other way."""
+    assert not [name for name in imported_modules(path) if name.startswith(AUDIENCES)]
+
+
+def _package(module: str) -> str:
+    return module.rsplit(".", 1)[0]
+
+
+VIEWS = {".".join(path.relative_to(ROOT).with_suffix("").parts): path for path in SOURCES
+         if any(word in path.read_text(encoding="utf-8") for word in ("Blueprint(", "@bp."))}
+"""The modules that serve addresses (each has its blueprint; the staff package's modules share one)."""
+SESSION_END = "kiosk.patron.session"
+"""The end of a patron session, which the staff's Leave is as well: the one view another package may call."""
+
+
+@pytest.mark.parametrize("module", sorted(VIEWS))
+def test_no_view_imports_the_views_of_another_package(module):
+    """What pages share (``reading.py``, ``local_help.py``, ``handouts/handout.py``...) lives outside any view."""
+    imported = imported_modules(VIEWS[module])
+    assert not [name for name in imported if name in VIEWS and _package(name) != _package(module)
+                and name != SESSION_END]
+
+
+def _code_map() -> str:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    return readme[readme.index("## Layout of the code"):].split("\n## ", 1)[0]
+
+
+@pytest.mark.parametrize("path", [p for p in SOURCES if p.name != "__init__.py" or p.parent == KIOSK],
+                         ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_module_is_on_the_readme_code_map(path):
+    """The README's layout of the code names every module: by its path, or by its name in its package's row."""
+    code_map = _code_map()
+    package_row = next((row for row in code_map.splitlines()
+                        if row.startswith(f"| `{path.parent.relative_to(ROOT).as_posix()}/`")), "")
+    assert f"`{path.relative_to(ROOT).as_posix()}`" in code_map or f"`{path.name}`" in package_row
+
+
 @pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_every_module_and_public_function_says_what_it_is_for(path):
     tree = ast.parse(path.read_text(encoding="utf-8"))

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from kiosk import create_app
-from kiosk.content import content_holder
+from kiosk.content.serving import content_holder
 from kiosk.settings import BY_NAME
 from kiosk.staff.pin import set_pin
 from kiosk.usage.counting import MAX_COUNTS_PER_SESSION, DayCounts, figure

@@ -13,7 +13,6 @@ from __future__ import annotations
 import math
 import multiprocessing
 import os
-import re
 import threading
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -26,18 +25,16 @@ import yaml
 
 from ..languages import BY_TAG
 from .files import UnreadableFile, inside, read_text, refuse_aliases
+from .help_list import load_help
 from .markdown import count_words, render_markdown
-from .model import KINDS, Article, ArticleVersion, Library, Problem, Severity, Topic, freeze
+from .model import KINDS, SLUG, WEB_ADDRESS, Article, ArticleVersion, Library, Problem, Severity, Topic, freeze
 from .narration import add_narrations
-from .services import load_help
 
 try:  # libyaml's loader is several times faster on a large library
     from yaml import CSafeLoader as _Loader
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeLoader as _Loader
 
-SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-WEB_ADDRESS = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 SOURCE_FIELDS = {"title", "summary", "topics", "revision", "attribution", "licence"}
 SOURCE_OPTIONAL = {"source_url", "publisher_pdf", "help"}
 TRANSLATION_FIELDS = {"title", "summary", "translated_from", "reviewed"}

@@ -37,6 +37,11 @@ class FileState:
     inode: int
 
 
+def synced_by_syncthing(folder: Path) -> bool:
+    """Whether ``folder`` is a Syncthing folder (it holds Syncthing's ``.stfolder`` marker)."""
+    return (folder / ".stfolder").exists()
+
+
 def content_files(folder: Path) -> dict[str, FileState]:
     """Every content file under ``folder`` (the manifest included), by path relative to it, with ``/``."""
     found: dict[str, FileState] = {}

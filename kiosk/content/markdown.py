@@ -20,6 +20,8 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from mdit_py_plugins.container import container_plugin
 
+from .model import WEB_ADDRESS
+
 ALLOWED_TAGS = {
     "p", "h2", "h3", "h4", "ul", "ol", "li", "strong", "em", "blockquote",
     "code", "pre", "hr", "br", "aside", "span", "sup",
@@ -31,7 +33,6 @@ ALLOWED_ATTRIBUTES = {
     "ol": {"start"},
     **{tag: {"data-speech"} for tag in ("p", "li", "h2", "h3", "h4")},
 }
-_WEB_ADDRESS = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 # Scripts written without spaces between words: counted and searched by character.
 CJK_CHARACTER = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
 _CJK = re.compile(f"[{CJK_CHARACTER}]")
@@ -132,7 +133,7 @@ def _inline_children(children: list[Token], line: int, problems: list[MarkdownPr
             text_parts.append(" ")
         if child.type == "link_open":
             href = str(child.attrGet("href") or "")
-            if not _WEB_ADDRESS.match(href):
+            if not WEB_ADDRESS.match(href):
                 problems.append(MarkdownProblem(
                     line, f"link to {href!r}: only website addresses (https://...) can be linked"))
             web_links.append(href)

@@ -15,6 +15,12 @@ from typing import Any
 
 from flask_babel import lazy_pgettext
 
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+"""The name of an article, a topic or a help service, in addresses and file names: lower-case ASCII
+letters and digits, joined by single hyphens."""
+WEB_ADDRESS = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
+"""An address on the web (a link out of the kiosk, an article's source): http or https, a host, no spaces."""
+
 
 class TranslationState(enum.Enum):
     """How an article stands in one language: the one vocabulary for it everywhere.

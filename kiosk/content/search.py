@@ -38,6 +38,12 @@ _TERM = re.compile(rf"[{CJK_CHARACTER}]+|[^\W{CJK_CHARACTER}]+")
 _CJK_RUN = re.compile(rf"[{CJK_CHARACTER}]+")
 
 
+def clean_query(text: str) -> str:
+    """What a patron typed, without control characters or runs of spaces, and of a sane length."""
+    printable = "".join(c if c.isprintable() else " " for c in text[:MAX_QUERY_CHARACTERS * 4])
+    return " ".join(printable.split())[:MAX_QUERY_CHARACTERS]
+
+
 def _pairs(run: str) -> list[str]:
     """``"ABCD"`` -> ``["AB", "BC", "CD", "D"]``: every character starts some token."""
     return [run[i:i + 2] for i in range(len(run) - 1)] + [run[-1]]

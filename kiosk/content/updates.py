@@ -28,9 +28,9 @@ from pathlib import Path
 from flask import Flask
 
 from ..signals import content_replaced
-from . import ContentHolder, Waiting, content_holder
 from .loader import ContentFolderError, load_library
 from .manifest import MANIFEST, Checker, FileState, Manifest, ManifestError, content_files, read_manifest
+from .serving import ContentHolder, Waiting, content_holder
 from .startup_cache import StartupCache
 
 

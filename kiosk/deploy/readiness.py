@@ -12,9 +12,10 @@ from pathlib import Path
 
 from flask import Flask
 
-from ..catalogs import COMPILE_COMMAND, catalog_files
-from ..content.loader import ContentFolderError, load_library
-from ..content.manifest import ManifestError, verify
+from ..catalogs import COMPILE_COMMAND, catalog_files, missing_catalogs
+from ..content.manifest import ManifestError, synced_by_syncthing, verify
+from ..content.model import Library
+from ..content.serving import content_holder
 from ..handouts.printing import cups_available, default_printer
 from ..instance import folder_state
 from ..languages import Language
@@ -81,7 +82,7 @@ def run_checks(app: Flask, path: str | None = None) -> list[Check]:
     checks.append(_printer_check(path))
     checks.append(speech_check(app))
     checks.append(catalogs_check(config["KIOSK_LANGUAGES"]))
-    checks.append(_content_check(config["KIOSK_CONTENT"]))
+    checks.append(_content_check(content_holder(app).current.library))
     checks.append(_updates_check(Path(config["KIOSK_CONTENT"]), config["KIOSK_CONTENT_POLL_SECONDS"]))
     instance = folder_state(Path(app.instance_path))
     checks.append(Check("instance folder", instance.problem is None, instance.problem or
@@ -114,12 +115,21 @@ def font_check(language: Language, path: str | None = None) -> Check:
                  ("fc-list not found: install fontconfig" if fonts is None else f"install {language.font_package}"))
 
 
-def catalogs_check(languages: Iterable[Language]) -> Check:
-    """Whether every offered language (but English, the interface's own) has a compiled interface catalog."""
-    missing = [language.tag for language in languages if language.locale != "en"
-               and not catalog_files(TRANSLATIONS, language)[1].is_file()]
+def catalogs_check(languages: Iterable[Language], folder: Path = TRANSLATIONS) -> Check:
+    """Whether every offered language (but English, the interface's own) has an interface catalog, compiled.
+
+    Without one, the language's pages would be in English.
+    """
+    languages = list(languages)
+    missing = missing_catalogs(folder, languages)
     if missing:
-        return Check("interface catalogs", False, f"not compiled for {', '.join(missing)}: run {COMPILE_COMMAND}")
+        return Check("interface catalogs", False, "no catalog for " + ", ".join(
+            f"{language.tag} (flask --app kiosk translate init {language.locale})" for language in missing)
+            + ": its pages would be in English")
+    uncompiled = [language.tag for language in languages if language.locale != "en"
+                  and not catalog_files(folder, language.locale)[1].is_file()]
+    if uncompiled:
+        return Check("interface catalogs", False, f"not compiled for {', '.join(uncompiled)}: run {COMPILE_COMMAND}")
     return Check("interface catalogs", True, "compiled for every offered language")
 
 
@@ -142,8 +152,7 @@ def _updates_check(folder: Path, poll_seconds: float) -> Check:
     """Where new content comes from: a synced, published folder, or edits made here; and whether it is looked at."""
     if not folder.is_dir():
         return Check("content updates", False, f"{folder} is not a folder", essential=False)
-    synced = (folder / ".stfolder").exists()
-    source = "a Syncthing folder" if synced else "a folder not synced by Syncthing"
+    source = "a Syncthing folder" if synced_by_syncthing(folder) else "a folder not synced by Syncthing"
     try:
         manifest, differences = verify(folder)
     except ManifestError as error:
@@ -171,13 +180,10 @@ def _printer_check(path: str) -> Check:
     return Check("printer", False, "no default printer: set one with lpadmin -d PRINTER", essential=False)
 
 
-def _content_check(folder) -> Check:
-    try:
-        library = load_library(folder)
-    except ContentFolderError as error:
-        return Check("content", False, str(error))
+def _content_check(library: Library) -> Check:
+    """The library the kiosk loaded at its start (a folder that cannot be read stops the start itself)."""
     if not library.articles:
-        return Check("content", False, f"no valid article in {folder}: run flask --app kiosk content check")
+        return Check("content", False, f"no valid article in {library.folder}: run flask --app kiosk content check")
     errors, warnings = library.error_count, len(library.problems) - library.error_count
     if errors:
         return Check("content", False, f"{len(library.articles)} articles, {errors} errors: "

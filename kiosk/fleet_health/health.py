@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING
 
 from flask import Flask
 
-from ..content import content_holder
-from ..content.manifest import ManifestError, read_manifest
+from ..content.manifest import ManifestError, read_manifest, synced_by_syncthing
+from ..content.serving import content_holder
 from ..handouts.printing import PrinterStatus, default_printer, printer_status
 from ..usage.counting import KINDS
 from ..usage.release import read_released
@@ -115,7 +115,7 @@ def look(app: Flask) -> KioskHealth:
         content_version=content.version, content_published=content.published,
         content_published_at=_published_at(folder, content.version) if content.published else None,
         content_taken_at=content.taken_at, content_waiting=holder.waiting is not None,
-        synced=(folder / ".stfolder").exists(),
+        synced=synced_by_syncthing(folder),
         printer_name=printer_name, printer=printer_status(printer_name) if printer_name else None,
         disk_free_bytes=disk.free, disk_size_bytes=disk.total, readiness=readiness,
         usage_yesterday=_usage_yesterday(app))

@@ -1,18 +1,16 @@
-"""Handouts: the printable page, and the PDF (the publisher's own file where there is one)."""
+"""The handout addresses: the printable page, and the PDF (the publisher's own file where there is one)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, redirect, request, send_file, url_for
-from flask_babel import pgettext
+from flask import Blueprint, Response, abort, send_file
 
-from ..content import get_library
 from ..content.files import open_inside
 from ..content.model import Article
-from ..i18n import choose_language, current_language
+from ..content.serving import get_library
+from ..i18n import current_language
 from ..languages import Language
-from ..layout import render_page, rendering_in
-from ..patron.pages import printed_today
-from .pdf import html_to_pdf
+from ..reading import article_or_404, second_language
+from .handout import generated_pdf, handout_page, publisher_pdf_for
 
 bp = Blueprint("handouts", __name__)
 
@@ -21,14 +19,7 @@ bp = Blueprint("handouts", __name__)
 def handout(slug: str):
     """The article laid out for paper; ``?with=<lang2>`` adds a second language beside it."""
     article, other = _article_and_second_language(slug)
-    return _handout_page(article, current_language(), other)
-
-
-def _handout_page(article: Article, language: Language, other: Language | None) -> str:
-    title = article.version_for(language.tag).title
-    handout = pgettext("page title: a sheet to print", "Handout")
-    return render_page("handouts/handout.html", f"{title} · {handout}", article=article, other=other,
-                       printed_on=printed_today())
+    return handout_page(article, current_language(), other)
 
 
 @bp.get("/<lang>/articles/<slug>/handout.pdf")
@@ -50,46 +41,7 @@ def handout_pdf(slug: str):
                     headers={"Content-Disposition": f'inline; filename="{name}"'})
 
 
-def publisher_pdf_for(article: Article, language: Language):
-    """The publisher's PDF for ``language``, if that language's own version supplies one."""
-    version = article.versions.get(language.tag)
-    return version.publisher_pdf if version is not None else None
-
-
-def generated_pdf(article: Article, language: Language, other: Language | None = None) -> bytes:
-    """Render the handout page for ``language`` (and ``other``) to PDF, in that language's interface."""
-    with rendering_in(language):
-        html = _handout_page(article, language, other)
-    return html_to_pdf(html, current_app.config["KIOSK_PAPER_SIZE"])
-
-
-def handout_pdf_bytes(article: Article, language: Language) -> bytes:
-    """The PDF a patron would get for ``article`` in ``language`` (for printing in bulk)."""
-    publisher_pdf = publisher_pdf_for(article, language)
-    if publisher_pdf is None:
-        return generated_pdf(article, language)
-    with open_inside(get_library().folder, publisher_pdf) as pdf:
-        return pdf.read()
-
-
-def _article_and_second_language(slug: str):
-    """The article and the second language asked for.
-
-    ``?with=`` naming the page's own language is simply the one-language
-    handout: the browser is sent there.
-    """
-    article: Article | None = get_library().articles.get(slug)
-    if article is None:
-        abort(404)
-    second = request.args.get("with")
-    if not second:
-        return article, None
-    other = choose_language(second)
-    if other is None:
-        abort(404)
-    if other == current_language() or other.tag != second:
-        arguments = {key: value for key, value in request.args.items() if key != "with"}
-        if other != current_language():
-            arguments["with"] = other.tag
-        abort(redirect(url_for(request.endpoint, slug=slug, **arguments)))
-    return article, other
+def _article_and_second_language(slug: str) -> tuple[Article, Language | None]:
+    """The article and the second language asked for (``?with=`` naming the page's own language is
+    simply the one-language handout: the browser is sent there)."""
+    return article_or_404(slug), second_language("with")

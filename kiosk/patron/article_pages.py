@@ -19,13 +19,13 @@ from typing import Any
 
 from flask import Flask, current_app
 
-from ..content import content_holder, get_library
 from ..content.model import Article, ArticleVersion, Library
+from ..content.serving import content_holder, get_library
+from ..display import DisplayChoices
 from ..i18n import render_in_language
 from ..languages import Language
 from ..layout import Links, SlotTemplate, late, layouts, rendering_in
 from ..signals import content_replaced, settings_changed
-from .display import DisplayChoices
 
 
 class _VersionWithHoles:

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
 
-from ..content import current_content
+from ..content.search import clean_query
+from ..content.serving import current_content
+from ..display import display_choices
 from ..i18n import current_language, offered_languages, render_in_language
 from ..keyboards import keyboard_for
 from ..layout import Links, layouts
-from .display import display_choices
-from .pages import clean_query
 
 bp = Blueprint("keyboard", __name__)
 SLUG_ARGUMENT = {"patron.article": "slug", "patron.topic": "topic"}

@@ -2,81 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import date
 from itertools import zip_longest
 
-from babel.dates import format_date
 from flask import Blueprint, abort, current_app, redirect, request, url_for
-from flask_babel import format_number, gettext
-from markupsafe import Markup
+from flask_babel import gettext
 
-from ..content import get_library, search_articles
 from ..content.markdown import split_sections
-from ..content.model import Article, ArticleVersion, TranslationState
-from ..content.search import MAX_QUERY_CHARACTERS
+from ..content.search import clean_query
+from ..content.serving import get_library, search_articles
+from ..display import display_choices, is_display_query
 from ..i18n import (
-    choose_language,
     current_language,
     default_language,
     offered_languages,
-    render_in_language,
-    translations,
 )
-from ..languages import LANGUAGES, Language
-from ..layout import Links, fill_layout, layouts, render_page, rendering_in
+from ..layout import Links, fill_layout, layouts, render_page
+from ..reading import article_or_404, printed_today, second_language
 from .article_pages import article_pages
-from .display import display_choices, is_display_query
 
 bp = Blueprint("patron", __name__)
-# Nothing to tell the reader: the original, or a current translation a fluent person checked.
-CURRENT_STATES = frozenset({TranslationState.SOURCE, TranslationState.REVIEWED})
-
-
-class _PrintDates:
-    """Today's date as a handout prints it, in every registered language, worked out once a day.
-
-    All languages at once, so nothing held here says which ones were printed in.
-    """
-
-    def __init__(self) -> None:
-        self._dates: tuple[date | None, dict[str, str]] = (None, {})
-
-    def today(self, language: Language) -> str:
-        """Today's long date in ``language`` (never the time)."""
-        day, dates = self._dates
-        if day != date.today():
-            day = date.today()
-            dates = {known.tag: format_date(day, "long", locale=known.locale) for known in LANGUAGES}
-            self._dates = (day, dates)
-        return dates[language.tag]
-
-
-_print_dates = _PrintDates()
-
-
-def printed_today(language: Language | None = None) -> str:
-    """Today's date as a handout prints it, in ``language`` (default: the page's)."""
-    return _print_dates.today(language or current_language())
-
-
-def in_language(language: Language, template: str, **context: object) -> Markup:
-    """``template`` rendered for a reader of ``language``: a column of the side-by-side page speaks to its own reader."""
-    with rendering_in(language):
-        return Markup(render_in_language(template, **context))
-
-
-def translation_notice(article: Article, language: Language) -> Markup:
-    """What a reader of ``language`` must know about the version shown to them, in that language."""
-    if article.state_in(language.tag) in CURRENT_STATES:
-        return Markup("")
-    return in_language(language, "_translation_notice.html", article=article)
-
-
-def reading_time(version: ArticleVersion) -> str:
-    """How long ``version`` takes to read, in the interface language."""
-    minutes = version.reading_minutes
-    return translations().ungettext("Reading time: %(num)s minute", "Reading time: %(num)s minutes", minutes) % {
-        "num": format_number(minutes)}
 
 
 @bp.get("/")
@@ -112,18 +56,12 @@ def topic(topic: str):
 @bp.get("/<lang>/articles/<slug>")
 def article(slug: str):
     """One article, or with ``?compare=<lang2>`` two languages side by side."""
-    found = _article_or_404(slug)
+    found = article_or_404(slug)
     language = current_language()
     title = found.version_for(language.tag).title
     # Most addresses carry at most the display choices; only others need their arguments read.
-    compare_tag = None if is_display_query(request.query_string) else request.args.get("compare")
-    if compare_tag:
-        other = choose_language(compare_tag)
-        if other is None:
-            abort(404)
-        if other == language or other.tag != compare_tag:
-            arguments = {} if other == language else {"compare": other.tag}
-            return redirect(url_for("patron.article", slug=slug, **arguments, **_display_arguments()))
+    other = None if is_display_query(request.query_string) else second_language("compare")
+    if other is not None:
         side_by_side = gettext("Side by side")
         columns = [(column, found.version_for(column.tag)) for column in (language, other)]
         rows = zip_longest(*(split_sections(version.html) for _, version in columns), fillvalue="")
@@ -162,19 +100,3 @@ def search():
     return render_page("patron/search.html", gettext("Search"), layout_values={"query": query}, query=query,
                        results=results, elsewhere=elsewhere)
 
-
-def _article_or_404(slug: str) -> Article:
-    found = get_library().articles.get(slug)
-    if found is None:
-        abort(404)
-    return found
-
-
-def _display_arguments() -> dict[str, str]:
-    return {key: request.args[key] for key in ("size", "contrast") if key in request.args}
-
-
-def clean_query(text: str) -> str:
-    """What a patron typed, without control characters or runs of spaces, and of a sane length."""
-    printable = "".join(c if c.isprintable() else " " for c in text[:MAX_QUERY_CHARACTERS * 4])
-    return " ".join(printable.split())[:MAX_QUERY_CHARACTERS]

@@ -13,10 +13,9 @@ import re
 
 from flask import Blueprint, Response, abort, current_app, jsonify
 
-from ..content import get_library
 from ..i18n import current_language
 from ..languages import BY_TAG
-from ..patron.pages import translation_notice
+from ..reading import article_or_404, translation_notice
 from .engine import Speaker, SpeechError
 from .parts import article_parts
 
@@ -38,9 +37,7 @@ def _part(slug: str, part: str) -> tuple[str, str]:
     """(language, text) of one part, or the right error for a request that names none."""
     if not PART_NAME.match(part):
         abort(400)
-    article = get_library().articles.get(slug)
-    if article is None:
-        abort(404)
+    article = article_or_404(slug)
     reader = current_language()
     # The notices exactly as the page shows them to this reader.
     parts = article_parts(article, reader, str(translation_notice(article, reader)))

@@ -17,11 +17,12 @@ from flask import Blueprint, Response, abort, current_app, jsonify, request, url
 from werkzeug.exceptions import RequestedRangeNotSatisfiable
 from werkzeug.wsgi import wrap_file
 
-from ..content import get_library
 from ..content.files import open_inside
 from ..content.model import Article, ArticleVersion, Narration
 from ..content.narration import AUDIO_TYPES
+from ..content.serving import get_library
 from ..i18n import current_language
+from ..reading import article_or_404
 
 bp = Blueprint("narration", __name__)
 
@@ -32,9 +33,7 @@ def has_narration(version: ArticleVersion) -> bool:
 
 
 def _narration(slug: str) -> tuple[Article, Narration]:
-    article = get_library().articles.get(slug)
-    if article is None:
-        abort(404)
+    article = article_or_404(slug)
     version = article.version_for(current_language().tag)
     if not has_narration(version):
         abort(404)

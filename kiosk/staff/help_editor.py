@@ -15,23 +15,22 @@ import unicodedata
 from dataclasses import replace
 from pathlib import Path
 
-from flask import abort, current_app, g, redirect, request, url_for
+from flask import abort, current_app, redirect, request, url_for
 from flask_babel import gettext, pgettext
 from flask_babel import lazy_gettext as _l
 
-from ..content import get_library
+from ..content.help_list import LIMITS, ServiceError, parse_service, write_help
 from ..content.loader import load_library
-from ..content.manifest import MANIFEST, publish
+from ..content.manifest import MANIFEST, publish, synced_by_syncthing
 from ..content.model import HelpList, HelpService
-from ..content.services import LIMITS, ServiceError, parse_service, write_help
+from ..content.serving import get_library
 from ..content.startup_cache import StartupCache
 from ..content.updates import content_updates
 from ..i18n import current_language, language_display_name, offered_languages
 from ..languages import BY_TAG, LANGUAGES
-from ..layout import render_page
-from ..patron.help import KIND_NAMES, shown
+from ..local_help import KIND_NAMES, shown
 from .screens import bp
-from .sessions import staff_required
+from .sessions import render_staff_page, staff_required
 
 PROBLEMS = {
     "markup": _l("Plain text only: no HTML, scripts or templates."),
@@ -60,7 +59,7 @@ def _folder() -> Path:
 
 def _synced_from_elsewhere(folder: Path) -> bool:
     """A Syncthing folder with a manifest: published elsewhere, and any change here would be undone."""
-    return (folder / ".stfolder").exists() and (folder / MANIFEST).exists()
+    return synced_by_syncthing(folder) and (folder / MANIFEST).exists()
 
 
 def _new_id(names: dict[str, str], taken: set[str]) -> str:
@@ -104,18 +103,16 @@ def _editor(service: HelpService | None, values: dict | None = None, error: str 
         language for language in offered_languages() if language.tag != help_list.source_language]
     if values is None and service is not None:
         values = service.to_data()
-    return render_page(
+    return render_staff_page(
         "staff/help_service.html", gettext("Change a help service") if service else gettext("Add a help service"),
-        kind="staff", layout_values={"csrf_token": g.staff.csrf_token}, csrf_token=g.staff.csrf_token,
         service=service, values=values or {}, error=error, languages=languages, kinds=KIND_NAMES,
         all_languages=LANGUAGES, limits=LIMITS, source_language=help_list.source_language), status
 
 
 def _list_page(notice: str | None = None, error: str | None = None, status: int = 200):
     help_list = get_library().help
-    return render_page(
-        "staff/help_list.html", gettext("Local help services"), kind="staff",
-        layout_values={"csrf_token": g.staff.csrf_token}, csrf_token=g.staff.csrf_token,
+    return render_staff_page(
+        "staff/help_list.html", gettext("Local help services"),
         services=shown(help_list, help_list.services, current_language()), help_list=help_list,
         read_only=_synced_from_elsewhere(_folder()), notice=notice, error=error,
         all_languages=[language for language in LANGUAGES if language.tag != help_list.source_language]), status
@@ -131,9 +128,23 @@ def _problem(error: ServiceError) -> str:
     return pgettext("a form field, then what is wrong with it", "%(field)s: %(problem)s", field=label, problem=problem)
 
 
-def _unsaved() -> tuple[str, int]:
-    return gettext("The list could not be saved: this kiosk's content comes from the publishing machine, or its "
-                   "folder cannot be written. Change the list where the content is published."), 409
+def _save_then_list(help_list: HelpList, refused=None):
+    """Save ``help_list`` and send staff back to the list, which says so.
+
+    When the folder cannot be written, ``refused(message, status)`` answers
+    instead (by default the list, saying why).
+    """
+    try:
+        _save(help_list)
+    except ReadOnlyFolder:
+        message = gettext("The list could not be saved: this kiosk's content comes from the publishing machine, "
+                          "or its folder cannot be written. Change the list where the content is published.")
+        return (refused or _refused_on_the_list)(message, 409)
+    return redirect(url_for("staff.help_list", saved=1), code=303)
+
+
+def _refused_on_the_list(message: str, status: int):
+    return _list_page(error=message, status=status)
 
 
 @bp.get("/help")
@@ -157,11 +168,8 @@ def add_service():
         service = parse_service(values, help_list.source_language)
     except ServiceError as error:
         return _editor(None, values, _problem(error), 400)
-    try:
-        _save(replace(help_list, services=help_list.services + (service,)))
-    except ReadOnlyFolder:
-        return _editor(None, values, *_unsaved())
-    return redirect(url_for("staff.help_list", saved=1), code=303)
+    return _save_then_list(replace(help_list, services=help_list.services + (service,)),
+                           lambda message, status: _editor(None, values, message, status))
 
 
 def _find(service_id: str) -> tuple[HelpList, int]:
@@ -188,11 +196,8 @@ def change_service(service_id: str):
         return _editor(current, values, _problem(error), 400)
     services = list(help_list.services)
     services[index] = service
-    try:
-        _save(replace(help_list, services=tuple(services)))
-    except ReadOnlyFolder:
-        return _editor(current, values, *_unsaved())
-    return redirect(url_for("staff.help_list", saved=1), code=303)
+    return _save_then_list(replace(help_list, services=tuple(services)),
+                           lambda message, status: _editor(current, values, message, status))
 
 
 @bp.post("/help/<service_id>/move")
@@ -207,11 +212,7 @@ def move_service(service_id: str):
     other = index + step
     if 0 <= other < len(services):
         services[index], services[other] = services[other], services[index]
-    try:
-        _save(replace(help_list, services=tuple(services)))
-    except ReadOnlyFolder:
-        return _list_page(error=_unsaved()[0], status=409)
-    return redirect(url_for("staff.help_list", saved=1), code=303)
+    return _save_then_list(replace(help_list, services=tuple(services)))
 
 
 @bp.route("/help/<service_id>/remove", methods=["GET", "POST"])
@@ -220,14 +221,9 @@ def remove_service(service_id: str):
     """Ask, then remove a service from the list."""
     help_list, index = _find(service_id)
     if request.method == "GET":
-        return render_page("staff/help_remove.html", gettext("Remove a help service"), kind="staff",
-                           layout_values={"csrf_token": g.staff.csrf_token}, csrf_token=g.staff.csrf_token,
-                           service=shown(help_list, [help_list.services[index]], current_language())[0])
-    try:
-        _save(replace(help_list, services=help_list.services[:index] + help_list.services[index + 1:]))
-    except ReadOnlyFolder:
-        return _list_page(error=_unsaved()[0], status=409)
-    return redirect(url_for("staff.help_list", saved=1), code=303)
+        return render_staff_page("staff/help_remove.html", gettext("Remove a help service"),
+                                 service=shown(help_list, [help_list.services[index]], current_language())[0])
+    return _save_then_list(replace(help_list, services=help_list.services[:index] + help_list.services[index + 1:]))
 
 
 @bp.post("/help/checked")
@@ -236,8 +232,4 @@ def checked_languages():
     """Record the languages whose text a fluent person has checked."""
     help_list = get_library().help
     chosen = [tag for tag in request.form.getlist("reviewed") if tag in BY_TAG]
-    try:
-        _save(replace(help_list, reviewed=tuple(dict.fromkeys([help_list.source_language, *chosen]))))
-    except ReadOnlyFolder:
-        return _list_page(error=_unsaved()[0], status=409)
-    return redirect(url_for("staff.help_list", saved=1), code=303)
+    return _save_then_list(replace(help_list, reviewed=tuple(dict.fromkeys([help_list.source_language, *chosen]))))

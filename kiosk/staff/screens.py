@@ -10,14 +10,14 @@ from datetime import datetime
 from babel.dates import format_datetime
 from babel.numbers import format_percent
 from babel.units import format_unit
-from flask import Blueprint, Response, current_app, g, redirect, request, url_for
+from flask import Blueprint, Response, current_app, redirect, request, url_for
 from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
 
-from ..content import content_holder, current_content, get_library
+from ..content.serving import content_holder, current_content, get_library
 from ..content.status import status_report
 from ..fleet_health.health import KioskHealth, health_watch
-from ..handouts.pages import handout_pdf_bytes
+from ..handouts.handout import handout_pdf_bytes
 from ..handouts.printing import PrintError, combine, default_printer, send_to_printer
 from ..i18n import current_language, default_language, offered_languages
 from ..languages import LANGUAGES, find_language
@@ -25,7 +25,7 @@ from ..layout import render_page
 from ..patron.session import end_patron_session
 from ..settings import SettingsError, SettingsNotKept, save_staff_settings
 from .pin import pin_is_set
-from .sessions import COOKIE, current_staff, staff_required, staff_sessions
+from .sessions import COOKIE, current_staff, render_staff_page, staff_required, staff_sessions
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
@@ -205,9 +205,8 @@ def _dashboard(notice=None, error=None, status: int = 200):
     library = content.library
     languages = [language.tag for language in offered_languages()]
     health = health_watch(current_app._get_current_object()).current()
-    return render_page(
-        "staff/dashboard.html", gettext("Staff screens"), kind="staff",
-        layout_values={"csrf_token": g.staff.csrf_token}, csrf_token=g.staff.csrf_token,
+    return render_staff_page(
+        "staff/dashboard.html", gettext("Staff screens"),
         report=status_report(library, languages), problems=library.problems, printer=default_printer(),
         articles=sorted(library.articles.values(), key=lambda a: a.source.title.casefold()),
         all_languages=LANGUAGES, default_language=default_language(), max_copies=MAX_COPIES,

@@ -18,6 +18,7 @@ from functools import wraps
 
 from flask import Flask, abort, current_app, g, redirect, request, url_for
 
+from ..layout import render_page
 from ..signals import patron_session_ended
 
 COOKIE = "kiosk_staff"
@@ -117,3 +118,10 @@ def init_app(app: Flask) -> None:
     """Keep the app's staff sessions, and end them all whenever a patron session ends."""
     sessions = app.extensions["kiosk_staff_sessions"] = StaffSessions()
     patron_session_ended.connect(sessions.end_all, sender=app)
+
+
+def render_staff_page(template: str, title: str, **values) -> str:
+    """A staff screen for the signed-in session: every form on it (the layout's and the page's) carries
+    the session's token as ``csrf_token``."""
+    token = g.staff.csrf_token
+    return render_page(template, title, kind="staff", layout_values={"csrf_token": token}, csrf_token=token, **values)

@@ -12,13 +12,12 @@ from collections import Counter
 from datetime import date, timedelta
 
 from babel.dates import format_date
-from flask import Response, current_app, g
+from flask import Response, current_app
 from flask_babel import gettext
 
-from ..content import get_library
+from ..content.serving import get_library
 from ..i18n import current_language
 from ..languages import find_language
-from ..layout import render_page
 from ..usage.charts import CHART_HEIGHT, WIDTH, columns, rows
 from ..usage.counting import (
     ARTICLE,
@@ -31,7 +30,7 @@ from ..usage.counting import (
 )
 from ..usage.release import accuracy, read_released
 from .screens import bp
-from .sessions import staff_required
+from .sessions import render_staff_page, staff_required
 
 DAYS_SHOWN = 28
 TOP_ARTICLES = 10
@@ -73,9 +72,8 @@ def usage():
     totals = {kind: sum(_total(figures, kind) for figures in shown)
               for kind in (SESSIONS, LISTEN, HANDOUT, HELP, SEARCH, LANGUAGE_SWITCH)}
     epsilon = current_app.config["KIOSK_USAGE_EPSILON"]
-    return render_page(
-        "staff/usage.html", gettext("Usage figures"), kind="staff",
-        layout_values={"csrf_token": g.staff.csrf_token},
+    return render_staff_page(
+        "staff/usage.html", gettext("Usage figures"),
         counting=current_app.config["KIOSK_USAGE_FIGURES"], any_released=bool(days),
         sessions=columns(list(zip(labels, (_total(figures, SESSIONS) for figures in shown), strict=True))),
         handouts=columns(list(zip(labels, (_total(figures, HANDOUT) for figures in shown), strict=True))),

@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 
 from flask import Flask, Response, current_app, request
 
-from ..content import content_holder
+from ..content.serving import content_holder
 from ..i18n import current_language
 from .counting import (
     ARTICLE,

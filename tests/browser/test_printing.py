@@ -16,7 +16,7 @@ import zxingcpp
 from PIL import Image
 from pypdf import PdfReader
 
-from kiosk.patron.help import AT_ARTICLE_END
+from kiosk.local_help import AT_ARTICLE_END
 
 from ..conftest import SHIPPED_TAGS, SLUGS
 

@@ -299,16 +299,22 @@ def test_body_text_is_at_least_22_pixels_and_other_scripts_as_large(touch, live_
         assert size >= 22 * 1.15  # Naskh reads a size smaller than Latin at the same size
 
 
-def test_the_idle_warning_hides_the_page(touch, live_kiosk):
-    page = touch(LANDSCAPE)
+def idle_warning_over(page, address: str):
+    """``address`` opened and touched once, then left until the idle warning shows; the warning."""
     page.clock.install()
-    page.goto(f"{live_kiosk.url}/en/articles/consent")
+    page.goto(address)
     idle = int(page.get_attribute("html", "data-idle-seconds"))
     warning = int(page.get_attribute("html", "data-warning-seconds"))
     page.tap("h1")
     page.clock.run_for((idle - warning + 1) * 1000)
     dialog = page.locator("#idle-dialog")
     assert dialog.is_visible()
+    return dialog
+
+
+def test_the_idle_warning_hides_the_page(touch, live_kiosk):
+    page = touch(LANDSCAPE)
+    dialog = idle_warning_over(page, f"{live_kiosk.url}/en/articles/consent")
     box = dialog.bounding_box()
     shot = Image.open(io.BytesIO(page.screenshot())).convert("RGB")
     paper = shot.getpixel((5, shot.height - 5))
@@ -366,14 +372,7 @@ def test_the_idle_warning_asks_for_a_touch_anywhere_and_a_touch_anywhere_keeps_t
     asked = catalog.ugettext("For your privacy, this screen will be cleared soon. Touch anywhere on the screen to keep reading.")
     assert tag == "en" or not asked.startswith("For your privacy"), "translated in every catalog"
     page = touch(LANDSCAPE)
-    page.clock.install()
-    page.goto(f"{live_kiosk.url}/{tag}/articles/consent")
-    idle = int(page.get_attribute("html", "data-idle-seconds"))
-    warning = int(page.get_attribute("html", "data-warning-seconds"))
-    page.tap("h1")
-    page.clock.run_for((idle - warning + 1) * 1000)
-    dialog = page.locator("#idle-dialog")
-    assert dialog.is_visible()
+    dialog = idle_warning_over(page, f"{live_kiosk.url}/{tag}/articles/consent")
     assert page.locator("#idle-text").inner_text() == asked
     page.touchscreen.tap(LANDSCAPE["width"] - 40, LANDSCAPE["height"] - 40)  # far from the dialog's buttons
     assert not dialog.is_visible()

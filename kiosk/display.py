@@ -2,7 +2,8 @@
 
 It lives only in the URL's query string, so it works without JavaScript,
 sets no cookie and vanishes with a reset (the welcome page's address carries
-none of it). Every link on a patron page carries it on.
+none of it). Every link on a patron page carries it on. Like the language, it
+is request-wide: the layout, the patron pages and the keyboard's script read it.
 """
 
 from __future__ import annotations
@@ -16,7 +17,10 @@ from urllib.parse import urlencode
 from flask import g, request
 
 TEXT_SIZES = (1, 2, 3, 4)
-DISPLAY_ARGUMENTS = frozenset({"size", "contrast"})
+SIZE, CONTRAST = "size", "contrast"
+DISPLAY_ARGUMENTS = (SIZE, CONTRAST)
+"""The query arguments that carry display choices: the one place their names are written (the
+layout writes them into every page for ``static/keyboard.js``)."""
 
 
 @dataclass(frozen=True)
@@ -29,19 +33,19 @@ class DisplayChoices:
     @classmethod
     def from_query(cls, args: Mapping[str, str]) -> DisplayChoices:
         """Read ``size`` and ``contrast`` from the query string; anything odd means default."""
-        size = args.get("size", "")
+        size = args.get(SIZE, "")
         return cls(
             text_size=int(size) if size.isascii() and size.isdigit() and int(size) in TEXT_SIZES else 1,
-            high_contrast=args.get("contrast") == "high",
+            high_contrast=args.get(CONTRAST) == "high",
         )
 
     def query_values(self) -> dict[str, object]:
         """The query arguments that reproduce these choices (none for the defaults)."""
         values: dict[str, object] = {}
         if self.text_size != 1:
-            values["size"] = self.text_size
+            values[SIZE] = self.text_size
         if self.high_contrast:
-            values["contrast"] = "high"
+            values[CONTRAST] = "high"
         return values
 
     @cached_property

@@ -28,16 +28,16 @@ from babel import Locale, UnknownLocaleError
 from ..atomic import write_atomically
 from ..languages import BY_TAG
 from .files import UnreadableFile, read_text, refuse_aliases
-from .model import KINDS, HelpList, HelpService, Problem, freeze
+from .model import KINDS, SLUG, WEB_ADDRESS, HelpList, HelpService, Problem, freeze
 
 HELP_FILE = "help.yaml"
 TEXT_FIELDS = ("name", "description", "hours")
 """Written per language."""
 LIMITS = {"name": 100, "description": 300, "hours": 120, "address": 160, "phone": 30, "website": 200}
 MAX_SERVICES = 60
-ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 PHONE = re.compile(r"^\+?[0-9][0-9 ().\-]*$")
-WEBSITE = re.compile(r"^https?://[^\s/$.?#<>\"'][^\s<>\"']*$", re.IGNORECASE)
+# Shown as a link on the help page and printed on paper: no quote or angle bracket either.
+_QUOTE_OR_ANGLE = re.compile(r"[<>\"']")
 # What no clinic wants printed or shown: markup, and characters that would be unseen.
 _MARKUP = re.compile(r"[<>]|&#|\{\{|\{%")
 
@@ -102,7 +102,7 @@ def parse_service(data: Any, source_language: str) -> HelpService:
     if unknown:
         raise ServiceError(unknown[0], "is not a field of a service")
     service_id = str(data.get("id") or "")
-    if not ID.match(service_id) or len(service_id) > 60:
+    if not SLUG.match(service_id) or len(service_id) > 60:
         raise ServiceError("id", "must be lower-case letters, digits and hyphens")
     kinds = data.get("kinds") or []
     if isinstance(kinds, str):
@@ -119,7 +119,7 @@ def parse_service(data: Any, source_language: str) -> HelpService:
     if phone and (not PHONE.match(phone) or not 3 <= len(re.sub(r"[^0-9]", "", phone)) <= 15):
         raise ServiceError("phone", "is not a phone number (digits, spaces, +, -, brackets; 3 to 15 digits)", "phone")
     website = _plain(data.get("website"), "website", LIMITS["website"])
-    if website and not WEBSITE.match(website):
+    if website and (not WEB_ADDRESS.match(website) or _QUOTE_OR_ANGLE.search(website)):
         raise ServiceError("website", "must be a web address starting with http:// or https://", "website")
     spoken = data.get("languages") or []
     if isinstance(spoken, str):

@@ -1,0 +1,289 @@
+"""The content being served: the library, its search index, and which version they are.
+
+A request takes the current ``Content`` once (``current_content``) and uses it
+to the end, so it never mixes two versions of the library, even when new
+content is taken while it runs.
+
+At start-up the kiosk serves as soon as the library is loaded; a search index
+that the start-up cache did not have is built in the background (in a forked
+process when nothing else runs yet, so the kiosk itself never holds the room
+building it takes, and the other core does the work), and a search made
+before it is ready waits for it.
+
+The start order matters: ``init_app`` here must run before anything in the
+kiosk starts a thread (``content.init_app`` calls it first). The search index
+is forked off only while this process runs a single thread; started later, the
+fork is silently given up, the index is built in the kiosk itself, and the
+cold start slows.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import dataclasses
+import gc
+import multiprocessing
+import os
+import sqlite3
+import threading
+from collections.abc import Mapping
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from flask import Flask, current_app, g
+
+from ..languages import LANGUAGES
+from ..signals import content_loading
+from .loader import load_library
+from .manifest import FileState, content_files
+from .model import Library
+from .search import SearchIndex
+from .startup_cache import StartupCache
+from .words import KeyboardWords, keyboard_words
+
+
+@dataclass(frozen=True)
+class Content:
+    """One consistent version of what is served."""
+
+    library: Library
+    index: Future = field(repr=False)
+    """The library's search index, done or being built."""
+    words: Future = field(repr=False)
+    """What the on-screen keyboard offers (``KeyboardWords``), done or being worked out."""
+    taken_at: datetime
+    """When this version started being served (UTC)."""
+    version: str = ""
+    """The published version (``manifest.json``), or ``local-...`` for a folder edited in place."""
+    published: bool = False
+    """Whether every file was checked against a published manifest."""
+
+    @property
+    def search(self) -> SearchIndex:
+        """The search index, once it is built."""
+        return self.index.result()
+
+    @property
+    def keyboard_words(self) -> KeyboardWords:
+        """The titles, topics and Chinese words the keyboard offers, once they are worked out."""
+        return self.words.result()
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """Why what the folder holds now is not served (each reason names a file)."""
+
+    version: str | None
+    """The version its manifest names (None when the manifest itself cannot be read)."""
+    reasons: tuple[str, ...]
+    kind: str = "arriving"
+    """``arriving``: a new version, not complete yet; ``changed``: files differ from the version
+    served, under the same manifest; ``unreadable``: the manifest cannot be read."""
+
+
+class ContentHolder:
+    """Holds the content being served and swaps in a new version in one step."""
+
+    def __init__(self, content: Content, waiting: Waiting | None = None, index_folder: Path | None = None,
+                 listed_at_start: Mapping[str, FileState] | None = None):
+        self._content = content
+        self.waiting = waiting
+        """A version arriving that cannot be served yet, or None."""
+        self._index_folder = index_folder
+        self._index_lock = threading.Lock()
+        self.listed_at_start = listed_at_start
+        """The content files (sizes and times) as listed just before the start read them, if known:
+        a look afterwards then sees any change made while they were read."""
+
+    @property
+    def current(self) -> Content:
+        """The content being served now."""
+        return self._content
+
+    def start_as(self, version: str, published: bool, waiting: Waiting | None) -> None:
+        """Name the version served since the start (known once the folder is judged)."""
+        self._content = dataclasses.replace(self._content, version=version, published=published)
+        self.waiting = waiting
+
+    def index_again(self, damaged: Content) -> Content:
+        """Build ``damaged``'s search index again (its file was damaged while served), unless done already."""
+        with self._index_lock:
+            if self._content is damaged:
+                index = prepare(damaged.library, index_folder=self._index_folder).index
+                self._content = dataclasses.replace(damaged, index=index)
+            return self._content
+
+    def replace(self, library: Library, version: str = "", published: bool = False) -> Content:
+        """Index ``library`` and serve it from now on; requests already running keep the old one."""
+        content = prepare(library, version, published, self._index_folder)
+        self._content = content  # one assignment: a request sees the old content or the new, never a mix
+        self.waiting = None
+        return content
+
+
+INDEXED_LANGUAGES = tuple(language.tag for language in LANGUAGES)
+"""Every registered language is indexed, so staff can offer another one without a restart."""
+
+
+def _done(value) -> Future:
+    future: Future = Future()
+    future.set_result(value)
+    return future
+
+
+def _in_background(work, name: str) -> Future:
+    """``work()``, done in a thread of its own; its result when it is done."""
+    future: Future = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(work())
+        except BaseException as error:  # the waiting request shows the error page
+            future.set_exception(error)
+    threading.Thread(target=run, name=name, daemon=True).start()
+    return future
+
+
+def prepare(library: Library, version: str = "", published: bool = False, index_folder: Path | None = None) -> Content:
+    """``library`` with its search index and keyboard words, worked out now, ready to be served.
+
+    With an ``index_folder`` the index is kept there as a file (see ``SearchIndex.from_bytes``).
+    """
+    index = SearchIndex.build(library, INDEXED_LANGUAGES)
+    if index_folder is not None:
+        index = SearchIndex.from_bytes(index.to_bytes(), INDEXED_LANGUAGES, index.slugs, index_folder)
+    return Content(library, _done(index), _done(keyboard_words(library)), datetime.now(UTC),
+                   version, published)
+
+
+def _prepare_at_start(library: Library, cache: StartupCache) -> Content:
+    """``library`` with the index the last start kept, or one being built in the background."""
+    key = cache.index_key(INDEXED_LANGUAGES)
+    stored = cache.index(key)
+    if stored is not None:
+        cache.save()
+        index = _done(SearchIndex.from_bytes(stored, INDEXED_LANGUAGES, tuple(library.articles), cache.path.parent))
+        words = _in_background(lambda: keyboard_words(library), "kiosk-keyboard-words")
+        return Content(library, index, words, datetime.now(UTC))
+
+    receive = _index_in_a_child(library, cache, key)  # first: a fork is only safe while no thread runs
+    words = _in_background(lambda: keyboard_words(library), "kiosk-keyboard-words")
+
+    def finish() -> SearchIndex:
+        data = receive() if receive else None
+        if data is None:
+            data = _index_and_keep(library, cache, key)
+        # A file of its own (or a fresh copy) holds the index alone, without the room building it took.
+        index = SearchIndex.from_bytes(data, INDEXED_LANGUAGES, tuple(library.articles), cache.path.parent)
+        release_free_memory()
+        return index
+
+    return Content(library, _in_background(finish, "kiosk-search-index"), words, datetime.now(UTC))
+
+
+def _index_and_keep(library: Library, cache: StartupCache, key: str) -> bytes:
+    """Index ``library``, and keep the index and the parsed library in the start-up cache."""
+    data = SearchIndex.build(library, INDEXED_LANGUAGES).to_bytes()
+    cache.put_index(key, data)
+    cache.save()
+    return data
+
+
+def _index_in_a_child(library: Library, cache: StartupCache, key: str):
+    """Fork a process that indexes ``library`` (and writes the start-up cache) and sends the index back.
+
+    Returns how to receive the index.
+    Only while this process runs no other thread (a fork copies one thread, and
+    another's locks with it); otherwise None, and the caller builds it itself.
+    """
+    if threading.active_count() > 1 or (os.cpu_count() or 1) < 2:
+        return None
+    context = multiprocessing.get_context("fork")
+    ours, theirs = context.Pipe(duplex=False)
+    child = context.Process(target=_send_index, args=(library, cache, key, theirs), name="kiosk-search-index",
+                            daemon=True)
+    child.start()
+    theirs.close()
+
+    def receive() -> bytes | None:
+        try:
+            return ours.recv_bytes()
+        except (EOFError, OSError):  # the child failed: build it here instead
+            return None
+        finally:
+            ours.close()
+            child.join()
+    return receive
+
+
+def _send_index(library: Library, cache: StartupCache, key: str, connection) -> None:
+    connection.send_bytes(_index_and_keep(library, cache, key))
+    connection.close()
+
+
+def release_free_memory() -> None:
+    """Give back to the system the memory that loading and indexing used and no longer need.
+
+    glibc keeps freed memory for the process; ``malloc_trim`` returns it (elsewhere this does nothing).
+    """
+    gc.collect()
+    library = ctypes.util.find_library("c")
+    try:
+        ctypes.CDLL(library).malloc_trim(0)
+    except (OSError, AttributeError, TypeError):
+        pass
+
+
+def init_app(app: Flask) -> None:
+    """Load and validate the content folder (reusing what the last start parsed), and index it.
+
+    Runs before any thread of the kiosk starts (see the module's docstring).
+    Problems are logged as warnings (they name files, never patrons); the
+    kiosk serves everything that is valid.
+    """
+    cache = StartupCache(app.instance_path)
+    listed = content_files(app.config["KIOSK_CONTENT"])
+    library = load_library(app.config["KIOSK_CONTENT"], cache=cache, meanwhile=lambda: content_loading.send(app))
+    content = _prepare_at_start(library, cache)
+    for problem in library.problems:
+        app.logger.warning("content: %s", problem)
+    app.extensions["kiosk_content"] = ContentHolder(content, index_folder=cache.path.parent, listed_at_start=listed)
+
+
+def content_holder(app: Flask | None = None) -> ContentHolder:
+    """The holder of ``app``'s content (or the current app's)."""
+    return (app or current_app).extensions["kiosk_content"]
+
+
+def current_content() -> Content:
+    """The content this request uses, from its first look to its end."""
+    if "content" not in g:
+        g.content = content_holder().current
+    return g.content
+
+
+def get_library() -> Library:
+    """The library this request uses."""
+    return current_content().library
+
+
+def get_search() -> SearchIndex:
+    """The search index this request uses."""
+    return current_content().search
+
+
+def search_articles(language: str, query: str) -> list[str]:
+    """Slugs of the articles matching ``query`` in ``language``, best first.
+
+    An index file damaged on disk while it is served is set aside and built
+    again from the library (``_open_file`` says so in one log line naming it),
+    and the search asked again.
+    """
+    try:
+        return get_search().search(language, query)
+    except sqlite3.DatabaseError:
+        g.content = content_holder().index_again(current_content())
+        return get_search().search(language, query)

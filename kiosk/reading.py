@@ -1,0 +1,108 @@
+"""An article as every page that shows one reads it: the patron pages, handouts and read-aloud share this.
+
+The article a page names (or the friendly 404), the second language a page may
+ask for (``?compare=`` beside the article, ``?with=`` on a handout), what a
+reader must know about the version shown to them, its reading time, and the
+date a handout prints.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from babel.dates import format_date
+from flask import Flask, abort, redirect, request, url_for
+from flask_babel import format_number
+from markupsafe import Markup
+
+from .content.model import Article, ArticleVersion, TranslationState
+from .content.serving import get_library
+from .i18n import choose_language, current_language, render_in_language, translations
+from .languages import LANGUAGES, Language
+from .layout import rendering_in
+
+# Nothing to tell the reader: the original, or a current translation a fluent person checked.
+CURRENT_STATES = frozenset({TranslationState.SOURCE, TranslationState.REVIEWED})
+
+
+def article_or_404(slug: str) -> Article:
+    """The article ``slug`` of the library this request uses; the friendly 404 if there is none."""
+    found = get_library().articles.get(slug)
+    if found is None:
+        abort(404)
+    return found
+
+
+def second_language(argument: str) -> Language | None:
+    """The second language the query argument ``argument`` names, or None when it names none.
+
+    A language the kiosk does not offer is a 404. One written otherwise than
+    its tag (``AR``), or the page's own language, sends the browser to the
+    page's one address for it (without the argument for the page's own
+    language), keeping the other arguments.
+    """
+    asked = request.args.get(argument)
+    if not asked:
+        return None
+    other = choose_language(asked)
+    if other is None:
+        abort(404)
+    if other == current_language() or other.tag != asked:
+        arguments = {key: value for key, value in request.args.items() if key != argument}
+        if other != current_language():
+            arguments[argument] = other.tag
+        abort(redirect(url_for(request.endpoint, **(request.view_args or {}), **arguments)))
+    return other
+
+
+class _PrintDates:
+    """Today's date as a handout prints it, in every registered language, worked out once a day.
+
+    All languages at once, so nothing held here says which ones were printed in.
+    """
+
+    def __init__(self) -> None:
+        self._dates: tuple[date | None, dict[str, str]] = (None, {})
+
+    def today(self, language: Language) -> str:
+        """Today's long date in ``language`` (never the time)."""
+        day, dates = self._dates
+        if day != date.today():
+            day = date.today()
+            dates = {known.tag: format_date(day, "long", locale=known.locale) for known in LANGUAGES}
+            self._dates = (day, dates)
+        return dates[language.tag]
+
+
+_print_dates = _PrintDates()
+
+
+def printed_today(language: Language | None = None) -> str:
+    """Today's date as a handout prints it, in ``language`` (default: the page's)."""
+    return _print_dates.today(language or current_language())
+
+
+def in_language(language: Language, template: str, **context: object) -> Markup:
+    """``template`` rendered for a reader of ``language``: a column of the side-by-side page speaks to its own reader."""
+    with rendering_in(language):
+        return Markup(render_in_language(template, **context))
+
+
+def translation_notice(article: Article, language: Language) -> Markup:
+    """What a reader of ``language`` must know about the version shown to them, in that language."""
+    if article.state_in(language.tag) in CURRENT_STATES:
+        return Markup("")
+    return in_language(language, "_translation_notice.html", article=article)
+
+
+def reading_time(version: ArticleVersion) -> str:
+    """How long ``version`` takes to read, in the interface language."""
+    minutes = version.reading_minutes
+    return translations().ungettext("Reading time: %(num)s minute", "Reading time: %(num)s minutes", minutes) % {
+        "num": format_number(minutes)}
+
+
+def init_app(app: Flask) -> None:
+    """Let templates say what a reader must know, and how long an article takes to read."""
+    app.jinja_env.globals.update(reading_time=reading_time, translation_notice=translation_notice,
+                                 in_language=in_language)
