@@ -7,6 +7,9 @@ Figures printed (and written to bench-results/latest.json):
   Flask app on waitress handing back the very same bytes (body and headers) for each
   address: the floor of this stack;
 - cold start of the shipped library;
+- an article's first view with usage figures counted and not: three kiosks side by side
+  (counting on, off, and off again as the floor of what can be told apart), taking
+  turns session by session;
 - handout PDFs, generated and a publisher's file;
 - a generated library of 1,000 articles x 6 languages: cold start, a second start with
   the content unchanged (each the median of three), resident memory once it has settled
@@ -60,6 +63,8 @@ TARGETS = {"article_ratio": 1.5, "cold_start_big_s": 5.0, "second_start_big_s": 
            "first_sound_p95_ms": 300}
 PAGES_PER_SESSION = 8
 """Article views between two resets in the counting comparison: each session reaches its bound of counts."""
+COUNTING_ROUNDS = 21
+"""Rounds of the counting comparison: each visits every article address once on each of its three kiosks."""
 MOVES = 30
 """Moves timed per language in speaking mode."""
 
@@ -231,14 +236,12 @@ def compare_with_bare(work: Path) -> dict:
     return result
 
 
-def sessions_of_first_views(port: int, paths: list[str]) -> list[float]:
-    """Time each article's view, ending the patron session (untimed) every ``PAGES_PER_SESSION`` views."""
-    connection = http.client.HTTPConnection("127.0.0.1", port)
+def session_of_first_views(connection: http.client.HTTPConnection, paths: list[str]) -> list[float]:
+    """End the patron session (untimed), then time one view of each of ``paths`` in turn."""
+    connection.request("POST", "/reset")
+    connection.getresponse().read()
     timings = []
-    for index, path in enumerate(paths):
-        if index % PAGES_PER_SESSION == 0:
-            connection.request("POST", "/reset")
-            connection.getresponse().read()
+    for path in paths:
         began = time.perf_counter()
         connection.request("GET", path)
         response = connection.getresponse()
@@ -249,23 +252,47 @@ def sessions_of_first_views(port: int, paths: list[str]) -> list[float]:
 
 
 def counting_cost(work: Path) -> dict:
-    """An article's first view with usage figures counted and not, side by side, in alternating rounds."""
+    """An article's first view with usage figures counted and not, interleaved session by session.
+
+    Three kiosks run side by side: counting on, counting off, and a second one with
+    counting off whose figures against the first show how far two identical kiosks
+    differ on this machine at this moment (the floor under which no cost can be seen).
+    Each round visits every article address once on each, a session of
+    ``PAGES_PER_SESSION`` views at a time, the kiosks taking turns session by session
+    in an order that rotates, so whatever else the machine does falls on all three
+    alike. The figures are the medians of the rounds' medians.
+    """
     addresses = article_addresses()
-    ports = {"counting on": free_port(), "counting off": free_port()}
+    names = ("counting on", "counting off", "counting off again")
+    sessions = [addresses[at:at + PAGES_PER_SESSION] for at in range(0, len(addresses), PAGES_PER_SESSION)]
+    ports = {name: free_port() for name in names}
     servers = {name: start(kiosk_code(port, work / name.replace(" ", "-"), usage_figures=name == "counting on"),
                            port, addresses[0])[0] for name, port in ports.items()}
+    rounds: dict[str, list[dict]] = {name: [] for name in names}
     try:
         time.sleep(1)  # the article pages are rendered ahead of time, in the background, at start-up
-        rounds: dict[str, list[dict]] = {name: [] for name in ports}
-        for _ in range(ROUNDS):
-            for name, port in ports.items():
-                rounds[name].append(summary(sessions_of_first_views(port, addresses)))
+        connections = {name: http.client.HTTPConnection("127.0.0.1", port) for name, port in ports.items()}
+        for _ in range(COUNTING_ROUNDS):
+            timings: dict[str, list[float]] = {name: [] for name in names}
+            for index, paths in enumerate(sessions):
+                for turn in range(len(names)):
+                    name = names[(index + turn) % len(names)]
+                    timings[name] += session_of_first_views(connections[name], paths)
+            for name in names:
+                rounds[name].append(summary(timings[name]))
     finally:
         for server in servers.values():
             stop(server)
-    result = {name: {"p50_ms": round(statistics.median(r["p50_ms"] for r in rounds[name]), 3),
-                     "p95_ms": round(statistics.median(r["p95_ms"] for r in rounds[name]), 3)} for name in ports}
+    result: dict = {name: {"p50_ms": round(statistics.median(r["p50_ms"] for r in rounds[name]), 3),
+                           "p95_ms": round(statistics.median(r["p95_ms"] for r in rounds[name]), 3)}
+                    for name in names}
+    result["views_each"] = len(addresses) * COUNTING_ROUNDS
+    result["rounds"] = COUNTING_ROUNDS
     result["p50_ratio"] = round(result["counting on"]["p50_ms"] / result["counting off"]["p50_ms"], 3)
+    result["p50_ratio_off_off"] = round(result["counting off again"]["p50_ms"] / result["counting off"]["p50_ms"], 3)
+    per_round = sorted(on["p50_ms"] / off["p50_ms"]
+                       for on, off in zip(rounds["counting on"], rounds["counting off"], strict=True))
+    result["round_ratios_range"] = [round(per_round[0], 3), round(per_round[-1], 3)]
     return result
 
 
@@ -582,10 +609,13 @@ def main() -> None:
               f"cold start {shipped['kiosk']['cold_start_s']} s", flush=True)
 
         counting = results["usage_counting"] = counting_cost(work)
-        print(f"Article first view, usage figures counted and not ({PAGES_PER_SESSION} views a session):")
-        for name in ("counting on", "counting off"):
-            print(f"  {name:<12} p50 {counting[name]['p50_ms']:.3f} ms  p95 {counting[name]['p95_ms']:.3f} ms")
-        print(f"  on / off p50: {counting['p50_ratio']} (target at most {TARGETS['counting_ratio']})", flush=True)
+        print(f"Article first view, usage figures counted and not ({PAGES_PER_SESSION} views a session, "
+              f"{counting['views_each']} views each in {counting['rounds']} rounds, kiosks taking turns):")
+        for name in ("counting on", "counting off", "counting off again"):
+            print(f"  {name:<18} p50 {counting[name]['p50_ms']:.3f} ms  p95 {counting[name]['p95_ms']:.3f} ms")
+        print(f"  on / off p50: {counting['p50_ratio']} (target at most {TARGETS['counting_ratio']}); "
+              f"two kiosks both off: {counting['p50_ratio_off_off']}; on / off round by round: "
+              f"{counting['round_ratios_range'][0]} to {counting['round_ratios_range'][1]}", flush=True)
 
         print("Handout PDFs (p50 of 10 each):", flush=True)
         pdfs = results["handouts"] = handouts(work)
