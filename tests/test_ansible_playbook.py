@@ -181,7 +181,8 @@ def test_check_mode_run_previews_everything_and_changes_nothing(tmp_path):
                  "KIOSK_READ_ALOUD=off", "KIOSK_PAPER_SIZE=letter",
                  "KIOSK_CONTENT=/var/lib/reading-kiosk/content",
                  "KIOSK_INSTANCE=/var/lib/reading-kiosk/instance", "KIOSK_CONTENT_POLL_SECONDS=3",
-                 "KIOSK_METRICS_FOLDER=/var/lib/reading-kiosk/metrics"):
+                 "KIOSK_METRICS_FOLDER=/var/lib/reading-kiosk/metrics",
+                 "KIOSK_SYNCTHING_CONFIG=/home/kiosk/.config/syncthing/config.xml"):
         assert re.search(rf"^\+{re.escape(line)}$", output, re.M), f"{line} not in the diff:\n{output}"
     # Syncthing: one receive-only folder shared with the publisher, and nothing leaving the LAN.
     folder = re.search(r'^\+\s*<folder id="reading-kiosk-content" [^\n]*>$', output, re.M)
