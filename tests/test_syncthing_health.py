@@ -13,6 +13,8 @@ from __future__ import annotations
 import html
 import os
 import shutil
+import socket
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -68,11 +70,31 @@ def test_a_kiosk_without_syncthing_says_so_and_writes_no_syncthing_figure(tmp_pa
     assert "Syncthing is" not in section and "Please tell whoever looks after the kiosk" not in section
 
 
+def not_http() -> int:
+    """A port on loopback where something that is not Syncthing answers every connection with a line of noise."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def answer() -> None:
+        with listener:
+            listener.settimeout(60)
+            try:
+                while True:
+                    connection, _ = listener.accept()
+                    with connection:
+                        connection.sendall(b"SSH-2.0-not-syncthing\r\n")
+            except OSError:
+                return
+
+    threading.Thread(target=answer, daemon=True).start()
+    return listener.getsockname()[1]
+
+
 @pytest.mark.parametrize(("case", "words"), [
     ("missing", "The kiosk cannot read Syncthing's settings, so it cannot tell how syncing goes."),
     ("no key", "The kiosk cannot read Syncthing's settings, so it cannot tell how syncing goes."),
     ("another folder", "Syncthing on this computer does not share the content folder"),
     ("not running", "Syncthing is not answering on this computer, so new content cannot arrive."),
+    ("something else", "Syncthing is not answering on this computer, so new content cannot arrive."),
 ])
 def test_syncthing_settings_that_cannot_be_used_are_told_to_staff_and_fleet_without_an_error(tmp_path, case, words):
     config = tmp_path / "config.xml"
@@ -83,6 +105,8 @@ def test_syncthing_settings_that_cannot_be_used_are_told_to_staff_and_fleet_with
         config_xml(config, address, "a-key-of-sixteen-letters", tmp_path)
     elif case == "not running":
         config_xml(config, address, "a-key-of-sixteen-letters", CONTENT)
+    elif case == "something else":
+        config_xml(config, f"127.0.0.1:{not_http()}", "a-key-of-sixteen-letters", CONTENT)
     found, section = look(kiosk_app(tmp_path, CONTENT, config))
     assert found["kiosk_syncthing_up"] == 0
     assert not any(name.startswith("kiosk_syncthing_") and name != "kiosk_syncthing_up" for name in found)

@@ -19,6 +19,7 @@ Nothing here is about patrons: only the folder, its files' arrival and the peers
 
 from __future__ import annotations
 
+import http.client
 import json
 import ssl
 import threading
@@ -146,7 +147,8 @@ class SyncthingWatch:
             status = _ask(access, "/rest/db/status", folder=access.folder_id)
             connections = _ask(access, "/rest/system/connections")["connections"]
             seen = _ask(access, "/rest/stats/device")
-        except (OSError, ValueError, KeyError, TypeError):  # URLError and HTTPError are OSErrors
+        # URLError, HTTPError and time-outs are OSErrors; HTTPException: something else answers on that port.
+        except (OSError, http.client.HTTPException, ValueError, KeyError, TypeError):
             return SyncthingState(problem=NOT_ANSWERING)
         return self._state(status, access.shared_with - {own_id}, connections, seen)
 
