@@ -182,6 +182,9 @@ def test_the_last_sync_and_its_moment_come_from_the_kiosks_real_syncthing(tmp_pa
         last_sync = found["kiosk_syncthing_last_sync_timestamp_seconds"]
         assert last_sync == max(last_seen.timestamp(), synced_again) and last_sync <= time.time()
         assert synced_again <= stopped_at
+        # A kiosk started now, with nothing in memory, has Syncthing's moment alone.
+        restarted, _ = look(kiosk_app(tmp_path / "restarted", pair.kiosk_folder, pair.kiosk.home / "config.xml"))
+        assert restarted["kiosk_syncthing_last_sync_timestamp_seconds"] == last_seen.timestamp()
         assert "Syncthing was up to date with the publishing computer when they were last connected:" in section
 
         # The kiosk's own Syncthing stops: staff and the fleet are told, and the kiosk goes on serving.
