@@ -25,7 +25,7 @@ from kiosk import create_app
 from kiosk.content.manifest import publish
 from kiosk.fleet_health.health import health_watch
 from kiosk.fleet_health.metrics import write_metrics
-from kiosk.fleet_health.syncthing import _moment
+from kiosk.fleet_health.syncthing import syncthing_time
 from kiosk.staff.pin import set_pin
 
 from .conftest import CONTENT, STAFF_PIN, free_port, signed_in
@@ -176,7 +176,7 @@ def test_the_last_sync_and_its_moment_come_from_the_kiosks_real_syncthing(tmp_pa
         publisher_id = pair.publisher.device_id
         wait_for(lambda: not pair.kiosk.get("/rest/system/connections")["connections"][publisher_id]["connected"],
                  "the kiosk's Syncthing to see the publisher gone")
-        last_seen = _moment(pair.kiosk.get("/rest/stats/device")[publisher_id]["lastSeen"])
+        last_seen = syncthing_time(pair.kiosk.get("/rest/stats/device")[publisher_id]["lastSeen"])
         found, section = look(app)
         assert found["kiosk_syncthing_peer_connected"] == 0 and found["kiosk_syncthing_folder_complete"] == 1
         last_sync = found["kiosk_syncthing_last_sync_timestamp_seconds"]
@@ -186,6 +186,13 @@ def test_the_last_sync_and_its_moment_come_from_the_kiosks_real_syncthing(tmp_pa
         restarted, _ = look(kiosk_app(tmp_path / "restarted", pair.kiosk_folder, pair.kiosk.home / "config.xml"))
         assert restarted["kiosk_syncthing_last_sync_timestamp_seconds"] == last_seen.timestamp()
         assert "Syncthing was up to date with the publishing computer when they were last connected:" in section
+
+        # Syncthing's REST API on HTTPS (its own self-signed certificate): still asked.
+        pair.kiosk.request("PATCH", "/rest/config/gui", body={"useTLS": True})
+        wait_for(lambda: 'tls="true"' in (pair.kiosk.home / "config.xml").read_text(), "Syncthing to turn on TLS")
+        found, _ = wait_for(lambda: (answer := look(app))[0]["kiosk_syncthing_up"] == 1 and answer,
+                            "the kiosk to ask Syncthing over HTTPS")
+        assert found["kiosk_syncthing_folder_complete"] == 1
 
         # The kiosk's own Syncthing stops: staff and the fleet are told, and the kiosk goes on serving.
         pair.kiosk.stop()

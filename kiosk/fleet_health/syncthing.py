@@ -87,7 +87,7 @@ def _rest_address(gui: ET.Element) -> str | None:
     return f"{scheme}://{host}:{port}"
 
 
-def read_access(config: Path, content_folder: Path) -> _Access | None:
+def _read_access(config: Path, content_folder: Path) -> _Access | None:
     """The REST address, API key and content folder's id from Syncthing's ``config.xml``; None if unreadable."""
     try:
         root = ET.parse(config).getroot()
@@ -110,13 +110,18 @@ def read_access(config: Path, content_folder: Path) -> _Access | None:
 def _ask(access: _Access, path: str, **query: str):
     url = access.base_url + path + ("?" + urllib.parse.urlencode(query) if query else "")
     request = urllib.request.Request(url, headers={"X-API-Key": access.api_key})
-    # Syncthing's own certificate is self-signed; on loopback the key, not the certificate, is what matters.
-    context = ssl._create_unverified_context() if url.startswith("https:") else None
+    context = None
+    if url.startswith("https:"):
+        # Syncthing's own certificate is self-signed; on this machine the key, not the certificate, is what matters.
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
     with urllib.request.urlopen(request, timeout=ASK_TIMEOUT_SECONDS, context=context) as response:
         return json.loads(response.read())
 
 
-def _moment(text: str) -> datetime | None:
+def syncthing_time(text: str) -> datetime | None:
+    """A moment as Syncthing's REST API gives it (RFC 3339); None if it is not one, or is Syncthing's "never"."""
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except (TypeError, ValueError):
@@ -137,7 +142,7 @@ class SyncthingWatch:
         """How the content folder's sync goes now; None when the kiosk is not set up with Syncthing."""
         if self.config is None:
             return None
-        access = read_access(self.config, self.content_folder)
+        access = _read_access(self.config, self.content_folder)
         if access is None:
             return SyncthingState(problem=CONFIG_UNREADABLE)
         if access.folder_id is None:
@@ -159,7 +164,7 @@ class SyncthingWatch:
         now = datetime.now(UTC).replace(microsecond=0)
         with self._lock:
             if complete:
-                last_seen = [moment for peer in peers if (moment := _moment(seen.get(peer, {}).get("lastSeen")))]
+                last_seen = [moment for peer in peers if (moment := syncthing_time(seen.get(peer, {}).get("lastSeen")))]
                 synced_at = now if connected else max(last_seen, default=None)
                 if synced_at is not None:
                     self._last_complete = max(synced_at, self._last_complete or synced_at)
