@@ -7,6 +7,12 @@ Figures printed (and written to bench-results/latest.json):
   Flask app on waitress handing back the very same bytes (body and headers) for each
   address: the floor of this stack;
 - cold start of the shipped library;
+- an article's first view with usage figures counted and not: two kiosks side by side
+  over loopback, counting switched on in one and off in the other before each session,
+  each counting half the time (their own difference, printed, is the floor of what can
+  be told apart); and counting's own work after each view
+  (the usage recorder, timed alone in the request as the kiosk serves it) set against
+  that view's time;
 - handout PDFs, generated and a publisher's file;
 - a generated library of 1,000 articles x 6 languages: cold start, a second start with
   the content unchanged (each the median of three), resident memory once it has settled
@@ -60,6 +66,11 @@ TARGETS = {"article_ratio": 1.5, "cold_start_big_s": 5.0, "second_start_big_s": 
            "first_sound_p95_ms": 300}
 PAGES_PER_SESSION = 8
 """Article views between two resets in the counting comparison: each session reaches its bound of counts."""
+COUNTING_ROUNDS = 9
+"""Rounds of the counting comparison: each visits every article address once on each of its three kiosks
+(a reset costs far more than a view: most of the section's time goes to the resets between sessions)."""
+COUNTING_WORK_ROUNDS = 3
+"""Rounds of counting's own work timed alone: each times it after every article address, on and off."""
 MOVES = 30
 """Moves timed per language in speaking mode."""
 
@@ -93,18 +104,30 @@ def stop(process: subprocess.Popen) -> None:
     process.wait()
 
 
+COUNTING_SWITCH = textwrap.dedent("""
+    @app.post('/bench/counting/<state>')
+    def switch_counting(state):
+        app.config['KIOSK_USAGE_FIGURES'] = state == 'on'
+        return ''
+""")
+"""The bench's own address in a kiosk it starts (never in the kiosk itself): usage figures on or off, as staff would."""
+
+
 def kiosk_code(port: int, instance: Path, content: Path | None = None, languages: tuple[str, ...] = (),
-               usage_figures: bool = False) -> str:
+               usage_figures: bool = False, counting_switch: bool = False) -> str:
     """A kiosk serving ``content`` (the shipped library if None), offering ``languages`` (all if empty)."""
     content_line = f"config['content'] = {str(content)!r}" if content else ""
     languages_line = f"config['languages'] = {','.join(languages)!r}" if languages else ""
+    switch = textwrap.indent(COUNTING_SWITCH, " " * 8) if counting_switch else ""
     return textwrap.dedent(f"""
         from waitress import serve
         from kiosk import create_app
         config = {{'instance': {str(instance)!r}, 'usage_figures': {'on' if usage_figures else 'off'!r}}}
         {content_line}
         {languages_line}
-        serve(create_app(config), host='127.0.0.1', port={port}, threads=4, ident=None)
+        app = create_app(config)
+{switch}
+        serve(app, host='127.0.0.1', port={port}, threads=4, ident=None)
     """)
 
 
@@ -231,14 +254,12 @@ def compare_with_bare(work: Path) -> dict:
     return result
 
 
-def sessions_of_first_views(port: int, paths: list[str]) -> list[float]:
-    """Time each article's view, ending the patron session (untimed) every ``PAGES_PER_SESSION`` views."""
-    connection = http.client.HTTPConnection("127.0.0.1", port)
+def session_of_first_views(connection: http.client.HTTPConnection, paths: list[str]) -> list[float]:
+    """End the patron session (untimed), then time one view of each of ``paths`` in turn."""
+    connection.request("POST", "/reset")
+    connection.getresponse().read()
     timings = []
-    for index, path in enumerate(paths):
-        if index % PAGES_PER_SESSION == 0:
-            connection.request("POST", "/reset")
-            connection.getresponse().read()
+    for path in paths:
         began = time.perf_counter()
         connection.request("GET", path)
         response = connection.getresponse()
@@ -249,24 +270,94 @@ def sessions_of_first_views(port: int, paths: list[str]) -> list[float]:
 
 
 def counting_cost(work: Path) -> dict:
-    """An article's first view with usage figures counted and not, side by side, in alternating rounds."""
+    """An article's first view with usage figures counted and not, two kiosks switching it session by session.
+
+    Two kiosk processes run side by side, and before each session (``PAGES_PER_SESSION``
+    views, then a reset, untimed) counting is switched on in one and off in the other,
+    as staff would switch it; each process counts in half of the sessions, and each
+    state goes first in half of them. Whatever the two processes differ by (where their
+    memory happens to lie: several per cent on a busy machine) falls on both states
+    alike, and is printed as the floor; so does whatever else the machine does. Every
+    round visits every article address once in each state. The figures are the
+    medians of the rounds' medians.
+    """
     addresses = article_addresses()
-    ports = {"counting on": free_port(), "counting off": free_port()}
-    servers = {name: start(kiosk_code(port, work / name.replace(" ", "-"), usage_figures=name == "counting on"),
-                           port, addresses[0])[0] for name, port in ports.items()}
+    sessions = [addresses[at:at + PAGES_PER_SESSION] for at in range(0, len(addresses), PAGES_PER_SESSION)]
+    ports = [free_port(), free_port()]
+    servers = [start(kiosk_code(port, work / f"counting-{index}", counting_switch=True), port, addresses[0])[0]
+               for index, port in enumerate(ports)]
+    states = ("counting on", "counting off")
+    rounds: dict[str, list[dict]] = {name: [] for name in (*states, "kiosk 1", "kiosk 2")}
     try:
         time.sleep(1)  # the article pages are rendered ahead of time, in the background, at start-up
-        rounds: dict[str, list[dict]] = {name: [] for name in ports}
-        for _ in range(ROUNDS):
-            for name, port in ports.items():
-                rounds[name].append(summary(sessions_of_first_views(port, addresses)))
+        connections = [http.client.HTTPConnection("127.0.0.1", port) for port in ports]
+        for _ in range(COUNTING_ROUNDS):
+            timings: dict[str, list[float]] = {name: [] for name in rounds}
+            for index, paths in enumerate(sessions):
+                counting = index // 2 % 2  # the kiosk that counts this session
+                for kiosk, connection in enumerate(connections):
+                    connection.request("POST", f"/bench/counting/{'on' if kiosk == counting else 'off'}")
+                    switched = connection.getresponse()
+                    switched.read()
+                    assert switched.status == 200, switched.status
+                for kiosk in ((0, 1) if index % 2 == 0 else (1, 0)):
+                    views = session_of_first_views(connections[kiosk], paths)
+                    timings[states[0] if kiosk == counting else states[1]] += views
+                    timings[f"kiosk {kiosk + 1}"] += views
+            for name in rounds:
+                rounds[name].append(summary(timings[name]))
     finally:
-        for server in servers.values():
+        for server in servers:
             stop(server)
-    result = {name: {"p50_ms": round(statistics.median(r["p50_ms"] for r in rounds[name]), 3),
-                     "p95_ms": round(statistics.median(r["p95_ms"] for r in rounds[name]), 3)} for name in ports}
+    result: dict = {name: {"p50_ms": round(statistics.median(r["p50_ms"] for r in rounds[name]), 3),
+                           "p95_ms": round(statistics.median(r["p95_ms"] for r in rounds[name]), 3)}
+                    for name in rounds}
+    result["views_each"] = len(addresses) * COUNTING_ROUNDS
+    result["rounds"] = COUNTING_ROUNDS
     result["p50_ratio"] = round(result["counting on"]["p50_ms"] / result["counting off"]["p50_ms"], 3)
+    result["p50_ratio_kiosks"] = round(result["kiosk 2"]["p50_ms"] / result["kiosk 1"]["p50_ms"], 3)
+    per_round = sorted(on["p50_ms"] / off["p50_ms"]
+                       for on, off in zip(rounds["counting on"], rounds["counting off"], strict=True))
+    result["round_ratios_range"] = [round(per_round[0], 3), round(per_round[-1], 3)]
     return result
+
+
+def counting_work(work: Path, view_ms: float) -> dict:
+    """What counting itself adds to an article's view: the usage recorder's work after the page, timed alone.
+
+    Every article address in turn, each in a request context as the kiosk serves it, the
+    recorder called as after every request, counting on and off taking turns session by
+    session, each session ended (untimed) every ``PAGES_PER_SESSION`` views as a patron's
+    reset would. Timed alone, a few microseconds are not lost in the noise of a whole
+    request on a busy machine; set against ``view_ms``, an article's first view, they say
+    what share of it counting costs.
+    """
+    from flask import Response
+
+    from kiosk import create_app
+    from kiosk.usage.recorder import usage_recorder
+
+    app = create_app({"instance": work / "counting-work", "usage_figures": "on"})
+    recorder = usage_recorder(app)
+    served = Response("page", status=200)
+    addresses = article_addresses()
+    sessions = [addresses[at:at + PAGES_PER_SESSION] for at in range(0, len(addresses), PAGES_PER_SESSION)]
+    timings: dict[bool, list[float]] = {True: [], False: []}
+    for _ in range(COUNTING_WORK_ROUNDS):
+        for index, paths in enumerate(sessions):
+            for on in ((True, False) if index % 2 == 0 else (False, True)):
+                app.config["KIOSK_USAGE_FIGURES"] = on
+                for path in paths:
+                    with app.test_request_context(path):
+                        app.preprocess_request()
+                        began = time.perf_counter()
+                        recorder.after_request(served)
+                        timings[on].append(time.perf_counter() - began)
+                recorder.end_session(app)
+    on_us = statistics.median(timings[True]) * 1e6
+    off_us = statistics.median(timings[False]) * 1e6
+    return {"on_us": round(on_us, 2), "off_us": round(off_us, 2), "added_us": round(on_us - off_us, 2),
+            "share_of_view": round((on_us - off_us) / (view_ms * 1000), 4), "calls_each": len(timings[True])}
 
 
 # The big library keeps the scale its targets were set for: six languages (the first six
@@ -582,10 +673,18 @@ def main() -> None:
               f"cold start {shipped['kiosk']['cold_start_s']} s", flush=True)
 
         counting = results["usage_counting"] = counting_cost(work)
-        print(f"Article first view, usage figures counted and not ({PAGES_PER_SESSION} views a session):")
-        for name in ("counting on", "counting off"):
+        print(f"Article first view, usage figures counted and not ({PAGES_PER_SESSION} views a session, "
+              f"{counting['views_each']} views each in {counting['rounds']} rounds, two kiosks switching "
+              f"counting session by session):")
+        for name in ("counting on", "counting off", "kiosk 1", "kiosk 2"):
             print(f"  {name:<12} p50 {counting[name]['p50_ms']:.3f} ms  p95 {counting[name]['p95_ms']:.3f} ms")
-        print(f"  on / off p50: {counting['p50_ratio']} (target at most {TARGETS['counting_ratio']})", flush=True)
+        print(f"  on / off p50: {counting['p50_ratio']} (target at most {TARGETS['counting_ratio']}); "
+              f"kiosk 2 / kiosk 1 (the floor): {counting['p50_ratio_kiosks']}; on / off round by round: "
+              f"{counting['round_ratios_range'][0]} to {counting['round_ratios_range'][1]}", flush=True)
+        added = results["usage_counting_work"] = counting_work(work, counting["counting off"]["p50_ms"])
+        print(f"  counting's own work after a view, timed alone ({added['calls_each']} views each): "
+              f"{added['on_us']} µs on, {added['off_us']} µs off: it adds {added['added_us']} µs, "
+              f"{added['share_of_view'] * 100:.2f}% of an article's first view (target under 2%)", flush=True)
 
         print("Handout PDFs (p50 of 10 each):", flush=True)
         pdfs = results["handouts"] = handouts(work)

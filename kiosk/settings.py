@@ -198,6 +198,12 @@ SETTINGS: tuple[Setting, ...] = (
             "/var/lib/prometheus/node-exporter): the kiosk writes its health there every minute as "
             "reading_kiosk.prom (content version, sync, printer, disk, readiness; nothing about patrons).",
             _optional_path, "DIR"),
+    Setting("syncthing_config", None,
+            "Syncthing's config.xml, of the Syncthing that brings this kiosk its content (for Debian's, run as "
+            "the kiosk's user: ~/.config/syncthing/config.xml). The kiosk reads its REST address and key there "
+            "and asks it, on this machine, whether the content folder's last sync succeeded and when (staff "
+            "screen, metrics). Not set: not asked.",
+            _optional_path, "FILE"),
     Setting("no_browser", False,
             "Serve only; do not start the full-screen browser.",
             _flag, is_flag=True),

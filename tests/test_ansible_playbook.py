@@ -33,6 +33,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 ANSIBLE_DIR = ROOT / "deploy" / "ansible"
 PLAYBOOK = ANSIBLE_DIR / "site.yml"
+MONITORING_PLAYBOOK = ANSIBLE_DIR / "monitoring.yml"
 EXAMPLE_INVENTORY = ANSIBLE_DIR / "inventory.example.ini"
 DEFAULTS = ANSIBLE_DIR / "roles" / "kiosk" / "defaults" / "main.yml"
 HOST_PYTHON = "/usr/bin/python3"
@@ -49,6 +50,9 @@ WATCHED_PATHS = (
     Path("/etc/default/prometheus-node-exporter"),
     Path("/opt/reading-kiosk"),
     Path("/var/lib/reading-kiosk"),
+    Path("/etc/prometheus/prometheus.yml"),
+    Path("/etc/prometheus/alerts.yml"),
+    Path("/etc/prometheus/kiosks"),
 )
 
 
@@ -140,6 +144,37 @@ def test_syntax_check_with_the_example_inventory(tmp_path):
     assert result.returncode == 0, result.stdout
 
 
+def test_the_monitoring_playbook_passes_its_syntax_check_with_the_example_inventory(tmp_path):
+    playbook = ansible_tool("ansible-playbook")
+    result = run_ansible([playbook, "--syntax-check", "-i", str(EXAMPLE_INVENTORY.relative_to(ROOT)),
+                          str(MONITORING_PLAYBOOK.relative_to(ROOT))], tmp_path, timeout=120)
+    assert result.returncode == 0, result.stdout
+
+
+def test_the_monitoring_check_mode_run_lists_every_kiosk_of_the_inventory_and_changes_nothing(tmp_path):
+    playbook = ansible_tool("ansible-playbook")
+    if os.geteuid() != 0:
+        pytest.skip("the check-mode run is made as root (the playbook becomes root on the monitoring machine)")
+    if subprocess.run([HOST_PYTHON, "-c", "import apt"], capture_output=True).returncode != 0:
+        reason = "python3-apt is missing: ansible.builtin.apt needs it in check mode"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    inventory = tmp_path / "inventory.ini"
+    # TEST-NET-1 addresses: no machine has them, and a check-mode run of this playbook reaches no kiosk.
+    inventory.write_text("[kiosks]\nclinic-lobby ansible_host=192.0.2.21\nlibrary-2f ansible_host=192.0.2.22\n\n"
+                         f"[monitoring]\nlocalhost ansible_connection=local ansible_python_interpreter={HOST_PYTHON}\n")
+    before = machine_state()
+    result = run_ansible([playbook, "-i", str(inventory), str(MONITORING_PLAYBOOK), "--check", "--diff"], tmp_path)
+    output = result.stdout
+    assert result.returncode == 0, output
+    assert re.search(r"^localhost\s+:.*\bfailed=0\b", output, re.M), output
+    assert machine_state() == before, "a check-mode run changed the machine"
+    for name, address in (("clinic-lobby", "192.0.2.21"), ("library-2f", "192.0.2.22")):
+        assert re.search(rf'^\+- targets: \["{re.escape(address)}:9100"\]\n\+  labels:\n\+    kiosk: "{name}"$',
+                         output, re.M), output
+
+
 def test_example_inventory_has_two_kiosks_with_their_own_settings(tmp_path):
     inventory = ansible_tool("ansible-inventory")
     result = run_ansible([inventory, "-i", str(EXAMPLE_INVENTORY), "--playbook-dir", str(ANSIBLE_DIR),
@@ -181,7 +216,8 @@ def test_check_mode_run_previews_everything_and_changes_nothing(tmp_path):
                  "KIOSK_READ_ALOUD=off", "KIOSK_PAPER_SIZE=letter",
                  "KIOSK_CONTENT=/var/lib/reading-kiosk/content",
                  "KIOSK_INSTANCE=/var/lib/reading-kiosk/instance", "KIOSK_CONTENT_POLL_SECONDS=3",
-                 "KIOSK_METRICS_FOLDER=/var/lib/reading-kiosk/metrics"):
+                 "KIOSK_METRICS_FOLDER=/var/lib/reading-kiosk/metrics",
+                 "KIOSK_SYNCTHING_CONFIG=/home/kiosk/.config/syncthing/config.xml"):
         assert re.search(rf"^\+{re.escape(line)}$", output, re.M), f"{line} not in the diff:\n{output}"
     # Syncthing: one receive-only folder shared with the publisher, and nothing leaving the LAN.
     folder = re.search(r'^\+\s*<folder id="reading-kiosk-content" [^\n]*>$', output, re.M)

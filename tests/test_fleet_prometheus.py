@@ -6,7 +6,8 @@
   of its own, served by a real node exporter each on loopback, scraped by a real
   Prometheus with the fleet's scrape settings and alert rules; one kiosk's printer is a
   cups-pdf queue stopped on purpose with ``cupsdisable``, and its alert fires, for that
-  kiosk only; stopping the other kiosk's node exporter fires KioskDown for it.
+  kiosk only; stopping the other kiosk's node exporter fires KioskDown for it; every
+  expression of the fleet's Grafana dashboard (deploy/grafana/) runs on that Prometheus.
 
 Skipped, and said so, where Prometheus, the node exporter or CUPS is missing; mandatory under CI=true.
 """
@@ -31,6 +32,7 @@ import yaml
 from kiosk.fleet_health.metrics import METRICS_FILE
 
 from .conftest import ROOT, free_port
+from .test_fleet_dashboard import dashboard_expressions
 
 PROMETHEUS_DIR = ROOT / "deploy" / "prometheus"
 NEEDED = {"promtool": "prometheus", "prometheus": "prometheus",
@@ -194,6 +196,14 @@ def test_prometheus_sees_two_kiosks_and_a_stopped_printer_fires_its_alert(tmp_pa
     versions = prometheus_api(base, "query", query="kiosk_content_info")["result"]
     assert {row["metric"]["instance"] for row in versions} == {kiosk_a, kiosk_b}
     assert all(row["metric"]["version"].startswith("local-") for row in versions)
+
+    # The fleet's dashboard: every expression runs on this Prometheus, and its kiosk list holds both kiosks.
+    for expression in dashboard_expressions():
+        prometheus_api(base, "query", query=expression.replace("$instance", ".*"))  # a bad one is an HTTP error
+    ages = next(expression for expression in dashboard_expressions() if "node_textfile_mtime_seconds" in expression)
+    rows = prometheus_api(base, "query", query=ages.replace("$instance", ".*"))["result"]
+    assert {row["metric"]["instance"] for row in rows} == {kiosk_a, kiosk_b}
+    assert all(float(row["value"][1]) < 300 for row in rows), rows
 
     alert = wait_for(lambda: firing(base, "KioskPrinterStopped").get(kiosk_a), "the stopped printer's alert")
     assert alert["labels"]["printer"] == stopped_printer

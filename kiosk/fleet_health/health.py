@@ -1,7 +1,8 @@
 """This kiosk's health, gathered in one place: what Prometheus is sent and what the staff screen shows.
 
 Only the machine's own state is gathered: the content served and how it
-arrived, the printer (never a job), the instance folder's free space and the
+arrived (Syncthing's own word on the last sync, when the kiosk is set up to
+ask it), the printer (never a job), the instance folder's free space and the
 readiness checks. Nothing here moves when a patron reads, listens or prints.
 """
 
@@ -23,6 +24,7 @@ from ..content.serving import content_holder
 from ..handouts.printing import PrinterStatus, default_printer, printer_status
 from ..usage.counting import KINDS
 from ..usage.release import read_released
+from .syncthing import SyncthingState, SyncthingWatch
 
 if TYPE_CHECKING:
     from ..deploy.readiness import Check
@@ -64,6 +66,8 @@ class KioskHealth:
     readiness: tuple[ReadinessItem, ...]
     usage_yesterday: dict[str, int] | None = None
     """Yesterday's released usage figures, totalled by kind, when usage figures are on and it was released."""
+    syncthing: SyncthingState | None = None
+    """What the kiosk's own Syncthing says of the content folder; None when the kiosk is not set up to ask it."""
 
     @property
     def sync_ok(self) -> bool:
@@ -95,8 +99,8 @@ def _usage_yesterday(app: Flask) -> dict[str, int] | None:
             for kind in KINDS}
 
 
-def look(app: Flask) -> KioskHealth:
-    """Look at the machine now (a few commands: CUPS, fontconfig)."""
+def look(app: Flask, syncthing: SyncthingWatch) -> KioskHealth:
+    """Look at the machine now (a few commands: CUPS, fontconfig; a few questions to Syncthing)."""
     # Imported here: the readiness check reaches the staff package (the PIN), whose screens show this health.
     from ..deploy.readiness import catalogs_check, font_check, speech_check
 
@@ -118,7 +122,7 @@ def look(app: Flask) -> KioskHealth:
         synced=synced_by_syncthing(folder),
         printer_name=printer_name, printer=printer_status(printer_name) if printer_name else None,
         disk_free_bytes=disk.free, disk_size_bytes=disk.total, readiness=readiness,
-        usage_yesterday=_usage_yesterday(app))
+        usage_yesterday=_usage_yesterday(app), syncthing=syncthing.look())
 
 
 class HealthWatch:
@@ -126,6 +130,7 @@ class HealthWatch:
 
     def __init__(self, app: Flask):
         self.app = app
+        self.syncthing = SyncthingWatch(app.config["KIOSK_SYNCTHING_CONFIG"], Path(app.config["KIOSK_CONTENT"]))
         self._latest: tuple[float, KioskHealth] | None = None
         self._lock = threading.Lock()
 
@@ -133,13 +138,13 @@ class HealthWatch:
         """A look no older than ``FRESH_SECONDS``."""
         with self._lock:
             if self._latest is None or time.monotonic() - self._latest[0] >= FRESH_SECONDS:
-                self._latest = (time.monotonic(), look(self.app))
+                self._latest = (time.monotonic(), look(self.app, self.syncthing))
             return self._latest[1]
 
     def renew(self) -> KioskHealth:
         """Look again now, whatever the age of the last look."""
         with self._lock:
-            self._latest = (time.monotonic(), look(self.app))
+            self._latest = (time.monotonic(), look(self.app, self.syncthing))
             return self._latest[1]
 
 

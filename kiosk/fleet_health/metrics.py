@@ -67,6 +67,7 @@ def health_metrics(health: KioskHealth) -> list:
                                "When the content version served was published.",
                                health.content_published_at.timestamp()))
     families += _printer_metrics(health)
+    families += _syncthing_metrics(health)
     if health.usage_yesterday is not None:
         usage = _gauge("kiosk_usage_released_yesterday", "Yesterday's usage figures as released with "
                                                         "differential privacy (noisy; may be below zero), by kind.",
@@ -106,6 +107,33 @@ def _printer_metrics(health: KioskHealth) -> list:
         for supply, level in printer.supplies:
             levels.add_metric((printer.name, supply), level)
         families.append(levels)
+    return families
+
+
+def _syncthing_metrics(health: KioskHealth) -> list:
+    """Syncthing's word on the content folder; nothing when the kiosk is not set up to ask it."""
+    sync = health.syncthing
+    if sync is None:
+        return []
+    families = [_gauge("kiosk_syncthing_up", "1 if the kiosk's own Syncthing answered about the content folder "
+                                             "(0: its settings cannot be read, it does not answer, or it does "
+                                             "not share the content folder).", int(sync.answered))]
+    if not sync.answered:
+        return families
+    families += [
+        _gauge("kiosk_syncthing_folder_complete", "1 if the content folder holds everything the publishing "
+                                                  "machine announced, nothing failed and nothing changed here.",
+               int(sync.complete)),
+        _gauge("kiosk_syncthing_need_files", "Files and folders of the content still to arrive.", sync.need_files),
+        _gauge("kiosk_syncthing_need_bytes", "Bytes of the content still to arrive.", sync.need_bytes),
+        _gauge("kiosk_syncthing_pull_errors", "Files of the content Syncthing failed to bring.", sync.pull_errors),
+        _gauge("kiosk_syncthing_peer_connected", "1 if the publishing machine (a device the content folder is "
+                                                 "shared with) is connected now.", int(sync.peer_connected)),
+    ]
+    if sync.last_synced_at is not None:
+        families.append(_gauge("kiosk_syncthing_last_sync_timestamp_seconds",
+                               "When the content folder last held everything the publishing machine announced "
+                               "(absent: not known since the kiosk started).", sync.last_synced_at.timestamp()))
     return families
 
 

@@ -17,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 from ..content.serving import content_holder, current_content, get_library
 from ..content.status import status_report
 from ..fleet_health.health import KioskHealth, health_watch
+from ..fleet_health.syncthing import CONFIG_UNREADABLE, FOLDER_NOT_SHARED, NOT_ANSWERING, SyncthingState
 from ..handouts.handout import handout_pdf_bytes
 from ..handouts.printing import PrintError, combine, default_printer, send_to_printer
 from ..i18n import current_language, default_language, offered_languages
@@ -53,6 +54,14 @@ PRINTER_REASONS = {
     "toner-low": _l("Ink or toner is running low."),
     "offline": _l("The printer is switched off or not connected."),
     "paused": _l("The print system has paused the printer."),
+}
+SYNCTHING_PROBLEMS = {
+    CONFIG_UNREADABLE: _l("The kiosk cannot read Syncthing's settings, so it cannot tell how syncing goes. "
+                          "Please tell whoever looks after the kiosk."),
+    NOT_ANSWERING: _l("Syncthing is not answering on this computer, so new content cannot arrive. "
+                      "Please tell whoever looks after the kiosk."),
+    FOLDER_NOT_SHARED: _l("Syncthing on this computer does not share the content folder, so new content cannot "
+                          "arrive. Please tell whoever looks after the kiosk."),
 }
 NEARLY_FULL = 0.1
 """Below this share of free space the staff screen says the disk is nearly full (as the fleet's alert does)."""
@@ -197,6 +206,37 @@ def _health_words(health: KioskHealth) -> dict:
         else:
             missing.append(gettext("Some interface translations are not compiled."))
     words["missing"] = missing
+    words["sync"] = _sync_words(health.syncthing)
+    return words
+
+
+def _sync_words(sync: SyncthingState | None) -> list[str]:
+    """What the kiosk's Syncthing says of the content folder, in sentences for staff (none if it is not asked)."""
+    if sync is None:
+        return []
+    if sync.problem is not None:
+        return [str(SYNCTHING_PROBLEMS[sync.problem])]
+    if sync.complete:
+        if sync.peer_connected:
+            return [gettext("Syncthing is up to date with the publishing computer, which is connected now.")]
+        if sync.last_synced_at is not None:
+            return [gettext("Syncthing was up to date with the publishing computer when they were last "
+                            "connected: %(when)s.", when=_taken_at(sync.last_synced_at))]
+        return [gettext("Syncthing has never been connected to the publishing computer.")]
+    if sync.pull_errors:
+        words = [ngettext("Syncthing could not bring %(num)s file. Please tell whoever looks after the kiosk.",
+                          "Syncthing could not bring %(num)s files. Please tell whoever looks after the kiosk.",
+                          sync.pull_errors)]
+    elif sync.need_files:
+        words = [ngettext("Syncthing is bringing new content: %(num)s file still to arrive.",
+                          "Syncthing is bringing new content: %(num)s files still to arrive.", sync.need_files)]
+    else:
+        words = [gettext("Syncthing reports a problem with the content folder. "
+                         "Please tell whoever looks after the kiosk.")]
+    if sync.last_synced_at is not None:
+        words.append(gettext("Last complete sync: %(when)s.", when=_taken_at(sync.last_synced_at)))
+    else:
+        words.append(gettext("No complete sync since the kiosk started."))
     return words
 
 
