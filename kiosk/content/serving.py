@@ -22,6 +22,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import dataclasses
+import functools
 import gc
 import multiprocessing
 import os
@@ -230,11 +231,18 @@ def release_free_memory() -> None:
     glibc keeps freed memory for the process; ``malloc_trim`` returns it (elsewhere this does nothing).
     """
     gc.collect()
-    library = ctypes.util.find_library("c")
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@functools.cache
+def _malloc_trim():
+    # Looked up once: find_library runs ldconfig in a child process, which every reset paid for.
     try:
-        ctypes.CDLL(library).malloc_trim(0)
+        return ctypes.CDLL(ctypes.util.find_library("c")).malloc_trim
     except (OSError, AttributeError, TypeError):
-        pass
+        return None
 
 
 def init_app(app: Flask) -> None:
