@@ -94,7 +94,7 @@ def test_a_damaged_start_up_cache_is_set_aside_and_the_content_read_afresh(tmp_p
                                     '{"languages": {"en": 1}}', '{"default_language": null}', "\x00\x01"])
 def test_damaged_saved_settings_are_set_aside_and_the_kiosk_starts(tmp_path, caplog, damage):
     instance = tmp_path / "instance"
-    instance.mkdir(mode=0o700)
+    instance.mkdir(mode=0o700, exist_ok=True)  # own_instance may have made it
     (instance / SAVED_SETTINGS_FILE).write_text(damage)
     caplog.set_level(logging.WARNING)
     app = kiosk(instance, idle_seconds=240)
