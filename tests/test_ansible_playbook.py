@@ -151,15 +151,21 @@ def test_the_monitoring_playbook_passes_its_syntax_check_with_the_example_invent
     assert result.returncode == 0, result.stdout
 
 
-def test_the_monitoring_check_mode_run_lists_every_kiosk_of_the_inventory_and_changes_nothing(tmp_path):
+def check_mode_playbook(becomes_root_on: str) -> str:
+    """ansible-playbook, if this machine can make a check-mode run (as root, with python3-apt); else skip."""
     playbook = ansible_tool("ansible-playbook")
     if os.geteuid() != 0:
-        pytest.skip("the check-mode run is made as root (the playbook becomes root on the monitoring machine)")
+        pytest.skip(f"the check-mode run is made as root (the playbook becomes root on {becomes_root_on})")
     if subprocess.run([HOST_PYTHON, "-c", "import apt"], capture_output=True).returncode != 0:
         reason = "python3-apt is missing: ansible.builtin.apt needs it in check mode"
         if os.environ.get("CI") == "true":
             pytest.fail(reason)
         pytest.skip(reason)
+    return playbook
+
+
+def test_the_monitoring_check_mode_run_lists_every_kiosk_of_the_inventory_and_changes_nothing(tmp_path):
+    playbook = check_mode_playbook("the monitoring machine")
     inventory = tmp_path / "inventory.ini"
     # TEST-NET-1 addresses: no machine has them, and a check-mode run of this playbook reaches no kiosk.
     inventory.write_text("[kiosks]\nclinic-lobby ansible_host=192.0.2.21\nlibrary-2f ansible_host=192.0.2.22\n\n"
@@ -193,14 +199,7 @@ def test_example_inventory_has_two_kiosks_with_their_own_settings(tmp_path):
 
 
 def test_check_mode_run_previews_everything_and_changes_nothing(tmp_path):
-    playbook = ansible_tool("ansible-playbook")
-    if os.geteuid() != 0:
-        pytest.skip("the check-mode run is made as root (the playbook becomes root on each kiosk)")
-    if subprocess.run([HOST_PYTHON, "-c", "import apt"], capture_output=True).returncode != 0:
-        reason = "python3-apt is missing: ansible.builtin.apt needs it in check mode"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
+    playbook = check_mode_playbook("each kiosk")
     inventory = local_inventory(tmp_path)
     before = machine_state()
     result = run_ansible([playbook, "-i", str(inventory), str(PLAYBOOK), "--check", "--diff"], tmp_path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 from pathlib import Path
 
@@ -13,16 +14,12 @@ from kiosk.content.narration import MAX_AUDIO_BYTES, comparable, recording_ms, s
 from kiosk.content.timings import read_audacity_labels, read_media_overlay, read_webvtt
 
 FIXTURE = Path(__file__).parent / "fixtures" / "narration"
-SENTENCES = [
-    "Listening together",
-    "A short article read by a person, to check that the highlight follows the recording.",
-    "Why listen",
-    "Some people like to hear an article.",
-    "This one is short.",
-    "It has a list.",
-    "It has two points.",
-]
-"""The fixture article's sentences, as Listen reads them (title, summary, heading, paragraph, list)."""
+_MAKER = importlib.util.spec_from_file_location("make_recording", FIXTURE / "make_recording.py")
+_made_by = importlib.util.module_from_spec(_MAKER)
+_MAKER.loader.exec_module(_made_by)
+SENTENCES = _made_by.SENTENCES
+"""The fixture article's sentences, as Listen reads them (title, summary, heading, paragraph, list),
+as the script that recorded them says them."""
 FORMATS = {"labels": "txt", "webvtt": "vtt", "smil": "smil"}
 
 
