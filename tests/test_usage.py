@@ -103,7 +103,19 @@ def counting_app(tmp_path):
 def patron_visit(client):
     for address in ("/en/", "/en/articles/consent", "/es/articles/consent", "/es/search?q=secret+words",
                     "/es/help", "/es/articles/consent/handout.pdf", "/es/articles/consent/speech/title.json"):
-        assert client.get(address).status_code == 200, address
+        response = client.get(address)
+        assert response.status_code == 200, address
+        response.close()  # as the server does once the page is sent: the count is taken then
+
+
+def test_a_page_is_counted_once_it_is_handed_over_never_before(counting_app):
+    recorder = usage_recorder(counting_app)
+    response = counting_app.test_client().get("/en/articles/consent")
+    assert response.status_code == 200
+    assert recorder.counts.session_is_empty(), "the page did not wait for its count"
+    response.close()
+    recorder.counts.end_session()
+    assert recorder.counts.totals[figure("article", "consent", "en")] == 1
 
 
 def test_the_instance_folder_and_logs_hold_only_released_figures(counting_app, caplog):

@@ -10,6 +10,7 @@ At midnight (local time) and at a clean shutdown the day so far is released
 
 from __future__ import annotations
 
+import functools
 import threading
 from datetime import date, datetime, timedelta
 
@@ -59,15 +60,21 @@ class UsageRecorder:
         return self.app.config["KIOSK_USAGE_FIGURES"]
 
     def after_request(self, response: Response) -> Response:
-        """Count the page just served, if counting is on and it is one of the pages counted."""
-        if response.status_code != 200 or not self.on:
-            return response
-        language = current_language().tag
-        name = _figure_of(request.endpoint, request.view_args or {}, language)
+        """Count the page just served, if counting is on, once the patron has it.
+
+        The count is taken when the server closes the response, after its bytes are
+        handed to the patron's connection: the page never waits for it.
+        """
+        if response.status_code == 200 and self.on:
+            response.call_on_close(functools.partial(
+                self._count, request.endpoint, request.view_args or {}, current_language().tag))
+        return response
+
+    def _count(self, endpoint: str | None, args: dict, language: str) -> None:
+        name = _figure_of(endpoint, args, language)
         if name is not None:
             self.counts.count(name)
             self.counts.saw_language(language)
-        return response
 
     def end_session(self, app: Flask) -> None:
         """The patron session ended: its tally joins the day's totals, and is forgotten."""
