@@ -18,7 +18,7 @@ from kiosk.deploy.readiness import catalogs_check, is_loopback, listening_proble
 from kiosk.languages import BY_TAG, LANGUAGES
 from kiosk.shipped import TRANSLATIONS
 
-from .conftest import CONTENT, ROOT
+from .conftest import CONTENT, ROOT, seeded
 
 
 def command(folder: Path, name: str, body: str) -> None:
@@ -45,7 +45,7 @@ def machine(tmp_path: Path, *, browser=True, fonts=True, missing_font_lang=None,
 
 
 def check(tmp_path, folder, *args, pin=False):
-    instance = tmp_path / "instance"
+    instance = seeded(tmp_path / "instance")
     if pin:
         from kiosk.staff.pin import set_pin
         set_pin(instance, "2468")
@@ -131,7 +131,7 @@ def test_listening_rules():
 
 
 def test_serving_on_an_open_address_is_refused_without_allow_remote(tmp_path):
-    env = {**os.environ, "KIOSK_INSTANCE": str(tmp_path / "instance")}
+    env = {**os.environ, "KIOSK_INSTANCE": str(seeded(tmp_path / "instance"))}
     result = subprocess.run([sys.executable, "run_kiosk.py", "--host", "0.0.0.0", "--no-browser"], cwd=ROOT,
                             env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
