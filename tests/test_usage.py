@@ -13,6 +13,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 import urllib.request
 from datetime import date, timedelta
 from pathlib import Path
@@ -34,7 +35,7 @@ from kiosk.usage.release import (
     release_day,
 )
 
-from .conftest import ROOT, SLUGS, csrf_token, free_port, seeded, signed_in
+from .conftest import ROOT, SLUGS, LiveKiosk, csrf_token, free_port, seeded, signed_in
 
 DEFAULT_EPSILON = BY_NAME["usage_epsilon"].default
 
@@ -116,6 +117,21 @@ def test_a_page_is_counted_once_it_is_handed_over_never_before(counting_app):
     response.close()
     recorder.counts.end_session()
     assert recorder.counts.totals[figure("article", "consent", "en")] == 1
+
+
+def test_waitress_hands_over_the_page_then_it_is_counted(counting_app):
+    recorder = usage_recorder(counting_app)
+    with LiveKiosk(counting_app) as kiosk:
+        with urllib.request.urlopen(f"{kiosk.url}/uk/articles/intimacy", timeout=30) as response:
+            assert response.status == 200
+            response.read()
+        # The server closes the response once it is sent: wait for that, never for a fixed time.
+        deadline = time.monotonic() + 30
+        while recorder.counts.session_is_empty():
+            assert time.monotonic() < deadline, "the page served was never counted"
+            time.sleep(0.01)
+    recorder.counts.end_session()
+    assert recorder.counts.totals[figure("article", "intimacy", "uk")] == 1
 
 
 def test_the_instance_folder_and_logs_hold_only_released_figures(counting_app, caplog):
