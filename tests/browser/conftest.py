@@ -80,3 +80,24 @@ def touch(browser):
 def touch_page(touch):
     """One page on a portrait touch screen."""
     return touch()
+
+
+@pytest.fixture(scope="module")
+def screens(browser):
+    """Touch screens shared by a module's tests that load an address and look: one page for each size,
+    which every such test loads afresh before it looks.
+
+    A page of its own costs a new renderer process with cold caches (half a second on a quiet 2-core
+    machine, more on a loaded one). A test that installs a clock, routes requests, adds a script or
+    emulates print keeps to ``touch``, which gives it a context of its own.
+    """
+    pages = {}
+
+    def screen(viewport=PORTRAIT):
+        size = (viewport["width"], viewport["height"])
+        if size not in pages:
+            pages[size] = browser.new_context(viewport=viewport, has_touch=True).new_page()
+        return pages[size]
+    yield screen
+    for page in pages.values():
+        page.context.close()

@@ -53,8 +53,8 @@ def tap_keys(page, letters):
 
 
 @pytest.mark.parametrize("tag", SHIPPED_TAGS)
-def test_a_patron_finds_an_article_with_taps_alone(touch, live_kiosk, tag):
-    page = touch()
+def test_a_patron_finds_an_article_with_taps_alone(screens, live_kiosk, tag):
+    page = screens()
     page.goto(f"{live_kiosk.url}/{tag}/")
     open_keyboard(page)
     word, candidate = TITLE_WORDS[tag]
@@ -72,8 +72,8 @@ def test_a_patron_finds_an_article_with_taps_alone(touch, live_kiosk, tag):
 
 
 @pytest.mark.parametrize("viewport", [PORTRAIT, LANDSCAPE], ids=["portrait", "landscape"])
-def test_a_language_behind_more_languages_is_two_taps_away(touch, live_kiosk, viewport):
-    page = touch(viewport)
+def test_a_language_behind_more_languages_is_two_taps_away(screens, live_kiosk, viewport):
+    page = screens(viewport)
     page.goto(f"{live_kiosk.url}/en/articles/consent")
     page.tap(".more-languages summary")
     choice = page.locator(".more-languages a[hreflang='ur']")
@@ -88,8 +88,8 @@ def test_a_language_behind_more_languages_is_two_taps_away(touch, live_kiosk, vi
     page.wait_for_url("**/vi/articles/consent")
 
 
-def test_a_title_offered_while_typing_opens_the_article(touch, live_kiosk):
-    page = touch(LANDSCAPE)
+def test_a_title_offered_while_typing_opens_the_article(screens, live_kiosk):
+    page = screens(LANDSCAPE)
     page.goto(f"{live_kiosk.url}/fr/?size=2")
     open_keyboard(page)
     tap_keys(page, "consen")
@@ -97,8 +97,8 @@ def test_a_title_offered_while_typing_opens_the_article(touch, live_kiosk):
     page.wait_for_url("**/fr/articles/consent?size=2")
 
 
-def test_the_keys_delete_clear_and_hide(touch, live_kiosk):
-    page = touch()
+def test_the_keys_delete_clear_and_hide(screens, live_kiosk):
+    page = screens()
     page.goto(f"{live_kiosk.url}/uk/")
     open_keyboard(page)
     tap_keys(page, "згодаа")
@@ -113,9 +113,9 @@ def test_the_keys_delete_clear_and_hide(touch, live_kiosk):
     assert not page.locator(".keyboard").is_visible()
 
 
-def test_the_keyboard_never_covers_what_is_typed(touch, live_kiosk):
+def test_the_keyboard_never_covers_what_is_typed(screens, live_kiosk):
     for viewport in (PORTRAIT, LANDSCAPE):
-        page = touch(viewport)
+        page = screens(viewport)
         page.goto(f"{live_kiosk.url}/ar/articles/consent?size=4")
         open_keyboard(page)
         field = page.locator("#search-q").bounding_box()
@@ -125,8 +125,8 @@ def test_the_keyboard_never_covers_what_is_typed(touch, live_kiosk):
 
 
 @pytest.mark.parametrize("tag", SHIPPED_TAGS)
-def test_every_key_is_at_least_60_pixels_and_every_control_44(touch, live_kiosk, tag):
-    page = touch(LANDSCAPE)
+def test_every_key_is_at_least_60_pixels_and_every_control_44(screens, live_kiosk, tag):
+    page = screens(LANDSCAPE)
     page.goto(f"{live_kiosk.url}/{tag}/articles/consent")
     open_keyboard(page)
     tap_keys(page, TITLE_WORDS[tag][0][:3])
@@ -145,9 +145,9 @@ def test_every_key_is_at_least_60_pixels_and_every_control_44(touch, live_kiosk,
 
 
 @pytest.mark.parametrize("tag", SHIPPED_TAGS)
-def test_no_serious_accessibility_problem_with_the_keyboard_open(touch, live_kiosk, tag):
+def test_no_serious_accessibility_problem_with_the_keyboard_open(screens, live_kiosk, tag):
     from axe_playwright_python.sync_playwright import Axe
-    page = touch()
+    page = screens()
     page.goto(f"{live_kiosk.url}/{tag}/search?q=x")
     open_keyboard(page)
     tap_keys(page, TITLE_WORDS[tag][0][:2])
@@ -250,8 +250,8 @@ def test_quick_exit_has_one_place_on_every_page(touch, live_kiosk):
 
 @pytest.mark.parametrize("viewport", [PORTRAIT, LANDSCAPE], ids=["portrait", "landscape"])
 @pytest.mark.parametrize("tag", SHIPPED_TAGS)
-def test_the_article_starts_on_the_first_screen(touch, live_kiosk, viewport, tag):
-    page = touch(viewport)
+def test_the_article_starts_on_the_first_screen(screens, live_kiosk, viewport, tag):
+    page = screens(viewport)
     for size in (1, 2, 3, 4):
         page.goto(f"{live_kiosk.url}/{tag}/articles/consent?size={size}")
         first = page.locator(".article .article-body p").first.bounding_box()
@@ -319,8 +319,8 @@ def test_nastaliq_is_never_cut_off_at_any_text_size(touch, live_kiosk, viewport)
 
 
 @pytest.mark.parametrize("tag", ["en", "ar", "zh-Hans"])
-def test_body_text_is_at_least_22_pixels_and_other_scripts_as_large(touch, live_kiosk, tag):
-    page = touch()
+def test_body_text_is_at_least_22_pixels_and_other_scripts_as_large(screens, live_kiosk, tag):
+    page = screens()
     page.goto(f"{live_kiosk.url}/{tag}/articles/consent")
     size = page.evaluate("parseFloat(getComputedStyle(document.querySelector('.article-body p')).fontSize)")
     assert size >= 22
@@ -409,13 +409,13 @@ def test_the_idle_warning_asks_for_a_touch_anywhere_and_a_touch_anywhere_keeps_t
 
 
 @pytest.mark.parametrize("tag, other", [("en", "ar"), ("ar", "en"), ("ur", "zh-Hans"), ("fr", "uk")])
-def test_each_side_by_side_column_speaks_to_its_own_reader(touch, live_kiosk, tag, other):
+def test_each_side_by_side_column_speaks_to_its_own_reader(screens, live_kiosk, tag, other):
     """Listen, Slower, the headphones line and the notices of a column are in its language and direction."""
     from babel.support import Translations
 
     from kiosk.languages import BY_TAG
     from kiosk.shipped import TRANSLATIONS
-    page = touch(LANDSCAPE)
+    page = screens(LANDSCAPE)
     page.goto(f"{live_kiosk.url}/{tag}/articles/consent?compare={other}")
     heights = set()
     for index, column in enumerate((tag, other)):
@@ -439,8 +439,8 @@ def test_each_side_by_side_column_speaks_to_its_own_reader(touch, live_kiosk, ta
 
 @pytest.mark.parametrize("viewport", [PORTRAIT, LANDSCAPE], ids=["portrait", "landscape"])
 @pytest.mark.parametrize("tag, other", [("en", "ar"), ("ar", "es")])
-def test_side_by_side_columns_keep_to_the_grid_and_a_readable_line(touch, live_kiosk, viewport, tag, other):
-    page = touch(viewport)
+def test_side_by_side_columns_keep_to_the_grid_and_a_readable_line(screens, live_kiosk, viewport, tag, other):
+    page = screens(viewport)
     page.goto(f"{live_kiosk.url}/{tag}/articles/consent?compare={other}")
     edges = page.evaluate("""() => {
         const content = element => { const box = element.getBoundingClientRect(), style = getComputedStyle(element);
