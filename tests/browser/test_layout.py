@@ -52,8 +52,8 @@ def flat(parts):
 
 @ORIENTATIONS
 @pytest.mark.parametrize("size", [1, 4])
-def test_the_header_stays_put_between_languages_and_only_mirrors_between_directions(touch, live_kiosk, viewport, size):
-    page = touch(viewport)
+def test_the_header_stays_put_between_languages_and_only_mirrors_between_directions(screens, live_kiosk, viewport, size):
+    page = screens(viewport)
     boxes = {tag: header_boxes(page, f"{live_kiosk.url}/{tag}/articles/consent?size={size}")
              for tag in ("en", "zh-Hans", "uk", "vi", "ar", "ur")}
     content, parts, _ = boxes["en"]
@@ -70,8 +70,8 @@ def test_the_header_stays_put_between_languages_and_only_mirrors_between_directi
 
 @ORIENTATIONS
 @pytest.mark.parametrize("size", [1, 2, 3, 4])
-def test_nothing_else_to_tap_within_24_pixels_of_quick_exit(touch, live_kiosk, viewport, size):
-    page = touch(viewport)
+def test_nothing_else_to_tap_within_24_pixels_of_quick_exit(screens, live_kiosk, viewport, size):
+    page = screens(viewport)
     for tag in SHIPPED_TAGS:
         for path in ("articles/consent", "articles/consent?compare=ar" if tag != "ar" else "articles/consent?compare=en"):
             page.goto(f"{live_kiosk.url}/{tag}/{path}{'&' if '?' in path else '?'}size={size}")
@@ -91,8 +91,8 @@ def test_nothing_else_to_tap_within_24_pixels_of_quick_exit(touch, live_kiosk, v
 
 
 @ORIENTATIONS
-def test_the_header_labels_grow_with_the_text_size(touch, live_kiosk, viewport):
-    page = touch(viewport)
+def test_the_header_labels_grow_with_the_text_size(screens, live_kiosk, viewport):
+    page = screens(viewport)
     heights, fonts = [], []
     for size in (1, 2, 3, 4):
         page.goto(f"{live_kiosk.url}/en/?size={size}")
@@ -104,8 +104,8 @@ def test_the_header_labels_grow_with_the_text_size(touch, live_kiosk, viewport):
 
 @ORIENTATIONS
 @pytest.mark.parametrize("tag", ["en", "ar", "vi"])
-def test_more_languages_opens_a_panel_with_an_edge_and_even_columns(touch, live_kiosk, viewport, tag):
-    page = touch(viewport)
+def test_more_languages_opens_a_panel_with_an_edge_and_even_columns(screens, live_kiosk, viewport, tag):
+    page = screens(viewport)
     page.goto(f"{live_kiosk.url}/{tag}/")
     page.locator(".more-languages summary").tap()
     panel = page.locator(".more-languages details ul")
@@ -119,8 +119,8 @@ def test_more_languages_opens_a_panel_with_an_edge_and_even_columns(touch, live_
 
 
 @pytest.mark.parametrize("tag", ["ur", "ar", "en"])
-def test_each_language_name_is_drawn_in_its_own_script_font(touch, live_kiosk, tag):
-    page = touch(PORTRAIT)
+def test_each_language_name_is_drawn_in_its_own_script_font(screens, live_kiosk, tag):
+    page = screens(PORTRAIT)
     page.goto(f"{live_kiosk.url}/{tag}/")
     families = page.evaluate("""() => Object.fromEntries([...document.querySelectorAll('.languages a[lang]')].map(
         link => [link.lang, getComputedStyle(link).fontFamily.split(',')[0].replaceAll('"', '')]))""")
@@ -131,8 +131,8 @@ def test_each_language_name_is_drawn_in_its_own_script_font(touch, live_kiosk, t
 
 
 @pytest.mark.parametrize("tag", ["ar", "ur", "en"])
-def test_the_keyboard_has_no_empty_strip_and_delete_points_the_way_the_text_runs(touch, live_kiosk, tag):
-    page = touch(PORTRAIT)
+def test_the_keyboard_has_no_empty_strip_and_delete_points_the_way_the_text_runs(screens, live_kiosk, tag):
+    page = screens(PORTRAIT)
     page.goto(f"{live_kiosk.url}/{tag}/")
     page.locator("#search-q").tap()
     keyboard = page.locator(".keyboard")
