@@ -23,8 +23,8 @@ pytestmark = pytest.mark.browser
 PORTRAIT = {"width": 1080, "height": 1920}
 
 
-def test_a_patron_reaches_local_help_from_an_article_with_taps_alone(touch, live_kiosk):
-    page = touch()
+def test_a_patron_reaches_local_help_from_an_article_with_taps_alone(screens, live_kiosk):
+    page = screens()
     page.goto(f"{live_kiosk.url}/es/articles/when-something-is-not-okay")
     help_here = page.locator(".help-here")
     help_here.scroll_into_view_if_needed()
@@ -41,8 +41,8 @@ def test_a_patron_reaches_local_help_from_an_article_with_taps_alone(touch, live
     assert page.get_attribute("html", "dir") == "rtl"
 
 
-def test_each_qr_code_on_the_screen_reads_back_as_its_number_or_website(touch, live_kiosk, shipped_library):
-    page = touch()
+def test_each_qr_code_on_the_screen_reads_back_as_its_number_or_website(screens, live_kiosk, shipped_library):
+    page = screens()
     page.goto(f"{live_kiosk.url}/en/help")
     expected = [address for service in shipped_library.help.services
                 for address in (service.phone_address, service.website) if address]
@@ -59,8 +59,8 @@ def test_each_qr_code_on_the_screen_reads_back_as_its_number_or_website(touch, l
 
 
 @pytest.mark.parametrize("contrast", ["", "?contrast=high"])
-def test_each_qr_code_fills_a_box_of_one_size_with_its_caption_under_it(touch, live_kiosk, contrast):
-    page = touch()
+def test_each_qr_code_fills_a_box_of_one_size_with_its_caption_under_it(screens, live_kiosk, contrast):
+    page = screens()
     page.goto(f"{live_kiosk.url}/en/help{contrast}")
     figures = page.locator(".service-codes figure")
     assert figures.count() >= 2
@@ -82,9 +82,9 @@ def test_each_qr_code_fills_a_box_of_one_size_with_its_caption_under_it(touch, l
 
 
 @pytest.mark.parametrize("tag", SHIPPED_TAGS)
-def test_the_help_page_has_no_serious_accessibility_problem(touch, live_kiosk, tag):
+def test_the_help_page_has_no_serious_accessibility_problem(screens, live_kiosk, tag):
     from axe_playwright_python.sync_playwright import Axe
-    page = touch()
+    page = screens()
     page.goto(f"{live_kiosk.url}/{tag}/help")
     results = Axe().run(page)
     serious = [(v["id"], [n["target"] for n in v["nodes"]][:3])

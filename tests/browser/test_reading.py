@@ -138,8 +138,8 @@ PAGE_TYPES = {
 
 @pytest.fixture(scope="module")
 def checked_page(browser):
-    """One page for the accessibility checks of patron pages, each loaded afresh: they keep nothing a
-    later page could see, and a page of its own for each of the hundred checks took a fifth of its time."""
+    """One page for the tests of patron pages that load an address and look, each loading it afresh: they
+    keep nothing a later page could see, and a page of its own for each took a third of the time they take."""
     context = browser.new_context(viewport={"width": 1080, "height": 1920})
     yield context.new_page()
     context.close()
@@ -211,8 +211,9 @@ def test_at_the_largest_text_size_the_article_still_starts_on_the_first_screen(p
 
 
 @pytest.mark.parametrize("tag", SHIPPED_TAGS)
-def test_print_and_the_handout_link_say_how_they_differ(page, live_kiosk, tag):
+def test_print_and_the_handout_link_say_how_they_differ(checked_page, live_kiosk, tag):
     """Print prints now; the other shows the handout first, and says so."""
+    page = checked_page
     page.goto(f"{live_kiosk.url}/{tag}/articles/consent")
     tools = page.locator(".article-tools-top")
     printing = tools.locator(".print-button").inner_text().strip()
