@@ -496,24 +496,27 @@
 
   // ---- turning it on and off ----
   // The first press keeps its own effect (Tab moves the focus): what it reached is said once it is there.
-  var starting = false;
+  var starting = null;  // the timer that will say speaking mode is on, until it has
   function turnOn(way) {
     state = { way: way, volume: DEFAULTS.volume, rate: DEFAULTS.rate, pace: DEFAULTS.pace };
     keep();
     markMove();
     if (phrases.no_voice) { announceNoVoice(); return; }
-    starting = true;
-    setTimeout(function () {
-      starting = false;
-      var focused = document.activeElement;
-      var start = [phrase(way === "touch" ? "on_touch" : "on")];
-      if (focused && focused !== document.body && isControl(focused)) {
-        show(focused);
-        say(start.concat(describe(focused)));
-      } else {
-        say(start);
-      }
-    }, 0);
+    starting = setTimeout(announceOn, 0);
+  }
+
+  function announceOn() {
+    clearTimeout(starting);
+    starting = null;
+    if (!state) { return; }  // turned off meanwhile
+    var focused = document.activeElement;
+    var start = [phrase(state.way === "touch" ? "on_touch" : "on")];
+    if (focused && focused !== document.body && isControl(focused)) {
+      show(focused);
+      say(start.concat(describe(focused)));
+    } else {
+      say(start);
+    }
   }
 
   // The focus moved by the page itself (the idle warning's button) or by the browser: said as a move.
@@ -680,6 +683,9 @@
       if (SWITCH_MOVE[key] || SWITCH_CHOOSE[key]) { scanStarter = setTimeout(startScanning, SCAN_AFTER_MS); }
       return;
     }
+    // A browser puts keys before timers: the next key may come before "speaking mode is on" is said.
+    // It is said first, so that it never follows (and Repeat never repeats it after) what the key says.
+    if (starting) { announceOn(); }
     clearTimeout(scanStarter);
     if (state.way === "touch") { state.way = "keys"; keep(); }
     if (state.way === "scan") {

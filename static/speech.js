@@ -142,8 +142,8 @@
       });
     }
 
-    function follow() {
-      if (audio.paused) { frame = null; return; }
+    // Highlights what the recording is saying now.
+    function showHeard() {
       var heard = audio.currentTime * 1000;
       var current = segments ? lastHeard(segments, 0, heard) : lastHeard(words, 2, heard);
       if (current !== shown && current >= 0) {
@@ -154,7 +154,20 @@
         }
         shown = current;
       }
+    }
+
+    function follow() {
+      if (audio.paused) { frame = null; return; }
+      showHeard();
       frame = requestAnimationFrame(follow);
+    }
+
+    // As a part starts, its first word is shown at once: a one-word title may be over before the
+    // next frame on a busy machine, and would never be shown at all.
+    function started() {
+      show("playing");
+      showHeard();
+      frame = frame || requestAnimationFrame(follow);
     }
 
     function play(next) {
@@ -172,10 +185,7 @@
           spoken = spokenText(parts[index], ".offsite-marker", false);
           audio.src = base + name + ".wav";
           audio.playbackRate = slower ? SLOWER : 1;
-          return audio.play().then(function () {
-            show("playing");
-            if (!frame) { frame = requestAnimationFrame(follow); }
-          });
+          return audio.play().then(started);
         })
         .catch(function () { stop(); });
     }
@@ -192,10 +202,7 @@
           segments = found.segments;
           audio.src = found.audio;
           audio.playbackRate = slower ? SLOWER : 1;
-          return audio.play().then(function () {
-            show("playing");
-            if (!frame) { frame = requestAnimationFrame(follow); }
-          });
+          return audio.play().then(started);
         })
         .catch(function () { stop(); });
     }
@@ -220,7 +227,7 @@
     });
     buttons.pause.addEventListener("click", function () { audio.pause(); show("paused"); });
     buttons.resume.addEventListener("click", function () {
-      audio.play().then(function () { show("playing"); frame = frame || requestAnimationFrame(follow); });
+      audio.play().then(started);
     });
     buttons.stop.addEventListener("click", stop);
     buttons.speed.addEventListener("click", function () {

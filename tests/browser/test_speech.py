@@ -12,35 +12,39 @@ import pytest
 
 pytestmark = pytest.mark.browser
 
-HIGHLIGHTED = """() => {
-  const found = CSS.highlights.get('kiosk-spoken');
-  if (!found) { return null; }
-  const range = [...found][0];
+# What a highlight shows: its first range's text, the part it is in, and where.
+DESCRIBE = """highlight => {
+  const range = [...highlight][0];
   const part = range.startContainer.parentElement.closest('[data-speech]');
   return {text: range.toString(), part: part.dataset.speech,
           column: (part.closest('[data-column]') || {dataset: {}}).dataset.column || null,
           offset: range.startOffset, node: [...part.querySelectorAll('*')].length};
 }"""
 
+HIGHLIGHTED = f"""() => {{
+  const found = CSS.highlights.get('kiosk-spoken');
+  return found ? ({DESCRIBE})(found) : null;
+}}"""
 
-# The page notes every change of the highlight on each frame, so a short word (a one-word
-# title) is seen even when the machine is too busy for the test to look often enough.
-RECORD = """() => {
-  if (window.spokenSeen) { return; }
-  const highlighted = HIGHLIGHTED;
+
+# Every highlight the page sets is noted as it is set, so a short word (a one-word title) is
+# seen even when the machine is too busy to draw a frame while it is said.
+RECORD = f"""() => {{
+  if (window.spokenSeen) {{ return; }}
   window.spokenSeen = [];
-  const look = () => {
-    const found = highlighted();
-    const last = window.spokenSeen[window.spokenSeen.length - 1];
-    if (found && JSON.stringify(found) !== JSON.stringify(last)) { window.spokenSeen.push(found); }
-    requestAnimationFrame(look);
-  };
-  look();
-}"""
+  const registry = CSS.highlights, set = registry.set.bind(registry);
+  registry.set = (name, highlight) => {{
+    const result = set(name, highlight);
+    if (name !== 'kiosk-spoken') {{ return result; }}
+    const found = ({DESCRIBE})(highlight), last = window.spokenSeen[window.spokenSeen.length - 1];
+    if (JSON.stringify(found) !== JSON.stringify(last)) {{ window.spokenSeen.push(found); }}
+    return result;
+  }};
+}}"""
 
 
 def record_highlights(page):
-    page.evaluate(RECORD.replace("HIGHLIGHTED", HIGHLIGHTED))
+    page.evaluate(RECORD)
 
 
 def start_listening(page, selector=".listen-start"):
