@@ -83,6 +83,15 @@ def touch_page(touch):
 
 
 @pytest.fixture(scope="module")
+def shared_page(browser):
+    """A ``page`` shared by a module's tests that load an address and look (or print it), each loading
+    its own address first: a page of its own costs a new renderer process with cold caches (see ``screens``)."""
+    context = browser.new_context(viewport=PORTRAIT)
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture(scope="module")
 def screens(browser):
     """Touch screens shared by a module's tests that load an address and look: one page for each size,
     which every such test loads afresh before it looks.

@@ -80,19 +80,10 @@ def test_print_button_is_hidden_without_javascript(browser, live_kiosk):
     context.close()
 
 
-@pytest.fixture(scope="module")
-def printing_page(browser):
-    """One page for the tests that load an address and print it (``page.pdf`` changes nothing on the page):
-    a page of its own for each took longer than printing."""
-    context = browser.new_context(viewport={"width": 1080, "height": 1920})
-    yield context.new_page()
-    context.close()
-
-
 @pytest.mark.parametrize("paper", ["A4", "Letter"])
 @pytest.mark.parametrize("lang", SHIPPED_TAGS)
-def test_every_handout_prints_on_at_most_two_pages(printing_page, live_kiosk, lang, paper):
-    page = printing_page
+def test_every_handout_prints_on_at_most_two_pages(shared_page, live_kiosk, lang, paper):
+    page = shared_page
     for slug in SLUGS:
         page.goto(f"{live_kiosk.url}/{lang}/articles/{slug}/handout")
         pdf = page.pdf(format=paper, print_background=False)
@@ -102,9 +93,9 @@ def test_every_handout_prints_on_at_most_two_pages(printing_page, live_kiosk, la
 
 @pytest.mark.parametrize("printed", ["handout", "article"])
 @pytest.mark.parametrize("lang", ["en", "ar"])
-def test_every_qr_code_on_a_printed_page_scans(printing_page, live_kiosk, shipped_library, lang, printed):
+def test_every_qr_code_on_a_printed_page_scans(shared_page, live_kiosk, shipped_library, lang, printed):
     """The Print button prints the page it is on: the handout page, or the article as its handout."""
-    page = printing_page
+    page = shared_page
     for slug in SLUGS:
         article = shipped_library.articles[slug]
         services = shipped_library.help.for_kinds(article.help_kinds)[:AT_ARTICLE_END]
@@ -119,10 +110,10 @@ def test_every_qr_code_on_a_printed_page_scans(printing_page, live_kiosk, shippe
 
 
 @pytest.mark.parametrize("lang", ["ur", "ar", "zh-Hans"])
-def test_chromium_tags_a_handout_in_its_language_when_asked(printing_page, live_kiosk, shipped_library, lang):
+def test_chromium_tags_a_handout_in_its_language_when_asked(shared_page, live_kiosk, shipped_library, lang):
     """Chromium writes a tagged PDF only when asked (the kiosk's own PDFs are WeasyPrint's, always
     tagged): then it takes the language and title from the handout page, as WeasyPrint does."""
-    page = printing_page
+    page = shared_page
     page.goto(f"{live_kiosk.url}/{lang}/articles/consent/handout")
     untagged = PdfReader(io.BytesIO(page.pdf(format="A4")))
     assert "/StructTreeRoot" not in untagged.trailer["/Root"]

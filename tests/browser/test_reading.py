@@ -136,20 +136,11 @@ PAGE_TYPES = {
 }
 
 
-@pytest.fixture(scope="module")
-def checked_page(browser):
-    """One page for the tests of patron pages that load an address and look, each loading it afresh: they
-    keep nothing a later page could see, and a page of its own for each took a third of the time they take."""
-    context = browser.new_context(viewport={"width": 1080, "height": 1920})
-    yield context.new_page()
-    context.close()
-
-
 @pytest.mark.parametrize("lang", SHIPPED_TAGS)
 @pytest.mark.parametrize("page_type", PAGE_TYPES)
-def test_no_serious_accessibility_violations(checked_page, live_kiosk, lang, page_type):
+def test_no_serious_accessibility_violations(shared_page, live_kiosk, lang, page_type):
     from axe_playwright_python.sync_playwright import Axe
-    page = checked_page
+    page = shared_page
     other = "en" if lang != "en" else "ar"
     page.goto(live_kiosk.url + PAGE_TYPES[page_type].format(lang=lang, other=other))
     results = Axe().run(page)
@@ -211,9 +202,9 @@ def test_at_the_largest_text_size_the_article_still_starts_on_the_first_screen(p
 
 
 @pytest.mark.parametrize("tag", SHIPPED_TAGS)
-def test_print_and_the_handout_link_say_how_they_differ(checked_page, live_kiosk, tag):
+def test_print_and_the_handout_link_say_how_they_differ(shared_page, live_kiosk, tag):
     """Print prints now; the other shows the handout first, and says so."""
-    page = checked_page
+    page = shared_page
     page.goto(f"{live_kiosk.url}/{tag}/articles/consent")
     tools = page.locator(".article-tools-top")
     printing = tools.locator(".print-button").inner_text().strip()
