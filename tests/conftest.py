@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from kiosk import create_app
-from kiosk.content.serving import get_library
+from kiosk.content.serving import content_holder, get_library
 from kiosk.deploy.command import make_server
 from kiosk.i18n import COMPILED_TEMPLATES
 from kiosk.languages import LANGUAGES
@@ -67,23 +67,32 @@ def free_port() -> int:
 
 
 @functools.cache
-def _compiled_templates() -> Path:
-    folder = Path(tempfile.mkdtemp(prefix="kiosk-compiled-templates-"))
+def _first_start() -> Path:
+    """An instance folder as a first start of the shipped kiosk leaves it, its background work done."""
+    folder = Path(tempfile.mkdtemp(prefix="kiosk-first-start-"))
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
-    create_app({"TESTING": True, "instance": folder})
-    return folder / COMPILED_TEMPLATES
+    content = content_holder(create_app({"TESTING": True, "instance": folder})).current
+    content.search, content.keyboard_words  # noqa: B018 - waits until the index and the start-up cache are kept
+    return folder
 
 
 def seeded(instance: Path) -> Path:
-    """``instance``, an instance folder holding every language's compiled templates, as after a first start.
+    """``instance``, an instance folder as the shipped kiosk's first start leaves it.
 
-    Compiling them is most of a kiosk's start (two seconds for twelve languages); a test
-    about something else starts its kiosk as a restarted one does. The files are linked,
-    not copied: the kiosk replaces a file whole, never writes into one.
+    Compiling every language's templates and parsing and indexing the library are most of
+    a kiosk's first start (two to three seconds); a test about something else starts its
+    kiosk as a restarted one does. The compiled templates are linked, not copied (the kiosk
+    replaces such a file whole, never writes into one); the rest is copied, as the kiosk
+    rewrites them. A kiosk over another content folder finds a start-up cache of another
+    library, and reads its own as after a change.
     """
     instance.mkdir(mode=0o700, parents=True, exist_ok=True)
-    shutil.copytree(_compiled_templates(), instance / COMPILED_TEMPLATES, copy_function=_link_once,
-                    dirs_exist_ok=True)
+    first = _first_start()
+    for kept in first.iterdir():
+        if kept.name == COMPILED_TEMPLATES:
+            shutil.copytree(kept, instance / COMPILED_TEMPLATES, copy_function=_link_once, dirs_exist_ok=True)
+        elif kept.is_file() and not (instance / kept.name).exists():
+            shutil.copy2(kept, instance / kept.name)
     return instance
 
 
@@ -95,7 +104,7 @@ def _link_once(source: str, target: str) -> None:
 @pytest.fixture
 def own_instance(tmp_path, monkeypatch):
     """An instance folder for kiosks started by this test (so a developer's PIN or settings never leak in),
-    holding only compiled templates."""
+    as the shipped kiosk's first start leaves it."""
     monkeypatch.setenv("KIOSK_INSTANCE", str(seeded(tmp_path / "instance")))
     return tmp_path / "instance"
 
