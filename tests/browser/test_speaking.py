@@ -305,6 +305,10 @@ def test_the_idle_warning_is_said_and_any_key_keeps_the_patron_reading(page, liv
     page.clock.install()
     page.goto(f"{live_kiosk.url}/{lang}/articles/consent")
     page.keyboard.press("ArrowDown")
+    heard.wait_for(phrase(lang, "Speaking mode is on. The arrow keys move, Enter chooses, Escape goes back. "
+                                "Press H for help."), lang)
+    # As in the idle reset's test: the key's smooth scroll is activity, and would close the warning.
+    until_the_page_stops_scrolling(page)
     page.clock.run_for(150_000 + 1000)
     expect(page.locator("#idle-dialog")).to_be_visible()
     said = heard.wait_for(phrase(lang, "Still reading?"), lang)
