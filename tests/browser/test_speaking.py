@@ -12,6 +12,7 @@ import time
 
 import pytest
 from babel.support import Translations
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
 from kiosk.languages import BY_TAG
@@ -47,12 +48,21 @@ class Heard:
     def wait_for(self, text: str, language: str | None = None, since: int = 0, seconds: float = 20) -> list[list[str]]:
         """The first request from ``since`` on with a piece ``text`` (in ``language``); waits for it."""
         deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
+        while True:
             for pieces in self.said[since:]:
                 if any(piece[1] == text and (language is None or piece[0] == language) for piece in pieces):
                     return pieces
-            self.page.wait_for_timeout(50)
-        raise AssertionError(f"never said {text!r} in {language}: {self.said[since:]}")
+            since = len(self.said)
+            self.next_request(deadline, f"never said {text!r} in {language}")
+
+    def next_request(self, deadline: float, failure: str) -> None:
+        """Waits for the page's next speech request (recorded as it comes), until ``deadline``."""
+        left = deadline - time.monotonic()
+        try:
+            assert left > 0
+            self.page.wait_for_event("request", lambda request: request.url.endswith(SAY), timeout=left * 1000)
+        except (AssertionError, PlaywrightTimeoutError):
+            raise AssertionError(f"{failure}: {self.said[-5:]}") from None
 
 
 def current(page, selector: str) -> bool:

@@ -121,8 +121,7 @@ class Patron:
         deadline = time.monotonic() + seconds
         while not any(piece[0] == language and piece[1] and text.startswith(piece[1])
                       for pieces in self.heard.said for piece in pieces):
-            assert time.monotonic() < deadline, (text, language, self.heard.said[-3:])
-            self.page.wait_for_timeout(50)
+            self.heard.next_request(deadline, f"never heard the start of {text!r} in {language}")
 
     def open(self, selector: str, address: str):
         """Moves to a link and chooses it, and hears the opened page's title; returns what was said of the link."""
