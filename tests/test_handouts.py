@@ -198,6 +198,16 @@ def test_bad_handout_requests_get_a_friendly_404(client, url):
     assert "We could not find that page" in response.get_data(as_text=True)
 
 
+def test_the_page_stylesheets_are_parsed_once_not_for_every_pdf(app):
+    from kiosk.handouts.pdf import page_stylesheet
+    pdf_of(app, "/fr/articles/boundaries/handout.pdf")
+    parsed = page_stylesheet.cache_info().misses
+    for address in ("/uk/articles/boundaries/handout.pdf", "/fr/articles/consent/handout.pdf?with=ar"):
+        pdf_of(app, address)
+    assert page_stylesheet.cache_info().misses == parsed
+    assert page_stylesheet.cache_info().currsize >= 3  # kiosk.css, print.css and speaking.css, each given ready
+
+
 def test_pdf_rendering_fetches_only_static_files():
     from kiosk.handouts.pdf import static_file_for
     assert static_file_for("http://kiosk.invalid/static/print.css").startswith(b"/*")
