@@ -21,6 +21,8 @@ from kiosk import create_app
 from kiosk.handouts.printing import default_printer
 from kiosk.staff.pin import set_pin
 
+from .conftest import seeded
+
 PRINTED = Path.home() / "PDF"
 CUPSD_CONF = Path("/etc/cups/cupsd.conf")
 
@@ -65,7 +67,7 @@ def wait_for_new_pdf(before: set[Path], timeout: float = 60) -> Path:
 
 def test_bulk_print_reaches_the_printer_with_every_page_and_copy(tmp_path):
     set_pin(tmp_path, "13579")
-    app = create_app({"TESTING": True, "instance": tmp_path})
+    app = create_app({"TESTING": True, "instance": seeded(tmp_path)})
     client = app.test_client()
     form = client.get("/staff/login").get_data(as_text=True)
     nonce = re.search(r'name="nonce" value="([^"]+)"', form).group(1)

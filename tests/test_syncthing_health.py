@@ -28,7 +28,7 @@ from kiosk.fleet_health.metrics import write_metrics
 from kiosk.fleet_health.syncthing import syncthing_time
 from kiosk.staff.pin import set_pin
 
-from .conftest import CONTENT, STAFF_PIN, free_port, signed_in
+from .conftest import CONTENT, STAFF_PIN, free_port, seeded, signed_in
 from .syncthing_pair import SyncthingPair, syncthing_available
 from .test_fleet_health import samples
 
@@ -39,7 +39,7 @@ SYNCTHING_METRICS = ("kiosk_syncthing_up", "kiosk_syncthing_folder_complete", "k
 
 def kiosk_app(tmp_path: Path, content: Path, syncthing_config: Path | None):
     set_pin(tmp_path / "instance", STAFF_PIN)
-    return create_app({"TESTING": True, "instance": tmp_path / "instance", "content": content,
+    return create_app({"TESTING": True, "instance": seeded(tmp_path / "instance"), "content": content,
                        "metrics_folder": tmp_path / "metrics", "syncthing_config": syncthing_config})
 
 

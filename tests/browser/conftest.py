@@ -13,7 +13,7 @@ import pytest
 
 from kiosk import create_app
 
-from ..conftest import LiveKiosk
+from ..conftest import LiveKiosk, seeded
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMIUM_ARGS = [
@@ -36,7 +36,7 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(scope="session")
 def live_kiosk(tmp_path_factory):
     """The shipped kiosk, served for real."""
-    with LiveKiosk(create_app({"instance": tmp_path_factory.mktemp("live-instance")})) as kiosk:
+    with LiveKiosk(create_app({"instance": seeded(tmp_path_factory.mktemp("live-instance"))})) as kiosk:
         yield kiosk
 
 

@@ -15,7 +15,7 @@ import pytest
 
 from kiosk import create_app
 
-from ..conftest import LiveKiosk
+from ..conftest import LiveKiosk, seeded
 from ..test_narration import FIXTURE, SENTENCES
 
 pytestmark = pytest.mark.browser
@@ -71,7 +71,7 @@ EXPECTED = {
 @pytest.fixture(scope="module")
 def narrated_kiosk(tmp_path_factory):
     """The kiosk serving the narration fixture."""
-    app = create_app({"content": FIXTURE, "instance": tmp_path_factory.mktemp("narrated-instance")})
+    app = create_app({"content": FIXTURE, "instance": seeded(tmp_path_factory.mktemp("narrated-instance"))})
     with LiveKiosk(app) as kiosk:
         yield kiosk
 
