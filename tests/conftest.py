@@ -72,7 +72,8 @@ def _first_start() -> Path:
     folder = Path(tempfile.mkdtemp(prefix="kiosk-first-start-"))
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
     content = content_holder(create_app({"TESTING": True, "instance": folder})).current
-    content.search, content.keyboard_words  # noqa: B018 - waits until the index and the start-up cache are kept
+    content.index.result()  # the index built, and with it the start-up cache kept
+    content.words.result()
     return folder
 
 

@@ -83,8 +83,8 @@ def html_to_pdf(html: str, paper_size: str) -> bytes:
     """Render one handout page to PDF on ``paper_size`` (``A4`` or ``letter``)."""
     import weasyprint
 
-    linked = [(url, media) for url, media in LINKED_STYLESHEET.findall(html) if media in ("", "print", "all")]
-    stylesheets = [page_stylesheet(f"http://kiosk.invalid{url}") for url, _ in linked]
+    stylesheets = [page_stylesheet(f"http://kiosk.invalid{url}") for url, media in LINKED_STYLESHEET.findall(html)
+                   if media in ("", "print", "all")]
     document = weasyprint.HTML(string=LINKED_STYLESHEET.sub("", html), base_url="http://kiosk.invalid/",
                                url_fetcher=_local_fetcher())
     return document.write_pdf(stylesheets=[*stylesheets, _for_paper(paper_size)], pdf_variant=PDF_VARIANT)
