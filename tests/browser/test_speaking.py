@@ -9,6 +9,7 @@ reset, the double tap) run on Playwright's clock where a test needs them to.
 from __future__ import annotations
 
 import time
+from datetime import datetime, timedelta
 
 import pytest
 from babel.support import Translations
@@ -22,6 +23,23 @@ pytestmark = pytest.mark.browser
 
 LANGS = ["en", "ar", "zh-Hans"]
 SAY = "/speech/say"
+# The quickest pace a helper can set (PACES in static/speaking.js): with the clock paused, a turn
+# of the clock this long lets one scanned item step to the next, and no more.
+QUICKEST_PACE_MS = 500
+QUIET = "() => document.documentElement.getAttribute('data-speaking-state') !== 'speaking'"
+# Speech played faster (the playback rate goes in for %d): the audio runs on the browser's real
+# clock, which Playwright's clock does not drive, and at the speed a patron hears it the speaking
+# visits took minutes. What is said, in which language, and when, are unchanged. A page scanned by
+# one switch keeps Playwright's clock paused, so the kiosk steps only when the test runs the clock:
+# the item the test waits for cannot go by before it presses, however fast its name is heard.
+FAST_SPEECH = """(() => {
+  const create = AudioContext.prototype.createBufferSource;
+  AudioContext.prototype.createBufferSource = function () {
+    const source = create.call(this);
+    source.playbackRate.value = %d;
+    return source;
+  };
+})();"""
 
 
 def phrase(tag: str, message: str, context: str | None = None) -> str:
@@ -163,25 +181,44 @@ def test_louder_and_slower_are_confirmed_by_voice_and_quick_exit_puts_them_back(
 
 def test_with_one_switch_the_on_screen_keyboard_is_scanned_by_row_then_key(page, live_kiosk):
     heard = Heard(page)
+    page.add_init_script(FAST_SPEECH % 16)
     page.clock.install()
+    # The clock stays still unless the test runs it, so an item cannot go by before its switch is pressed.
+    page.clock.pause_at(datetime.now() + timedelta(seconds=1))
     page.goto(f"{live_kiosk.url}/en/")
     page.keyboard.press("Enter")
     page.clock.run_for(5000)
 
     def scan_until(selector):
-        # The clock moves a tenth of a second a turn: each item waits until its name is heard (real time),
-        # and racing the clock ahead while it is said would run into the idle reset.
         deadline = time.monotonic() + 60
         while not current(page, selector):
             assert time.monotonic() < deadline, heard.said[-3:]
-            page.clock.run_for(100)
-            page.wait_for_timeout(50)
+            # The item's name is heard, then the quickest pace's time on the clock: no more than one step.
+            page.wait_for_function(QUIET, polling=20)
+            page.clock.run_for(QUICKEST_PACE_MS)
 
     scan_until("#search-q")
     page.keyboard.press("Enter")
     scan_until(".keyboard-row")
     row = page.locator("[data-speaking-current]").evaluate("row => [...row.querySelectorAll('button')].map(b => b.textContent)")
     heard.wait_for(" ".join(row), "en")
+
+    # A row stays until its name has been heard: with the next row's speech held on its way, the
+    # clock runs well past the slowest pace and scanning stays; once it is heard, scanning steps on.
+    page.wait_for_function(QUIET, polling=20)
+    held = []
+    page.route(f"**{SAY}", lambda route: route.continue_() if held else held.append(route))
+    first = page.locator("[data-speaking-current]").evaluate("row => row.textContent")
+    page.clock.run_for(2000)
+    expect(page.locator("[data-speaking-current]")).not_to_have_text(first)
+    second = page.locator("[data-speaking-current]").evaluate("row => row.textContent")
+    page.clock.run_for(10000)
+    assert page.locator("[data-speaking-current]").evaluate("row => row.textContent") == second
+    held[0].continue_()
+    expect(page.locator("[data-speaking-current]")).not_to_have_text(second)
+
+    scan_until(".keyboard-row")
+    row = page.locator("[data-speaking-current]").evaluate("row => [...row.querySelectorAll('button')].map(b => b.textContent)")
     page.keyboard.press("Enter")
     scan_until(".keyboard-row .key")
     key = page.locator("[data-speaking-current]").text_content()

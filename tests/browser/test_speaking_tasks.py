@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import datetime, timedelta
 
 import pytest
 from playwright.sync_api import expect
@@ -26,7 +27,7 @@ from kiosk.staff.pin import set_pin
 
 from ..conftest import seeded
 from .conftest import LiveKiosk
-from .test_speaking import Heard, current, name_and_language, phrase
+from .test_speaking import FAST_SPEECH, QUICKEST_PACE_MS, Heard, current, name_and_language, phrase
 
 pytestmark = pytest.mark.browser
 
@@ -34,20 +35,11 @@ WAYS = ["keys", "switches", "scan", "touch"]
 LANGS = ["en", "ar", "zh-Hans"]
 # What the page asked the browser to print: headless Chromium has no printer to show.
 COUNT_PRINTS = "window.printed = 0; window.print = () => { window.printed += 1; };"
-# The kiosk's speech played twice as fast. Scanning waits for each name to be heard, and the
-# audio runs on the browser's real clock, which Playwright's clock does not drive: at the speed
-# a patron hears it, the one-switch visits took nearly three minutes. What is said, in which
-# language, and that a step waits for it to be heard, are unchanged. Not faster: the test must
-# still press its switch while the name is heard, and four times as fast left a loaded machine
-# too little time (it chose the next language).
-FAST_SPEECH = """(() => {
-  const create = AudioContext.prototype.createBufferSource;
-  AudioContext.prototype.createBufferSource = function () {
-    const source = create.call(this);
-    source.playbackRate.value = 2;
-    return source;
-  };
-})();"""
+# Where one switch's scanning is: on what the selector finds, on the keyboard row that holds it,
+# and whether the item's name has been heard.
+SCANNED = """([selector, rows]) => { const c = document.querySelector('[data-speaking-current]');
+  return [Boolean(c) && c.matches(selector), Boolean(c) && c.matches(rows) && Boolean(c.querySelector(selector)),
+          document.documentElement.getAttribute('data-speaking-state') !== 'speaking']; }"""
 ROWS = ".keyboard-row, .keyboard-candidates"
 
 
@@ -89,18 +81,24 @@ class Patron:
             expect(page.locator(f"[data-speaking-current]:is({selector})")).to_have_count(1)
             return
         deadline = time.monotonic() + seconds
-        while not current(page, selector):
+        if self.way != "scan":
+            while not current(page, selector):
+                yield
+                assert time.monotonic() < deadline, (selector, self.heard.said[-3:])
+                page.keyboard.press("ArrowDown" if self.way == "keys" else "1")
+            return
+        while True:
+            on, in_row, quiet = page.evaluate(SCANNED, [selector, ROWS])
+            if on:
+                return
             yield
             assert time.monotonic() < deadline, (selector, self.heard.said[-3:])
-            if self.way == "scan":
-                if page.evaluate("s => { const c = document.querySelector('[data-speaking-current]');"
-                                 f" return Boolean(c) && c.matches('{ROWS}') && Boolean(c.querySelector(s)); }}", selector):
-                    page.keyboard.press(" ")  # the row with the key: its keys are stepped through next
-                # A tenth of a second of the clock a turn: each item stays until its name is heard (in real time).
-                page.clock.run_for(100)
-                page.wait_for_timeout(10)
-            else:
-                page.keyboard.press("ArrowDown" if self.way == "keys" else "1")
+            if in_row:
+                page.keyboard.press(" ")  # the row with the key: its keys are stepped through next
+            elif quiet:
+                # The item's name was heard: the pace's time on the clock steps to the next one,
+                # which then stays until the test runs the clock again.
+                page.clock.run_for(QUICKEST_PACE_MS)
 
     def choose(self) -> None:
         """Chooses what speaking mode is on."""
@@ -145,16 +143,19 @@ def finish(steps) -> None:
 
 @pytest.fixture
 def patron_pages(browser):
-    """New pages, each for one visit: a touch screen, with the kiosk's timers on Playwright's clock."""
+    """New pages, each for one visit way: a touch screen, with the kiosk's timers on Playwright's clock."""
     contexts = []
 
-    def open_page():
+    def open_page(way: str):
+        scanning = way == "scan"
         context = browser.new_context(viewport={"width": 1080, "height": 1920}, has_touch=True)
         context.add_init_script(COUNT_PRINTS)
-        context.add_init_script(FAST_SPEECH)
+        context.add_init_script(FAST_SPEECH % (16 if scanning else 2))
         contexts.append(context)
         page = context.new_page()
         page.clock.install()
+        if scanning:
+            page.clock.pause_at(datetime.now() + timedelta(seconds=1))
         return page
     yield open_page
     for context in contexts:
@@ -164,11 +165,11 @@ def patron_pages(browser):
 @pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.parametrize("way", ["keys", "switches", "touch"])
 def test_a_whole_visit_in_speaking_mode(patron_pages, live_kiosk, way, lang):
-    finish(visit(patron_pages(), live_kiosk.url, way, lang))
+    finish(visit(patron_pages(way), live_kiosk.url, way, lang))
 
 
 def test_a_whole_visit_by_one_switch_in_each_language_at_once(patron_pages, live_kiosk):
-    visits = {lang: visit(patron_pages(), live_kiosk.url, "scan", lang) for lang in LANGS}
+    visits = {lang: visit(patron_pages("scan"), live_kiosk.url, "scan", lang) for lang in LANGS}
     while visits:
         for lang, going in list(visits.items()):
             try:
@@ -279,7 +280,7 @@ def staff_kiosk(tmp_path_factory):
 
 @pytest.mark.parametrize("way", WAYS)
 def test_staff_type_their_pin_on_the_keypad_and_it_is_never_said(patron_pages, staff_kiosk, way):
-    page = patron_pages()
+    page = patron_pages(way)
     patron = Patron(page, way)
     page.goto(f"{staff_kiosk.url}/staff/login")
     patron.start("en")
@@ -301,7 +302,7 @@ def test_staff_type_their_pin_on_the_keypad_and_it_is_never_said(patron_pages, s
 
 
 def test_a_pin_not_accepted_is_said_with_the_page_title(patron_pages, staff_kiosk):
-    page = patron_pages()
+    page = patron_pages("keys")
     patron = Patron(page, "keys")
     page.goto(f"{staff_kiosk.url}/staff/login")
     patron.start("en")
