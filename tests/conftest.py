@@ -29,6 +29,12 @@ SHIPPED_TAGS = [language.tag for language in LANGUAGES]
 SLUGS = ["intimacy", "consent", "boundaries", "healthy-relationships", "talking-about-feelings",
          "when-something-is-not-okay"]
 STAFF_PIN = "482913"
+# The languages a test's own kiosk offers unless the test asks for others: one written left to
+# right and one right to left. A kiosk's start is mostly its layouts, eight for each language;
+# with all twelve it took three times as long, in tests that are not about how many there are.
+# A test about every language says ``languages=EVERY_LANGUAGE``.
+TEST_LANGUAGES = "en,ar"
+EVERY_LANGUAGE = ",".join(SHIPPED_TAGS)
 
 
 class LiveKiosk:
@@ -120,8 +126,8 @@ def staff_instance(tmp_path):
 
 @pytest.fixture
 def staff_app(staff_instance):
-    """The shipped kiosk with a staff PIN."""
-    return create_app({"TESTING": True, "instance": staff_instance})
+    """The shipped kiosk with a staff PIN, in ``TEST_LANGUAGES``."""
+    return create_app({"TESTING": True, "instance": staff_instance, "languages": TEST_LANGUAGES})
 
 
 def pin_form_token(client) -> str:
@@ -193,9 +199,10 @@ def mixed_client(mixed_app):
 
 @pytest.fixture
 def make_app(tmp_path):
-    """Build a kiosk with other settings, e.g. ``make_app(content=folder, languages="en,ar")``."""
+    """Build a kiosk with other settings, e.g. ``make_app(content=folder)``, in ``TEST_LANGUAGES`` unless given."""
     def build(**config):
-        return create_app({"TESTING": True, "instance": seeded(tmp_path / "instance"), **config})
+        return create_app({"TESTING": True, "instance": seeded(tmp_path / "instance"), "languages": TEST_LANGUAGES,
+                           **config})
     return build
 
 

@@ -74,7 +74,7 @@ def test_bumping_the_source_revision_marks_translations_outdated_in_the_report(b
 
 @pytest.mark.parametrize("tag", [t for t in SHIPPED_TAGS if t != "en"])
 def test_bumping_the_source_revision_shows_an_outdated_notice_on_the_page(bumped_content, make_app, tag):
-    client = make_app(content=bumped_content).test_client()
+    client = make_app(content=bumped_content, languages=f"en,{tag}").test_client()
     bumped = client.get(f"/{tag}/articles/intimacy").get_data(as_text=True)
     untouched = client.get(f"/{tag}/articles/consent").get_data(as_text=True)
     assert f'<p class="notice" lang="{tag}"' in bumped

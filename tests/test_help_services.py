@@ -151,7 +151,7 @@ def test_the_help_page_lists_one_kind_of_help(client, shipped_library):
 
 
 def test_an_empty_list_sends_patrons_to_the_staff_never_an_empty_page(make_app, tmp_path):
-    app = make_app(content=folder_with(tmp_path, []))
+    app = make_app(content=folder_with(tmp_path, []), languages="en,fr")
     client = app.test_client()
     ask = "Please ask the staff here about services near you. They can tell you who can help, in private."
     in_french = app.extensions["kiosk_catalogs"]["fr"].ugettext(ask)
@@ -163,7 +163,7 @@ def test_an_empty_list_sends_patrons_to_the_staff_never_an_empty_page(make_app, 
 
 
 def test_a_service_not_in_the_readers_language_falls_back_with_the_notice(make_app, tmp_path):
-    client = make_app(content=folder_with(tmp_path, [GOOD])).test_client()
+    client = make_app(content=folder_with(tmp_path, [GOOD]), languages="en,uk").test_client()
     page = client.get("/uk/help").get_data(as_text=True)
     assert '<h2 class="service-name" lang="en" dir="ltr">Town clinic</h2>' in page
     assert 'class="notice notice-quiet"' in page
@@ -171,9 +171,10 @@ def test_a_service_not_in_the_readers_language_falls_back_with_the_notice(make_a
 
 def test_an_unchecked_translation_says_so_and_a_checked_one_does_not(make_app, tmp_path):
     service = {**GOOD, "name": {"en": "Town clinic", "es": "Clínica del pueblo"}}
-    unchecked = make_app(content=folder_with(tmp_path / "a", [service])).test_client()
+    unchecked = make_app(content=folder_with(tmp_path / "a", [service]), languages="en,es").test_client()
     assert 'class="notice notice-quiet"' in unchecked.get("/es/help").get_data(as_text=True)
-    checked = make_app(content=folder_with(tmp_path / "b", [service], reviewed=["en", "es"])).test_client()
+    checked = make_app(content=folder_with(tmp_path / "b", [service], reviewed=["en", "es"]),
+                       languages="en,es").test_client()
     assert 'class="notice notice-quiet"' not in checked.get("/es/help").get_data(as_text=True)
 
 

@@ -18,7 +18,7 @@ import pytest
 
 from kiosk.deploy.launcher import BrowserSupervisor, browser_command, display_available, find_browser
 
-from .conftest import ROOT, free_port
+from .conftest import ROOT, free_port, seeded
 
 REQUIRED_FLAGS = ["--kiosk", "--kiosk-printing", "--incognito", "--no-first-run", "--noerrdialogs",
                   "--disable-session-crashed-bubble", "--disable-translate", "--disable-pinch",
@@ -104,7 +104,10 @@ def test_stop_closes_a_running_browser_and_removes_its_profile(tmp_path):
 
 
 def start_kiosk(tmp_path, env_extra, *args):
-    env = {**os.environ, "PATH": f"{tmp_path}:{os.environ['PATH']}", "KIOSK_INSTANCE": str(tmp_path / "instance"),
+    # A restarted kiosk's instance folder: a first start's background work (templates compiled for
+    # twelve languages) is not what these tests are about, and on a loaded machine it outlasted them.
+    instance = seeded(tmp_path / "instance")
+    env = {**os.environ, "PATH": f"{tmp_path}:{os.environ['PATH']}", "KIOSK_INSTANCE": str(instance),
            **env_extra}
     if "DISPLAY" not in env_extra:
         env.pop("DISPLAY", None)

@@ -250,7 +250,7 @@ def test_a_changed_recording_is_checked_again_at_the_next_start(content, make_ap
 
 @pytest.fixture
 def narrated_client(make_app):
-    return make_app(content=FIXTURE).test_client()
+    return make_app(content=FIXTURE, languages="en,es").test_client()
 
 
 def test_the_timings_say_where_each_sentence_is_on_the_page(narrated_client):
@@ -303,11 +303,11 @@ def test_a_language_without_a_voice_is_heard_through_its_recording(content, make
     front, body = source.split("---\n")[1:3]
     kept = [line for line in front.splitlines() if line.startswith(("title:", "summary:"))]
     (article / "tl.md").write_text("---\n" + "\n".join(kept) + "\ntranslated_from: 1\nreviewed: false\n---\n" + body)
-    client = make_app(content=content).test_client()
+    client = make_app(content=content, languages="en,tl").test_client()
     assert 'class="listen"' not in client.get("/tl/articles/narrated-labels").get_data(as_text=True)
     for ending in ("opus", "txt"):
         shutil.copyfile(article / "narration" / f"en.{ending}", article / "narration" / f"tl.{ending}")
-    client = make_app(content=content).test_client()
+    client = make_app(content=content, languages="en,tl").test_client()
     page = client.get("/tl/articles/narrated-labels").get_data(as_text=True)
     assert 'data-narration="/tl/articles/narrated-labels/narration.json"' in page
     assert client.get("/tl/articles/narrated-labels/narration.json").status_code == 200

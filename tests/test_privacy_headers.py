@@ -140,7 +140,7 @@ def test_every_page_links_to_quick_exit_and_the_about_page(client):
 
 
 def test_an_unexpected_error_is_a_friendly_page_and_a_log_line_without_the_path(make_app, caplog):
-    app = make_app(TESTING=False)
+    app = make_app(TESTING=False, languages="en,fr")
 
     def broken():
         from flask import request
