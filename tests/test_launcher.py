@@ -105,10 +105,10 @@ def test_stop_closes_a_running_browser_and_removes_its_profile(tmp_path):
 
 def start_kiosk(tmp_path, env_extra, *args):
     # A restarted kiosk's instance folder: a first start's background work (templates compiled for
-    # twelve languages) is not what these tests are about, and on a loaded machine it outlasted them.
+    # twelve languages) is not what these tests are about.
     instance = seeded(tmp_path / "instance")
     env = {**os.environ, "PATH": f"{tmp_path}:{os.environ['PATH']}", "KIOSK_INSTANCE": str(instance),
-           **env_extra}
+           "PYTHONFAULTHANDLER": "1", **env_extra}
     if "DISPLAY" not in env_extra:
         env.pop("DISPLAY", None)
         env.pop("WAYLAND_DISPLAY", None)
@@ -175,9 +175,18 @@ class Output:
         return "".join(self.seen)
 
     def to_the_end(self, timeout: float = 60) -> str:
-        """Everything said, once the kiosk has exited."""
-        self.process.wait(timeout=timeout)
+        """Everything said, once the kiosk has exited; if it does not, a failure with its threads' stacks."""
+        try:
+            self.process.wait(timeout=timeout)
+            stuck = False
+        except subprocess.TimeoutExpired:
+            # Python's fault handler (PYTHONFAULTHANDLER, which start_kiosk sets) prints every thread's stack.
+            self.process.send_signal(signal.SIGABRT)
+            self.process.wait(timeout=timeout)
+            stuck = True
         self.reader.join(timeout=timeout)
         while (line := self.lines.get_nowait() if not self.lines.empty() else None) is not None:
             self.seen.append(line)
+        if stuck:
+            pytest.fail(f"the kiosk had not stopped {timeout} s after it was asked to; it said: {''.join(self.seen)}")
         return "".join(self.seen)
