@@ -103,7 +103,7 @@ def test_stop_closes_a_running_browser_and_removes_its_profile(tmp_path):
 
 
 
-def start_kiosk(tmp_path, env_extra, *args):
+def start_kiosk(tmp_path, env_extra, *args, preexec_fn=None):
     # A restarted kiosk's instance folder: a first start's background work (templates compiled for
     # twelve languages) is not what these tests are about.
     instance = seeded(tmp_path / "instance")
@@ -113,7 +113,7 @@ def start_kiosk(tmp_path, env_extra, *args):
         env.pop("DISPLAY", None)
         env.pop("WAYLAND_DISPLAY", None)
     return subprocess.Popen([sys.executable, "run_kiosk.py", "--port", str(free_port()), *args], cwd=ROOT,
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, preexec_fn=preexec_fn)
 
 
 def test_run_kiosk_starts_the_browser_and_stops_both_on_sigterm(tmp_path):
@@ -144,6 +144,20 @@ def test_without_display_or_with_no_browser_it_serves_and_says_how_to_view(tmp_p
     process.send_signal(signal.SIGINT)
     assert "Reading kiosk stopped." in output.to_the_end()
     assert not calls(tmp_path)
+
+
+def test_ctrl_c_stops_a_kiosk_started_with_it_ignored_and_held(tmp_path):
+    # A script's background job starts with SIGINT ignored, and a parent can hold it blocked; the
+    # test's own worker process passed it on so at times, and the kiosk served on, deaf to Ctrl+C.
+    def ignored_and_held():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    fake_browser(tmp_path, behaviour="stay")
+    process = start_kiosk(tmp_path, {}, preexec_fn=ignored_and_held)
+    output = Output(process)
+    output.wait_for("Reading kiosk ready")
+    process.send_signal(signal.SIGINT)
+    assert "Reading kiosk stopped." in output.to_the_end(timeout=20)
 
 
 class Output:

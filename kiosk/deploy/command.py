@@ -17,6 +17,8 @@ from ..settings import SETTINGS, SettingsError
 
 LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"
 PROGRAM = "reading-kiosk"
+STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+"""Ctrl+C and what systemd sends: either ends in the same clean stop."""
 ACTIONS = {
     "check": "Check this machine is ready (browser, fonts, printer, content, PIN, address) and exit.",
     "print_browser_policy": "Print the Chromium managed policy for this kiosk's address and exit.",
@@ -130,7 +132,11 @@ def serve(app) -> int:
     def stop(signum, frame):
         raise KeyboardInterrupt
 
-    signal.signal(signal.SIGTERM, stop)
+    # Ctrl+C and SIGTERM both stop the kiosk, even when it was started with them ignored or held
+    # (a script's background job starts with SIGINT ignored, and Python then leaves it so).
+    for asked in STOP_SIGNALS:
+        signal.signal(asked, stop)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
     # From here on Ctrl+C or SIGTERM, however early, ends in the same clean stop.
     try:
         print(ready_line(url, browser, supervisor is not None, config["KIOSK_NO_BROWSER"]), flush=True)
