@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 import os
-import pickle
 import shutil
 import subprocess
 import sys
 
 import pytest
 
+from kiosk.content import loader
 from kiosk.content.loader import load_library
-from kiosk.content.startup_cache import CACHE_FILE, StartupCache
+from kiosk.content.manifest import content_files
+from kiosk.content.startup_cache import CACHE_FILE, StartupCache, StoredArticles
 
 from .conftest import CONTENT, FIXTURES, ROOT
 
@@ -23,8 +25,7 @@ def library_copy(tmp_path):
 
 def load(folder, instance):
     cache = StartupCache(instance)
-    library = load_library(folder, cache=cache)
-    cache.save()
+    library = cache.keep(load_library(folder, cache=cache), content_files(folder))
     return library, cache
 
 
@@ -36,13 +37,17 @@ def test_a_second_load_takes_every_article_from_the_cache(library_copy, tmp_path
     assert second.articles["consent"].versions["fr"] == first.articles["consent"].versions["fr"]
 
 
-def test_a_changed_file_is_parsed_again_and_only_its_article(library_copy, tmp_path):
+def test_a_changed_file_is_parsed_again_and_only_its_article(library_copy, tmp_path, monkeypatch):
     load(library_copy, tmp_path / "instance")
     translation = library_copy / "articles" / "boundaries" / "es.md"
     translation.write_text(translation.read_text(encoding="utf-8").replace("title: ", "title: Nuevo ", 1),
                            encoding="utf-8")
+    parsed = []
+    real_load_folder = loader._load_folder
+    monkeypatch.setattr(loader, "_load_folder", lambda folder, topics: (parsed.append(folder.name),
+                                                                       real_load_folder(folder, topics))[1])
     library, cache = load(library_copy, tmp_path / "instance")
-    assert cache.hits == 5
+    assert cache.hits == 5 and parsed == ["boundaries"]
     assert library.articles["boundaries"].versions["es"].title.startswith("Nuevo ")
 
 
@@ -53,23 +58,36 @@ def test_problems_come_back_from_the_cache_too(tmp_path):
     assert [str(problem) for problem in second.problems] == [str(problem) for problem in first.problems]
 
 
-def test_a_damaged_cache_is_ignored(library_copy, tmp_path):
+def test_the_library_served_is_read_from_the_file_and_held_only_as_a_light_index(library_copy, tmp_path):
+    library, _ = load(library_copy, tmp_path / "instance")
+    assert isinstance(library.articles, StoredArticles)
+    assert library.articles["consent"] is not library.articles["consent"]  # read anew each time, never kept
+    assert library.articles["consent"] == load_library(library_copy).articles["consent"]
+    assert list(library.articles) == sorted(path.name for path in (library_copy / "articles").iterdir())
+
+
+@pytest.mark.parametrize("damage", [b"not a database at all", b"", b"SQLite format 3\x00" + b"\xff" * 4096])
+def test_a_damaged_cache_is_set_aside_with_one_line_and_built_again(library_copy, tmp_path, caplog, damage):
     instance = tmp_path / "instance"
     load(library_copy, instance)
-    (instance / CACHE_FILE).write_bytes(b"not a pickle")
+    (instance / CACHE_FILE).write_bytes(damage)
+    caplog.set_level(logging.WARNING)
     library, cache = load(library_copy, instance)
     assert cache.hits == 0 and len(library.articles) == 6
-    assert pickle.loads((instance / CACHE_FILE).read_bytes())["entries"]
+    assert library.articles["consent"].versions["fr"].title
+    said = [record.getMessage() for record in caplog.records if CACHE_FILE in record.getMessage()]
+    assert len(said) == 1
+    assert load(library_copy, instance)[1].hits == 6
 
 
 def test_the_search_index_is_kept_for_the_same_articles(library_copy, tmp_path, make_app):
     from kiosk.content.serving import content_holder
     app = make_app(content=library_copy)
-    assert content_holder(app).current.search.search("en", "consent")
-    restarted = make_app(content=library_copy)
-    stored = pickle.loads((tmp_path / "instance" / CACHE_FILE).read_bytes())["index"]
-    assert stored is not None
-    assert content_holder(restarted).current.search.search("en", "consent")
+    first = content_holder(app).current.search
+    assert first.search("en", "consent")
+    restarted = content_holder(make_app(content=library_copy)).current
+    assert restarted.index.done() and restarted.search.path == first.path  # opened as it was, not built again
+    assert restarted.search.search("en", "consent")
 
 
 def test_the_served_index_is_a_read_only_file_in_the_instance_folder_and_older_ones_go(library_copy, tmp_path,

@@ -81,6 +81,8 @@ class SearchIndex:
     languages: frozenset[str]
     slugs: tuple[str, ...]
     """The article of each row: row ``n`` of every table is ``slugs[n - 1]``."""
+    path: Path | None = None
+    """The read-only file it is read from (None: held in memory)."""
 
     @classmethod
     def build(cls, library: Library, languages: Collection[str]) -> SearchIndex:
@@ -89,20 +91,23 @@ class SearchIndex:
         One table per language, so a query ranks only its own language's rows.
         """
         connection = _connect()
-        articles = list(library.articles.values())
-        prepared: dict[int, tuple[str, str, str]] = {}  # a source shown in several languages is folded once
+        tables = [_table(language) for language in languages]
+        slugs = []
         with connection:
-            for language in languages:
-                table = _table(language)
+            for table in tables:
                 connection.execute(
                     f"CREATE VIRTUAL TABLE {table} USING fts5(title, summary, body, content='', "
                     "tokenize = 'unicode61 remove_diacritics 2')")
-                connection.executemany(f"INSERT INTO {table}(rowid, title, summary, body) VALUES (?, ?, ?, ?)", (
-                    (row, *_prepared(prepared, article.version_for(language)))
-                    for row, article in enumerate(articles, start=1)))
+            # Article by article: a library read from disk is never held whole.
+            for row, article in enumerate(library.articles.values(), start=1):
+                prepared: dict[int, tuple[str, str, str]] = {}  # a source shown in several languages is folded once
+                for language, table in zip(languages, tables, strict=True):
+                    connection.execute(f"INSERT INTO {table}(rowid, title, summary, body) VALUES (?, ?, ?, ?)",
+                                       (row, *_prepared(prepared, article.version_for(language))))
+                slugs.append(article.slug)
+            for table in tables:
                 connection.execute(f"INSERT INTO {table}({table}) VALUES ('optimize')")
-        return cls(connection=connection, lock=threading.Lock(), languages=frozenset(languages),
-                   slugs=tuple(article.slug for article in articles))
+        return cls(connection=connection, lock=threading.Lock(), languages=frozenset(languages), slugs=tuple(slugs))
 
     def to_bytes(self) -> bytes:
         """The whole index as bytes (for the start-up cache)."""
@@ -120,11 +125,28 @@ class SearchIndex:
         file in the folder, from an older library, is removed. Without one it is
         held in memory.
         """
-        connection = _open_file(data, Path(folder)) if folder is not None else None
-        if connection is None:
+        opened = _open_file(data, Path(folder)) if folder is not None else None
+        if opened is None:
             connection = _connect()
             connection.deserialize(data)
-        return cls(connection=connection, lock=threading.Lock(), languages=frozenset(languages), slugs=slugs)
+            return cls(connection=connection, lock=threading.Lock(), languages=frozenset(languages), slugs=slugs)
+        connection, path = opened
+        return cls(connection=connection, lock=threading.Lock(), languages=frozenset(languages), slugs=slugs,
+                   path=path)
+
+    @classmethod
+    def open(cls, path: Path, languages: Collection[str], slugs: tuple[str, ...]) -> SearchIndex | None:
+        """The index file ``path`` (written by ``from_bytes``), read as it is needed; None if it is damaged.
+
+        A damaged file is set aside (with one log line naming it).
+        """
+        try:
+            connection = _read_only(path)
+        except sqlite3.Error:
+            set_aside(path, "the search index; it is written again")
+            return None
+        return cls(connection=connection, lock=threading.Lock(), languages=frozenset(languages), slugs=slugs,
+                   path=path)
 
     def search(self, language: str, query: str) -> list[str]:
         """Slugs of the articles matching ``query`` in ``language``, best first.
@@ -146,7 +168,20 @@ class SearchIndex:
         return [self.slugs[row - 1] for (row,) in rows]
 
 
-def _open_file(data: bytes, folder: Path) -> sqlite3.Connection | None:
+def _read_only(path: Path) -> sqlite3.Connection:
+    """A connection that only reads ``path``, opened and read now (an error if it is not a sound database)."""
+    # Read-only and immutable: nothing is ever written to it, not even a lock.
+    connection = sqlite3.connect(f"{path.as_uri()}?mode=ro&immutable=1", uri=True,
+                                 check_same_thread=False, cached_statements=0)
+    try:
+        connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.Error:
+        connection.close()
+        raise
+    return connection
+
+
+def _open_file(data: bytes, folder: Path) -> tuple[sqlite3.Connection, Path] | None:
     """The index ``data`` as a read-only file in ``folder``, written there unless a sound copy is there already.
 
     None when the folder cannot hold it (read-only or full): the index is then kept in memory.
@@ -162,17 +197,14 @@ def _open_file(data: bytes, folder: Path) -> sqlite3.Connection | None:
                 set_aside(path, "the search index; it is written again")
             if not path.is_file():
                 write_atomically(path, data)
-            # Read-only and immutable: nothing is ever written to it, not even a lock.
-            connection = sqlite3.connect(f"{path.as_uri()}?mode=ro&immutable=1", uri=True,
-                                         check_same_thread=False, cached_statements=0)
-            connection.execute("SELECT count(*) FROM sqlite_master").fetchone()  # opened and read now
+            connection = _read_only(path)
         except (OSError, sqlite3.Error) as error:
             log.warning("the search index cannot be kept in %s (%s): it is held in memory", folder, error)
             return None
         for old in folder.glob(f"{INDEX_FILE_PREFIX}*.sqlite"):
             if old != path:
                 old.unlink(missing_ok=True)  # a connection still reading it keeps it until it closes
-    return connection
+    return connection, path
 
 
 def _connect() -> sqlite3.Connection:

@@ -164,39 +164,32 @@ def _prepare_at_start(library: Library, cache: StartupCache) -> Content:
     """``library`` with the index the last start kept, or one being built in the background."""
     key = cache.index_key(INDEXED_LANGUAGES)
     stored = cache.index(key)
-    if stored is not None:
-        cache.save()
-        index = _done(SearchIndex.from_bytes(stored, INDEXED_LANGUAGES, tuple(library.articles), cache.path.parent))
+    index = SearchIndex.open(stored, INDEXED_LANGUAGES, tuple(library.articles)) if stored else None
+    if index is not None:
         words = _in_background(lambda: keyboard_words(library), "kiosk-keyboard-words")
-        return Content(library, index, words, datetime.now(UTC))
+        return Content(library, _done(index), words, datetime.now(UTC))
 
-    receive = _index_in_a_child(library, cache, key)  # first: a fork is only safe while no thread runs
+    receive = _index_in_a_child(library)  # first: a fork is only safe while no thread runs
     words = _in_background(lambda: keyboard_words(library), "kiosk-keyboard-words")
 
     def finish() -> SearchIndex:
         data = receive() if receive else None
         if data is None:
-            data = _index_and_keep(library, cache, key)
+            data = SearchIndex.build(library, INDEXED_LANGUAGES).to_bytes()
         # A file of its own (or a fresh copy) holds the index alone, without the room building it took.
         index = SearchIndex.from_bytes(data, INDEXED_LANGUAGES, tuple(library.articles), cache.path.parent)
+        del data
+        if index.path is not None:
+            cache.put_index(key, index.path)  # the next start opens it as it is
         release_free_memory()
         return index
 
     return Content(library, _in_background(finish, "kiosk-search-index"), words, datetime.now(UTC))
 
 
-def _index_and_keep(library: Library, cache: StartupCache, key: str) -> bytes:
-    """Index ``library``, and keep the index and the parsed library in the start-up cache."""
-    data = SearchIndex.build(library, INDEXED_LANGUAGES).to_bytes()
-    cache.put_index(key, data)
-    cache.save()
-    return data
+def _index_in_a_child(library: Library):
+    """Fork a process that indexes ``library`` and sends the index back; returns how to receive it.
 
-
-def _index_in_a_child(library: Library, cache: StartupCache, key: str):
-    """Fork a process that indexes ``library`` (and writes the start-up cache) and sends the index back.
-
-    Returns how to receive the index.
     Only while this process runs no other thread (a fork copies one thread, and
     another's locks with it); otherwise None, and the caller builds it itself.
     """
@@ -204,8 +197,7 @@ def _index_in_a_child(library: Library, cache: StartupCache, key: str):
         return None
     context = multiprocessing.get_context("fork")
     ours, theirs = context.Pipe(duplex=False)
-    child = context.Process(target=_send_index, args=(library, cache, key, theirs), name="kiosk-search-index",
-                            daemon=True)
+    child = context.Process(target=_send_index, args=(library, theirs), name="kiosk-search-index", daemon=True)
     child.start()
     theirs.close()
 
@@ -220,8 +212,8 @@ def _index_in_a_child(library: Library, cache: StartupCache, key: str):
     return receive
 
 
-def _send_index(library: Library, cache: StartupCache, key: str, connection) -> None:
-    connection.send_bytes(_index_and_keep(library, cache, key))
+def _send_index(library: Library, connection) -> None:
+    connection.send_bytes(SearchIndex.build(library, INDEXED_LANGUAGES).to_bytes())
     connection.close()
 
 
@@ -246,15 +238,26 @@ def _malloc_trim():
 
 
 def init_app(app: Flask) -> None:
-    """Load and validate the content folder (reusing what the last start parsed), and index it.
+    """Serve the library the last start built, if the start-up cache holds it; else read, validate and index it.
 
     Runs before any thread of the kiosk starts (see the module's docstring).
     Problems are logged as warnings (they name files, never patrons); the
-    kiosk serves everything that is valid.
+    kiosk serves everything that is valid. A restart reads no content file:
+    the updates watcher compares the folder with the files the library was
+    built from, and takes any change, as it does while the kiosk runs.
     """
+    folder = app.config["KIOSK_CONTENT"]
     cache = StartupCache(app.instance_path)
-    listed = content_files(app.config["KIOSK_CONTENT"])
-    library = load_library(app.config["KIOSK_CONTENT"], cache=cache, meanwhile=lambda: content_loading.send(app))
+    trusted = cache.trusted(folder)
+    if trusted is not None:
+        library, record = trusted
+        listed = record.listed
+        content_loading.send(app)
+    else:
+        listed = content_files(folder)
+        library = cache.keep(load_library(folder, cache=cache, meanwhile=lambda: content_loading.send(app)), listed)
+        release_free_memory()  # the parsed library is on disk now, and read from there
+    cache.forget_unused()
     content = _prepare_at_start(library, cache)
     for problem in library.problems:
         app.logger.warning("content: %s", problem)

@@ -1,27 +1,52 @@
-"""Parsed articles and their search index kept between starts, so an unchanged library starts quickly.
+"""The library as built from the content folder, kept on disk between starts and read as it is needed.
 
-Each article folder is stored under a fingerprint of everything its article
-depends on: the bytes of every file in the folder, the folder's own path, the
-topics that exist, and the code that parses and renders it. A changed file,
-topic list or kiosk version simply misses, and is parsed again. The search
-index is kept under the fingerprints of every article it holds. The file
-holds content only (never anything about patrons) and lives in the owner-only
-instance folder; it is written atomically, and a damaged one is ignored.
+One SQLite file in the instance folder holds every article folder parsed and
+rendered, under a fingerprint of everything its article depends on: the bytes
+of every file in the folder, the folder's own path, the topics that exist, and
+the code that parses and renders it. A changed file, topic list or kiosk
+version simply misses, and only that folder is parsed again: a one-article
+change in a big library costs one article. Rows are never changed, only added,
+so a request reading a version that is being replaced still finds its rows;
+those no version uses any more are removed at the next start.
+
+The file also holds what the last start served (``StartRecord``): the list of
+the folder's files (sizes and times) it was built from, each article's
+fingerprint, the topics, the help list and the problems, and which search index
+file goes with it. A restart serves that at once, without reading a single
+content file; the updates watcher then compares the folder with that list, as
+it does every few seconds, and takes whatever changed while the kiosk was off.
+
+The served library holds only this light index in memory: each article is read
+from the file when a request asks for it (``StoredArticles``), so memory does
+not grow with the library. The file holds content only (never anything about
+patrons) and lives in the owner-only instance folder; a request only ever
+reads it. A damaged file is set aside, named in one log line, and built again.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import pickle
-from collections.abc import Iterable
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ..atomic import write_atomically
 from ..instance import set_aside
 from . import loader, markdown, model, narration, timings
+from .manifest import FileState
+from .model import Article, HelpList, Library, Problem, Topic
 
-CACHE_FILE = "content-cache.pickle"
-_FORMAT = 1
+CACHE_FILE = "content-cache.sqlite"
+_FORMAT = 2
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS folders (key TEXT PRIMARY KEY, result BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS state (name TEXT PRIMARY KEY, value BLOB NOT NULL);
+"""
+_DAMAGED = (sqlite3.DatabaseError, pickle.UnpicklingError, EOFError, AttributeError, TypeError, ValueError)
+"""What reading a damaged file (cut short, overwritten, not a database, another format) can raise."""
 
 
 def _code_key() -> bytes:
@@ -40,34 +65,138 @@ def _files_in(folder: Path) -> list[Path]:
     return list(folder.iterdir()) if folder.is_dir() else []
 
 
+def _connect(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
+    # No statement cache: a cached statement keeps its last bound values (the last article read).
+    if read_only:
+        return sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, check_same_thread=False,
+                               cached_statements=0, timeout=30)
+    connection = sqlite3.connect(path, check_same_thread=False, cached_statements=0, timeout=30)
+    os.chmod(path, 0o600)
+    return connection
+
+
+@dataclass(frozen=True)
+class StartRecord:
+    """What one start or update served, enough to serve it again without reading the content folder."""
+
+    folder: str
+    """The content folder, resolved."""
+    listed: Mapping[str, FileState]
+    """The folder's files, as listed just before they were read."""
+    topics: Mapping[str, Topic]
+    keys: tuple[tuple[str, str], ...]
+    """(slug, fingerprint) of every article served, in order (no fingerprint for one ``held``)."""
+    held: Mapping[str, Article]
+    """Articles served as they are nowhere in the file (a translation kept from the last good version)."""
+    problems: tuple[Problem, ...]
+    help: HelpList
+    index: tuple[str, str, int, str] | None = None
+    """(index key, index file name, its size, a digest of its first and last pages), once it is written."""
+
+
+class StoredArticles(Mapping):
+    """The articles of one library, each read from the start-up cache's file when it is asked for.
+
+    Immutable, like the rest of a ``Library``: the rows it reads are never changed.
+    Nothing is kept once read, so what is held never says which articles were read.
+    """
+
+    def __init__(self, path: Path, keys: Iterable[tuple[str, str]], held: Mapping[str, Article]):
+        self._path = path
+        self._keys = dict(keys)
+        self._held = dict(held)
+        self._local = threading.local()  # a connection per thread, and per process after a fork
+
+    def _connection(self) -> sqlite3.Connection:
+        connection = getattr(self._local, "connection", None)
+        if connection is None or self._local.pid != os.getpid():
+            connection = self._local.connection = _connect(self._path, read_only=True)
+            self._local.pid = os.getpid()
+        return connection
+
+    def __getitem__(self, slug: str) -> Article:
+        held = self._held.get(slug)
+        if held is not None:
+            return held
+        key = self._keys[slug]
+        connection = self._connection()
+        row = connection.execute("SELECT result FROM folders WHERE key = ?", (key,)).fetchone()
+        # SQLite keeps the pages a read touched; let go of them, so they never hint at what was read.
+        connection.execute("PRAGMA shrink_memory")
+        if row is None:
+            raise sqlite3.DatabaseError(f"{self._path.name}: article {slug} is missing")
+        return pickle.loads(row[0]).article
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __contains__(self, slug) -> bool:
+        return slug in self._keys
+
+    def get(self, slug, default=None):
+        """The article ``slug``, or ``default``."""
+        return self[slug] if slug in self._keys else default
+
+    def __reduce__(self):
+        return (StoredArticles, (self._path, tuple(self._keys.items()), self._held))
+
+
 class StartupCache:
-    """A ``FolderCache`` backed by one pickle file in the instance folder."""
+    """A ``FolderCache`` backed by one SQLite file in the instance folder, and the last start's record."""
 
     def __init__(self, instance: Path):
         self.path = Path(instance) / CACHE_FILE
         self._code = _code_key()
-        stored = self._read()
-        self._stored: dict[str, loader.FolderResult] = stored.get("entries", {})
-        self._stored_index: tuple[str, bytes] | None = stored.get("index")
         self._used: dict[str, loader.FolderResult] = {}
-        self._index: tuple[str, bytes] | None = None
+        self._new: dict[str, loader.FolderResult] = {}
+        self._record: StartRecord | None = None
+        self._local = threading.local()
         self.hits = 0
+        self.usable = self._open()
 
-    def _read(self) -> dict:
+    def _db(self) -> sqlite3.Connection:
+        """This thread's connection to the file (a fork's child opens its own)."""
+        connection = getattr(self._local, "connection", None)
+        if connection is None or self._local.pid != os.getpid():
+            connection = self._local.connection = _connect(self.path)
+            self._local.pid = os.getpid()
+        return connection
+
+    def _open(self) -> bool:
+        """Open the file, made afresh if another version of the kiosk wrote it; set aside if it is damaged."""
         try:
-            with self.path.open("rb") as file:
-                stored = pickle.load(file)
-        except FileNotFoundError:
-            return {}
-        except Exception:  # damaged (cut short by a full disk, say): start afresh
+            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            return self._check()
+        except _DAMAGED:
+            self._local.connection = None
             set_aside(self.path, "the start-up cache; the content is read afresh")
-            return {}
-        if not isinstance(stored, dict):
-            set_aside(self.path, "the start-up cache; the content is read afresh")
-            return {}
-        if stored.get("code") != self._code:  # another version of the kiosk wrote it
-            return {}
-        return stored
+        except OSError:  # a read-only instance folder: everything is parsed at each start
+            return False
+        try:
+            return self._check()
+        except (OSError, *_DAMAGED):
+            return False
+
+    def _check(self) -> bool:
+        if self.path.is_file() and self.path.stat().st_size == 0:  # cut short: every file written holds a schema
+            raise sqlite3.DatabaseError("empty")
+        db = self._db()
+        with db:
+            db.executescript(_SCHEMA)
+            code = db.execute("SELECT value FROM state WHERE name = 'code'").fetchone()
+            if code is None or code[0] != self._code:  # another version of the kiosk wrote it
+                db.execute("DELETE FROM folders")
+                db.execute("DELETE FROM state")
+                db.execute("INSERT INTO state VALUES ('code', ?)", (self._code,))
+                return True
+            record = db.execute("SELECT value FROM state WHERE name = 'start'").fetchone()
+        self._record = pickle.loads(record[0]) if record else None
+        if self._record is not None and not isinstance(self._record, StartRecord):
+            raise TypeError("not a start record")
+        return True
 
     def fingerprint(self, folder: Path, topics: frozenset[str] | None) -> str:
         """A key over the folder's path and files, the topic list and the code."""
@@ -87,41 +216,124 @@ class StartupCache:
         return digest.hexdigest()
 
     def get(self, key: str) -> loader.FolderResult | None:
-        """The stored result for ``key``, if the last start stored one."""
-        result = self._stored.get(key)
+        """The stored result for ``key``, if an earlier load stored one."""
+        if not self.usable:
+            return None
+        try:
+            row = self._db().execute("SELECT result FROM folders WHERE key = ?", (key,)).fetchone()
+            result = pickle.loads(row[0]) if row else None
+        except _DAMAGED:  # one damaged row: that folder is parsed again
+            return None
         if result is not None:
             self.hits += 1
             self._used[key] = result
         return result
 
     def put(self, key: str, result: loader.FolderResult) -> None:
-        """Keep ``result`` for the next start."""
-        self._used[key] = result
+        """Keep ``result`` for later loads."""
+        self._used[key] = self._new[key] = result
 
     def index_key(self, languages: Iterable[str]) -> str:
-        """A key over every article this load used, in order, and the languages indexed."""
+        """A key over every article of the library last recorded, in order, and the languages indexed."""
         digest = hashlib.blake2b(self._code, digest_size=20)
-        digest.update(",".join(languages).encode() + b"\0" + "\0".join(self._used).encode())
+        digest.update(",".join(languages).encode() + b"\0")
+        if self._record is not None:
+            digest.update("\0".join(key for _, key in self._record.keys).encode() + b"\0")
+            if self._record.held:  # rare: kept from a last good version, and not in the file
+                digest.update(pickle.dumps(sorted(self._record.held.items()), protocol=pickle.HIGHEST_PROTOCOL))
         return digest.hexdigest()
 
-    def index(self, key: str) -> bytes | None:
-        """The search index stored under ``key`` by the last start, if any."""
-        if self._stored_index and self._stored_index[0] == key:
-            self._index = self._stored_index
-            return self._stored_index[1]
+    def trusted(self, folder: Path) -> tuple[Library, StartRecord] | None:
+        """The library the last start (or update) served from ``folder``, read from nothing but this file.
+
+        None when there is no such record (first start, another folder, another kiosk version).
+        """
+        record = self._record
+        if record is None or record.folder != str(Path(folder).resolve()):
+            return None
+        return self._library(Path(folder), record), record
+
+    def _library(self, folder: Path, record: StartRecord) -> Library:
+        return Library(folder=folder, topics=model.freeze(record.topics),
+                       articles=StoredArticles(self.path, record.keys, record.held),
+                       problems=record.problems, help=record.help)
+
+    def keep(self, library: Library, listed: Mapping[str, FileState]) -> Library:
+        """Write what this load parsed, and record ``library`` as served; the same library, read from the file.
+
+        With a file that cannot be written, ``library`` itself (held in memory) is returned.
+        """
+        results = {result.slug: (key, result) for key, result in self._used.items()}
+        keys, held = [], {}
+        for slug, article in library.articles.items():
+            key, result = results.get(slug, (None, None))
+            if result is not None and result.article is article:
+                keys.append((slug, key))
+            else:
+                keys.append((slug, ""))
+                held[slug] = article
+        record = StartRecord(str(Path(library.folder).resolve()), dict(listed), dict(library.topics), tuple(keys),
+                             held, library.problems, library.help)
+        try:
+            db = self._db()
+            with db:
+                db.executemany("INSERT OR IGNORE INTO folders VALUES (?, ?)",
+                               ((key, pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
+                                for key, result in self._new.items()))
+                db.execute("INSERT OR REPLACE INTO state VALUES ('start', ?)",
+                           (pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL),))
+        except (OSError, sqlite3.Error):  # a read-only or full instance folder costs memory, not service
+            return library
+        self._new.clear()
+        self._record = record
+        return self._library(Path(library.folder), record)
+
+    def forget_unused(self) -> None:
+        """Remove the rows the recorded library does not use (at start, before any request reads one)."""
+        if self._record is None:
+            return
+        try:
+            db = self._db()
+            with db:
+                db.execute("CREATE TEMP TABLE used (key TEXT PRIMARY KEY)")
+                db.executemany("INSERT OR IGNORE INTO used VALUES (?)", ((key,) for _, key in self._record.keys))
+                db.execute("DELETE FROM folders WHERE key NOT IN (SELECT key FROM used)")
+                db.execute("DROP TABLE used")
+        except sqlite3.Error:
+            pass  # removed at another start
+
+    def index(self, key: str) -> Path | None:
+        """The search index file recorded for ``key``, if it is there, whole, and unchanged."""
+        stored = self._record.index if self._record is not None else None
+        if stored is None or stored[0] != key:
+            return None
+        path = self.path.parent / stored[1]
+        try:
+            if path.stat().st_size == stored[2] and _ends_digest(path) == stored[3]:
+                return path
+        except OSError:
+            return None
+        set_aside(path, "the search index; it is written again")
         return None
 
-    def put_index(self, key: str, data: bytes) -> None:
-        """Keep the search index for the next start."""
-        self._index = (key, data)
-
-    def save(self) -> None:
-        """Write what this load used (and nothing else) if it differs from what was stored."""
-        if self._used.keys() == self._stored.keys() and self._index == self._stored_index:
+    def put_index(self, key: str, path: Path) -> None:
+        """Record ``path`` as the search index of the library last recorded (under ``key``)."""
+        if self._record is None:
             return
-        data = pickle.dumps({"code": self._code, "entries": self._used, "index": self._index},
-                            protocol=pickle.HIGHEST_PROTOCOL)
+        record = replace(self._record, index=(key, path.name, path.stat().st_size, _ends_digest(path)))
         try:
-            write_atomically(self.path, data)
-        except OSError:  # a read-only instance folder only costs the next start some time
-            pass
+            db = self._db()
+            with db:
+                db.execute("INSERT OR REPLACE INTO state VALUES ('start', ?)",
+                           (pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL),))
+        except sqlite3.Error:
+            return
+        self._record = record
+
+
+def _ends_digest(path: Path, length: int = 1 << 16) -> str:
+    """A digest of the first and last ``length`` bytes of ``path``: cheap, and enough to see a file cut or replaced."""
+    with path.open("rb") as file:
+        head = file.read(length)
+        file.seek(max(0, path.stat().st_size - length))
+        return hashlib.sha256(head + file.read(length)).hexdigest()

@@ -30,7 +30,7 @@ from flask import Flask
 from ..signals import content_replaced
 from .loader import ContentFolderError, load_library
 from .manifest import MANIFEST, Checker, FileState, Manifest, ManifestError, content_files, read_manifest
-from .serving import ContentHolder, Waiting, content_holder
+from .serving import INDEXED_LANGUAGES, ContentHolder, Waiting, content_holder
 from .startup_cache import StartupCache
 
 
@@ -152,9 +152,11 @@ class ContentUpdates:
             return False
         if content_files(self.folder) != files:
             return False  # changed while it was read: read it again when it settles
-        self.holder.replace(library, version, published)
+        library = cache.keep(library, files)  # written, and from now on read from the file
+        content = self.holder.replace(library, version, published)
+        if content.search.path is not None:
+            cache.put_index(cache.index_key(INDEXED_LANGUAGES), content.search.path)
         self._changed_at = None
-        cache.save()
         for problem in library.problems:
             self.app.logger.warning("content: %s", problem)
         self.app.logger.info("content: now serving version %s (%d articles)", version, len(library.articles))
