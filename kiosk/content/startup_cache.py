@@ -7,7 +7,7 @@ the code that parses and renders it. A changed file, topic list or kiosk
 version simply misses, and only that folder is parsed again: a one-article
 change in a big library costs one article. Rows are never changed, only added,
 so a request reading a version that is being replaced still finds its rows;
-those no version uses any more are removed at the next start.
+those no version has used for a day are removed at a start.
 
 The file also holds what the last start served (``StartRecord``): the list of
 the folder's files (sizes and times) it was built from, each article's
@@ -30,6 +30,7 @@ import os
 import pickle
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -41,8 +42,10 @@ from .model import Article, HelpList, Library, Problem, Topic
 
 CACHE_FILE = "content-cache.sqlite"
 _FORMAT = 2
+KEPT_UNUSED_SECONDS = 86400
+"""How long rows no recorded library uses are kept (for another kiosk process on the same instance folder)."""
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS folders (key TEXT PRIMARY KEY, result BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS folders (key TEXT PRIMARY KEY, result BLOB NOT NULL, used_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS state (name TEXT PRIMARY KEY, value BLOB NOT NULL);
 """
 _DAMAGED = (sqlite3.DatabaseError, pickle.UnpicklingError, EOFError, AttributeError, TypeError, ValueError)
@@ -126,6 +129,11 @@ class StoredArticles(Mapping):
         if row is None:
             raise sqlite3.DatabaseError(f"{self._path.name}: article {slug} is missing")
         return pickle.loads(row[0]).article
+
+    @property
+    def keys_on_disk(self) -> Mapping[str, str]:
+        """The fingerprint of each article read from the file, by slug (what is rendered from it is kept by it)."""
+        return {slug: key for slug, key in self._keys.items() if key}
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._keys)
@@ -277,9 +285,11 @@ class StartupCache:
         try:
             db = self._db()
             with db:
-                db.executemany("INSERT OR IGNORE INTO folders VALUES (?, ?)",
-                               ((key, pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
+                now = int(time.time())
+                db.executemany("INSERT OR IGNORE INTO folders VALUES (?, ?, ?)",
+                               ((key, pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL), now)
                                 for key, result in self._new.items()))
+                db.executemany("UPDATE folders SET used_at = ? WHERE key = ?", ((now, key) for _, key in keys if key))
                 db.execute("INSERT OR REPLACE INTO state VALUES ('start', ?)",
                            (pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL),))
         except (OSError, sqlite3.Error):  # a read-only or full instance folder costs memory, not service
@@ -289,16 +299,11 @@ class StartupCache:
         return self._library(Path(library.folder), record)
 
     def forget_unused(self) -> None:
-        """Remove the rows the recorded library does not use (at start, before any request reads one)."""
-        if self._record is None:
-            return
+        """Remove the rows no library has used for a day (a request, here or in another process, may read the rest)."""
         try:
             db = self._db()
             with db:
-                db.execute("CREATE TEMP TABLE used (key TEXT PRIMARY KEY)")
-                db.executemany("INSERT OR IGNORE INTO used VALUES (?)", ((key,) for _, key in self._record.keys))
-                db.execute("DELETE FROM folders WHERE key NOT IN (SELECT key FROM used)")
-                db.execute("DROP TABLE used")
+                db.execute("DELETE FROM folders WHERE used_at < ?", (int(time.time()) - KEPT_UNUSED_SECONDS,))
         except sqlite3.Error:
             pass  # removed at another start
 

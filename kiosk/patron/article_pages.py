@@ -6,25 +6,41 @@ shows. So ``patron/article.html`` is rendered once per article and language,
 whenever new content or settings are taken, with holes for those (and for the
 article's body, which the library already holds), and a request fills them in.
 
-Every article is rendered, read or not, in a background thread, so the kiosk
-serves at once: nothing here reflects what a patron opened. A request that
-arrives before its page is ready gets it rendered on the spot, identical, and
-not kept.
+The rendered pages are kept in the instance folder (``PageStore``), by the
+article's fingerprint, the language, and a digest of everything else they
+depend on (the kiosk's code, templates and catalogs, its settings, the topics
+and the help list): a restart renders nothing, a new version of the library
+renders only the articles that changed, and memory does not grow with the
+library. Every article is rendered, read or not, in a background thread, so
+the kiosk serves at once: nothing here reflects what a patron opened, and a
+request only reads the file. A request that arrives before its page is ready
+gets it rendered on the spot, identical, and not kept.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import os
+import pickle
+import sqlite3
 import threading
+import time
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app
 
 from ..content.model import Article, ArticleVersion, Library
 from ..content.serving import content_holder, get_library
+from ..content.startup_cache import KEPT_UNUSED_SECONDS, StoredArticles
 from ..display import DisplayChoices
 from ..i18n import render_in_language
+from ..instance import set_aside
 from ..languages import Language
 from ..layout import Links, SlotTemplate, late, layouts, rendering_in
+from ..shipped import TRANSLATIONS
 from ..signals import content_replaced, settings_changed
 
 
@@ -56,16 +72,133 @@ def _render(article: Article, language: Language, shared: dict[str, str] | None 
             body=late("body"), printed_on=late("printed_on")), shared)
 
 
+KIOSK = Path(__file__).resolve().parent.parent
+PAGES_FILE = "article-pages.sqlite"
+"""The pre-rendered pages, in the instance folder: library content only, written by the background renderer."""
+_BATCH = 200
+"""Pages rendered between two writes (and two looks at whether the library or settings changed meanwhile)."""
+
+
+@functools.cache
+def _code_key() -> bytes:
+    """A digest of everything in the kiosk that a page is rendered with: its code, templates and catalogs."""
+    digest = hashlib.blake2b(digest_size=16)
+    for folder, pattern in ((KIOSK, "**/*.py"), (KIOSK / "templates", "**/*.html"), (TRANSLATIONS, "**/*.mo")):
+        for path in sorted(folder.glob(pattern)):
+            digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes())
+    return digest.digest()
+
+
+def _context_key(app: Flask, library: Library) -> str:
+    """A digest of what every page of ``library`` depends on beside its article: code, settings, topics, help."""
+    digest = hashlib.blake2b(_code_key(), digest_size=16)
+    settings = sorted((name, repr(value)) for name, value in app.config.items() if name.startswith("KIOSK_"))
+    digest.update(pickle.dumps((settings, sorted(library.topics.items()), library.help),
+                               protocol=pickle.HIGHEST_PROTOCOL))
+    return digest.hexdigest()
+
+
+class PageStore:
+    """The pre-rendered pages on disk, by article fingerprint, language and context (``_context_key``).
+
+    Only the background renderer writes; requests only read, and nothing they read is kept.
+    """
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._local = threading.local()
+        self.usable = self._open()
+
+    def _open(self) -> bool:
+        try:
+            self._check()
+            return True
+        except sqlite3.DatabaseError:
+            self._local.writer = None
+            set_aside(self.path, "the pre-rendered article pages; they are rendered again")
+        except OSError:
+            return False
+        try:
+            self._check()
+            return True
+        except (OSError, sqlite3.Error):
+            return False
+
+    def _check(self) -> None:
+        if self.path.is_file() and self.path.stat().st_size == 0:  # cut short: every file written holds a schema
+            raise sqlite3.DatabaseError("empty")
+        with self._writer() as db:
+            db.execute("CREATE TABLE IF NOT EXISTS pages (article TEXT, language TEXT, context TEXT, page BLOB, "
+                       "used_at INTEGER, PRIMARY KEY (article, language, context)) WITHOUT ROWID")
+
+    def _writer(self) -> sqlite3.Connection:
+        connection = getattr(self._local, "writer", None)
+        if connection is None:
+            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            connection = self._local.writer = sqlite3.connect(self.path, check_same_thread=False,
+                                                              cached_statements=0, timeout=30)
+            os.chmod(self.path, 0o600)
+        return connection
+
+    def _reader(self) -> sqlite3.Connection:
+        connection = getattr(self._local, "reader", None)
+        if connection is None:
+            connection = self._local.reader = sqlite3.connect(f"{self.path.as_uri()}?mode=ro", uri=True,
+                                                              check_same_thread=False, cached_statements=0,
+                                                              timeout=30)
+        return connection
+
+    def get(self, article: str, language: str, context: str) -> SlotTemplate | None:
+        """The page stored for this article, language and context, if it is stored."""
+        if not self.usable:
+            return None
+        try:
+            connection = self._reader()
+            row = connection.execute("SELECT page FROM pages WHERE article = ? AND language = ? AND context = ?",
+                                     (article, language, context)).fetchone()
+            # SQLite keeps the pages a read touched; let go of them, so they never hint at what was read.
+            connection.execute("PRAGMA shrink_memory")
+            return pickle.loads(row[0]) if row else None
+        except (sqlite3.Error, pickle.UnpicklingError, EOFError, AttributeError, TypeError, ValueError):
+            return None  # damaged: the page is rendered on the spot (and the file made again at the next start)
+
+    def present(self, context: str) -> set[tuple[str, str]]:
+        """(article, language) of every page stored for ``context``."""
+        return set(self._writer().execute("SELECT article, language FROM pages WHERE context = ?", (context,)))
+
+    def put(self, rows: list[tuple[str, str, str, SlotTemplate]]) -> None:
+        """Store pages: (article, language, context, page)."""
+        now = int(time.time())
+        with self._writer() as db:
+            db.executemany("INSERT OR REPLACE INTO pages VALUES (?, ?, ?, ?, ?)",
+                           ((article, language, context, pickle.dumps(page, protocol=pickle.HIGHEST_PROTOCOL), now)
+                            for article, language, context, page in rows))
+
+    def keep(self, context: str, articles: set[str]) -> None:
+        """Mark the pages of ``articles`` in ``context`` as used now, and remove those unused for a day."""
+        now = int(time.time())
+        with self._writer() as db:
+            db.executemany("UPDATE pages SET used_at = ? WHERE article = ? AND context = ?",
+                           ((now, article, context) for article in articles))
+            db.execute("DELETE FROM pages WHERE used_at < ?", (now - KEPT_UNUSED_SECONDS,))
+
+
 class ArticlePages:
-    """The pre-rendered article pages of one library, rebuilt when the library or the settings change."""
+    """The pre-rendered article pages of the library served, kept on disk, rendered again for what changed.
+
+    A library read from disk (``StoredArticles``) has its pages stored by each
+    article's fingerprint: a restart renders nothing, and a new version renders
+    only the articles that changed. Any other library's pages (the instance
+    folder cannot be written) are rendered for each request.
+    """
 
     def __init__(self, app: Flask):
         self.app = app
-        # One tuple, replaced in one step: a reader never pairs one library with another's pages.
-        self._built: tuple[Library | None, dict[tuple[str, str], SlotTemplate]] = (None, {})
+        self._store = PageStore(Path(app.instance_path) / PAGES_FILE)
+        # The context of the library being served, under one settings generation, replaced in one step.
+        self._context: tuple[Library | None, int, str] = (None, -1, "")
         # Counts settings changes, so that a build begun under the old settings is thrown away.
         self._settings_generation = 0
-        self._swap = threading.Lock()
         self._wanted = threading.Event()
         self._idle = threading.Event()
         self._thread = threading.Thread(target=self._keep_built, name="kiosk-article-pages", daemon=True)
@@ -76,17 +209,13 @@ class ArticlePages:
         self._thread.start()
 
     def rebuild(self, *_sender: Any, **_extra: Any) -> None:
-        """Build the pages again for new content; requests render their own page meanwhile.
-
-        (``main`` only uses pages built from the library being served.)"""
+        """Build the pages of new content; requests render the pages not built yet themselves."""
         self._idle.clear()
         self._wanted.set()
 
     def forget_and_rebuild(self, *_sender: Any, **_extra: Any) -> None:
-        """Drop the pages at once, as new settings (read aloud, languages) change them, and build them again."""
-        with self._swap:
-            self._settings_generation += 1
-            self._built = (None, {})
+        """Stop using the pages at once, as new settings (read aloud, languages) change them, and build them again."""
+        self._settings_generation += 1
         self.rebuild()
 
     def wait_until_built(self, timeout: float = 60.0) -> bool:
@@ -101,23 +230,44 @@ class ArticlePages:
             if not self._wanted.is_set():
                 self._idle.set()
 
-    def _build(self) -> None:
-        """Render every article in every offered language, for the library being served now."""
+    def context_of(self, library: Library) -> str:
+        """The context key of ``library`` under the present settings (worked out once per library and settings)."""
+        known, generation, context = self._context
+        if known is library and generation == self._settings_generation:
+            return context
         generation = self._settings_generation
+        context = _context_key(self.app, library)
+        self._context = (library, generation, context)
+        return context
+
+    def _build(self) -> None:
+        """Render every article in every offered language not stored yet, for the library being served now."""
+        if not self._store.usable:
+            return
         with self.app.test_request_context():
             library = content_holder(self.app).current.library
-            shared: dict[str, str] = {}
-            pages = {(article.slug, language.tag): _render(article, language, shared)
-                     for article in library.articles.values()
-                     for language in self.app.config["KIOSK_LANGUAGES"]}
-        with self._swap:
-            if generation == self._settings_generation:
-                self._built = (library, pages)
+            generation = self._settings_generation
+            context = self.context_of(library)
+            keys = _stored_keys(library)
+            present = self._store.present(context)
+            missing = [(slug, key, language) for slug, key in keys.items()
+                       for language in self.app.config["KIOSK_LANGUAGES"] if (key, language.tag) not in present]
+            for at in range(0, len(missing), _BATCH):
+                if self._wanted.is_set() or generation != self._settings_generation:
+                    return  # new content or settings: build those instead
+                rows, article, slug_read = [], None, None
+                for slug, key, language in missing[at:at + _BATCH]:
+                    if slug != slug_read:  # an article is read once for all its languages
+                        article, slug_read = library.articles[slug], slug
+                    rows.append((key, language.tag, context, _render(article, language)))
+                self._store.put(rows)
+            self._store.keep(context, set(keys.values()))
 
     def main(self, article: Article, language: Language, display: DisplayChoices, printed_on: str) -> str:
         """The article page's content for this request."""
-        library, pages = self._built
-        page = pages.get((article.slug, language.tag)) if library is get_library() else None
+        library = get_library()
+        key = _stored_keys(library).get(article.slug)
+        page = self._store.get(key, language.tag, self.context_of(library)) if key else None
         if page is None:
             page = _render(article, language)
         query = display.query
@@ -127,6 +277,12 @@ class ArticlePages:
             "printed_on": printed_on, "slug": article.slug,
             "title": version.title, "summary": version.summary, "attribution": version.attribution,
             "body": version.html})
+
+
+def _stored_keys(library: Library) -> Mapping[str, str]:
+    """The fingerprint of each article of ``library`` read from disk (none for a library held in memory)."""
+    articles = library.articles
+    return articles.keys_on_disk if isinstance(articles, StoredArticles) else {}
 
 
 def article_pages(app: Flask | None = None) -> ArticlePages:
