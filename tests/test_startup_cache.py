@@ -143,6 +143,73 @@ def test_two_indexes_made_together_never_remove_each_others_file_before_it_is_op
     assert index.search("en", "boundaries")
 
 
+OPENED: list[str] | None = None
+"""Paths opened while a test records them (an audit hook cannot be removed: it records only then)."""
+
+
+def _record_opens(event, arguments):
+    if OPENED is not None and event == "open" and isinstance(arguments[0], str | os.PathLike):
+        OPENED.append(os.fspath(arguments[0]))
+
+
+sys.addaudithook(_record_opens)
+
+
+def test_a_restart_serves_the_kept_library_without_reading_a_content_file(library_copy, make_app):
+    global OPENED
+    from kiosk.content.serving import content_holder
+    from kiosk.patron.article_pages import article_pages
+    first = make_app(content=library_copy)
+    assert article_pages(first).wait_until_built()
+    OPENED = []
+    try:
+        restarted = make_app(content=library_copy)
+        client = restarted.test_client()
+        assert "Consentement" in client.get("/fr/articles/consent").get_data(as_text=True)
+        assert "/en/articles/consent" in client.get("/en/search?q=consent").get_data(as_text=True)
+        assert article_pages(restarted).wait_until_built()
+        opened = list(OPENED)
+    finally:
+        OPENED = None
+    content = str(library_copy.resolve())
+    assert [path for path in opened if os.path.abspath(path).startswith(content)] == []
+    assert len(content_holder(restarted).current.library.articles) == 6
+
+
+def test_a_one_article_change_reads_that_article_and_changes_the_index_for_it_alone(library_copy, make_app,
+                                                                                   monkeypatch):
+    from kiosk.content import search
+    from kiosk.content.serving import content_holder
+    from kiosk.content.updates import content_updates
+    app = make_app(content=library_copy)
+    before = content_holder(app).current
+    assert before.search.path is not None
+    source = library_copy / "articles" / "boundaries" / "en.md"
+    source.write_text(source.read_text(encoding="utf-8").replace("title: ", "title: Zebrafinch ", 1),
+                      encoding="utf-8")
+    parsed, indexed = [], []
+    real_load_folder, real_build = loader._load_folder, search.SearchIndex.build.__func__
+    monkeypatch.setattr(loader, "_load_folder", lambda folder, topics: (parsed.append(folder.name),
+                                                                       real_load_folder(folder, topics))[1])
+    monkeypatch.setattr(search.SearchIndex, "build", classmethod(lambda cls, *arguments: (
+        indexed.append(arguments), real_build(cls, *arguments))[1]))
+    assert content_updates(app).take_now()
+    after = content_holder(app).current
+    assert parsed == ["boundaries"] and indexed == []  # the index was changed in a copy, not built whole
+    assert after.search.path != before.search.path
+    assert after.search.search("en", "zebrafinch") == ["boundaries"]
+    assert after.search.search("fr", "consentement") == before.search.search("fr", "consentement")
+    # A request that took the old version before the swap still reads it whole.
+    assert before.search.search("en", "zebrafinch") == []
+    assert not before.library.articles["boundaries"].versions["en"].title.startswith("Zebrafinch ")
+    assert after.library.articles["boundaries"].versions["en"].title.startswith("Zebrafinch ")
+    assert after.library.articles["consent"] == before.library.articles["consent"]
+    # The next start opens the changed index as it is.
+    restarted = content_holder(make_app(content=library_copy)).current
+    assert restarted.index.done() and restarted.search.path == after.search.path
+    assert restarted.search.search("en", "zebrafinch") == ["boundaries"]
+
+
 def test_each_search_lets_go_of_the_pages_it_read(library_copy, make_app):
     from kiosk.content.serving import content_holder
     index = content_holder(make_app(content=library_copy)).current.search

@@ -1,9 +1,12 @@
 """Full-text search over the library, in each language, with SQLite FTS5.
 
-The index lives in memory and is built with each library (at start-up, and
-whenever new content is taken) from the text each language's readers see (the
-translation, or the source where there is none). The tables are contentless:
-the text itself is already in the library, so only the index is kept.
+The index is built with each library from the text each language's readers
+see (the translation, or the source where there is none), and served from a
+read-only file in the instance folder. A new version of a library read from
+disk is indexed by changing a copy of the last index: only the articles that
+changed are taken out and put in again, so a one-article change in a big
+library costs one article. The tables are contentless: the text itself is
+already in the library, so only the index is kept.
 Text and queries are folded the same way (case, accents, Arabic vowel marks);
 runs of Chinese, Japanese or Korean characters are indexed as overlapping
 pairs, so a two-character word is found without a word segmenter. Queries are
@@ -15,7 +18,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import re
+import shutil
 import sqlite3
 import threading
 from collections.abc import Collection
@@ -25,12 +30,15 @@ from pathlib import Path
 from ..atomic import write_atomically
 from ..instance import set_aside
 from .markdown import CJK_CHARACTER, fold_for_search, plain_text
-from .model import ArticleVersion, Library
+from .model import Article, ArticleVersion, Library
+from .startup_cache import fingerprints
 
 log = logging.getLogger(__name__)
 MAX_QUERY_CHARACTERS = 200
 MAX_QUERY_TERMS = 12
 MAX_RESULTS = 20
+CHANGED_IN_PLACE = 8
+"""Articles taken out or put in that an index is always changed for, rather than built whole (or a quarter)."""
 INDEX_FILE_PREFIX = "search-index-"
 """Index files in the instance folder are named by this and a digest of their bytes."""
 _INDEX_FILES_LOCK = threading.Lock()
@@ -79,8 +87,8 @@ class SearchIndex:
     connection: sqlite3.Connection
     lock: threading.Lock
     languages: frozenset[str]
-    slugs: tuple[str, ...]
-    """The article of each row: row ``n`` of every table is ``slugs[n - 1]``."""
+    slugs: tuple[str | None, ...]
+    """The article of each row: row ``n`` of every table is ``slugs[n - 1]`` (None: a row taken out)."""
     path: Path | None = None
     """The read-only file it is read from (None: held in memory)."""
 
@@ -135,7 +143,7 @@ class SearchIndex:
                    path=path)
 
     @classmethod
-    def open(cls, path: Path, languages: Collection[str], slugs: tuple[str, ...]) -> SearchIndex | None:
+    def open(cls, path: Path, slugs: tuple[str | None, ...], languages: Collection[str]) -> SearchIndex | None:
         """The index file ``path`` (written by ``from_bytes``), read as it is needed; None if it is damaged.
 
         A damaged file is set aside (with one log line naming it).
@@ -147,6 +155,61 @@ class SearchIndex:
             return None
         return cls(connection=connection, lock=threading.Lock(), languages=frozenset(languages), slugs=slugs,
                    path=path)
+
+    def updated(self, before: Library, after: Library, folder: Path) -> SearchIndex | None:
+        """This index, from ``before``'s articles, made ``after``'s in a copy: only the articles that differ
+        are taken out and put in again. None when this index is not a file, or most of the library changed
+        (a new index is then built whole, and packed tighter)."""
+        old_keys, new_keys = fingerprints(before), fingerprints(after)
+        if self.path is None or not new_keys:
+            return None
+        rows = {slug: row for row, slug in enumerate(self.slugs, start=1) if slug is not None}
+        out = [slug for slug in rows if old_keys.get(slug) is None or old_keys[slug] != new_keys.get(slug)]
+        put_in = [slug for slug in after.articles if slug not in rows or slug in out]
+        if len(out) + len(put_in) > max(CHANGED_IN_PLACE, len(after.articles) // 4):
+            return None
+        digest = hashlib.sha256(self.path.name.encode() + b"\0" + "\0".join(
+            f"{slug}={new_keys.get(slug, '')}" for slug in sorted({*out, *put_in})).encode()).hexdigest()
+        path = folder / f"{INDEX_FILE_PREFIX}{digest[:20]}.sqlite"
+        slugs: list[str | None] = list(self.slugs)
+        tables = [_table(language) for language in sorted(self.languages)]
+        with _INDEX_FILES_LOCK:
+            temporary = folder / f".{path.name}.tmp"
+            shutil.copyfile(self.path, temporary)
+            os.chmod(temporary, 0o600)
+            connection = sqlite3.connect(temporary, cached_statements=0)
+            try:
+                with connection:
+                    for slug in out:
+                        row = rows[slug]
+                        self._index_article(connection, tables, row, before.articles[slug], remove=True)
+                        slugs[row - 1] = None
+                    for slug in put_in:
+                        slugs.append(slug)
+                        self._index_article(connection, tables, len(slugs), after.articles[slug])
+            finally:
+                connection.close()
+            with temporary.open("rb+") as file:
+                os.fsync(file.fileno())
+            os.replace(temporary, path)
+            for old in folder.glob(f"{INDEX_FILE_PREFIX}*.sqlite"):
+                if old != path:
+                    old.unlink(missing_ok=True)  # a connection still reading it keeps it until it closes
+        return SearchIndex(connection=_read_only(path), lock=threading.Lock(), languages=self.languages,
+                           slugs=tuple(slugs), path=path)
+
+    def _index_article(self, connection: sqlite3.Connection, tables: list[str], row: int, article: Article,
+                       remove: bool = False) -> None:
+        """Put ``article`` in every table at ``row``, or take it out (a contentless table is told its words)."""
+        prepared: dict[int, tuple[str, str, str]] = {}
+        for language, table in zip(sorted(self.languages), tables, strict=True):
+            words = _prepared(prepared, article.version_for(language))
+            if remove:
+                connection.execute(f"INSERT INTO {table}({table}, rowid, title, summary, body) "
+                                   "VALUES ('delete', ?, ?, ?, ?)", (row, *words))
+            else:
+                connection.execute(f"INSERT INTO {table}(rowid, title, summary, body) VALUES (?, ?, ?, ?)",
+                                   (row, *words))
 
     def search(self, language: str, query: str) -> list[str]:
         """Slugs of the articles matching ``query`` in ``language``, best first.

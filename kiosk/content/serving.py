@@ -24,6 +24,7 @@ import ctypes.util
 import dataclasses
 import functools
 import gc
+import logging
 import multiprocessing
 import os
 import sqlite3
@@ -44,6 +45,8 @@ from .model import Library
 from .search import SearchIndex
 from .startup_cache import StartupCache
 from .words import KeyboardWords, keyboard_words
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -113,13 +116,13 @@ class ContentHolder:
         """Build ``damaged``'s search index again (its file was damaged while served), unless done already."""
         with self._index_lock:
             if self._content is damaged:
-                index = prepare(damaged.library, index_folder=self._index_folder).index
+                index = _done(_index(damaged.library, self._index_folder, None))
                 self._content = dataclasses.replace(damaged, index=index)
             return self._content
 
     def replace(self, library: Library, version: str = "", published: bool = False) -> Content:
         """Index ``library`` and serve it from now on; requests already running keep the old one."""
-        content = prepare(library, version, published, self._index_folder)
+        content = prepare(library, version, published, self._index_folder, previous=self._content)
         self._content = content  # one assignment: a request sees the old content or the new, never a mix
         self.waiting = None
         return content
@@ -148,23 +151,38 @@ def _in_background(work, name: str) -> Future:
     return future
 
 
-def prepare(library: Library, version: str = "", published: bool = False, index_folder: Path | None = None) -> Content:
-    """``library`` with its search index and keyboard words, worked out now, ready to be served.
+def prepare(library: Library, version: str = "", published: bool = False, index_folder: Path | None = None,
+            previous: Content | None = None) -> Content:
+    """``library`` with its search index worked out now and its keyboard words being worked out, ready to be served.
 
-    With an ``index_folder`` the index is kept there as a file (see ``SearchIndex.from_bytes``).
+    With an ``index_folder`` the index is kept there as a file (see ``SearchIndex.from_bytes``);
+    with the ``previous`` content too, the index is that content's, changed only where the articles differ.
     """
-    index = SearchIndex.build(library, INDEXED_LANGUAGES)
-    if index_folder is not None:
-        index = SearchIndex.from_bytes(index.to_bytes(), INDEXED_LANGUAGES, index.slugs, index_folder)
-    return Content(library, _done(index), _done(keyboard_words(library)), datetime.now(UTC),
+    words = _in_background(lambda: keyboard_words(library), "kiosk-keyboard-words")
+    return Content(library, _done(_index(library, index_folder, previous)), words, datetime.now(UTC),
                    version, published)
+
+
+def _index(library: Library, folder: Path | None, previous: Content | None) -> SearchIndex:
+    if folder is not None and previous is not None and previous.index.done():
+        try:
+            updated = previous.search.updated(previous.library, library, folder)
+        except (OSError, sqlite3.Error) as error:  # a new index is built whole instead
+            log.warning("the search index could not be changed in %s (%s): it is built again", folder, error)
+            updated = None
+        if updated is not None:
+            return updated
+    index = SearchIndex.build(library, INDEXED_LANGUAGES)
+    if folder is not None:
+        index = SearchIndex.from_bytes(index.to_bytes(), INDEXED_LANGUAGES, index.slugs, folder)
+    return index
 
 
 def _prepare_at_start(library: Library, cache: StartupCache) -> Content:
     """``library`` with the index the last start kept, or one being built in the background."""
     key = cache.index_key(INDEXED_LANGUAGES)
     stored = cache.index(key)
-    index = SearchIndex.open(stored, INDEXED_LANGUAGES, tuple(library.articles)) if stored else None
+    index = SearchIndex.open(*stored, INDEXED_LANGUAGES) if stored else None
     if index is not None:
         words = _in_background(lambda: keyboard_words(library), "kiosk-keyboard-words")
         return Content(library, _done(index), words, datetime.now(UTC))
@@ -179,8 +197,7 @@ def _prepare_at_start(library: Library, cache: StartupCache) -> Content:
         # A file of its own (or a fresh copy) holds the index alone, without the room building it took.
         index = SearchIndex.from_bytes(data, INDEXED_LANGUAGES, tuple(library.articles), cache.path.parent)
         del data
-        if index.path is not None:
-            cache.put_index(key, index.path)  # the next start opens it as it is
+        cache.put_index(key, index)  # the next start opens it as it is
         release_free_memory()
         return index
 

@@ -31,21 +31,31 @@ import pickle
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..instance import set_aside
 from . import loader, markdown, model, narration, timings
 from .manifest import FileState
-from .model import Article, HelpList, Library, Problem, Topic
+from .model import Article, ArticleVersion, HelpList, Library, Problem, Topic
+from .words import Completion, title_words
+
+if TYPE_CHECKING:  # search reads fingerprints from here
+    from .search import SearchIndex
 
 CACHE_FILE = "content-cache.sqlite"
-_FORMAT = 2
+_FORMAT = 5
 KEPT_UNUSED_SECONDS = 86400
 """How long rows no recorded library uses are kept (for another kiosk process on the same instance folder)."""
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS folders (key TEXT PRIMARY KEY, result BLOB NOT NULL, used_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS versions (key TEXT, language TEXT, version BLOB NOT NULL,
+                                     PRIMARY KEY (key, language)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS titles (word TEXT, language TEXT, key TEXT, position INTEGER, title TEXT);
+CREATE INDEX IF NOT EXISTS titles_by_word ON titles (word, language);
+CREATE INDEX IF NOT EXISTS titles_by_key ON titles (key);
 CREATE TABLE IF NOT EXISTS state (name TEXT PRIMARY KEY, value BLOB NOT NULL);
 """
 _DAMAGED = (sqlite3.DatabaseError, pickle.UnpicklingError, EOFError, AttributeError, TypeError, ValueError)
@@ -54,6 +64,7 @@ _DAMAGED = (sqlite3.DatabaseError, pickle.UnpicklingError, EOFError, AttributeEr
 
 def _code_key() -> bytes:
     digest = hashlib.blake2b(str(_FORMAT).encode(), digest_size=16)
+    digest.update(Path(__file__).read_bytes())  # how this file is laid out
     for module in (loader, markdown, model, narration, timings):
         digest.update(Path(module.__file__).read_bytes())
     from .. import languages
@@ -71,6 +82,7 @@ def _files_in(folder: Path) -> list[Path]:
 def _connect(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
     # No statement cache: a cached statement keeps its last bound values (the last article read).
     if read_only:
+        # Not memory-mapped: a file cut short under a mapping would end the process, not one request.
         return sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, check_same_thread=False,
                                cached_statements=0, timeout=30)
     connection = sqlite3.connect(path, check_same_thread=False, cached_statements=0, timeout=30)
@@ -93,8 +105,82 @@ class StartRecord:
     """Articles served as they are nowhere in the file (a translation kept from the last good version)."""
     problems: tuple[Problem, ...]
     help: HelpList
-    index: tuple[str, str, int, str] | None = None
-    """(index key, index file name, its size, a digest of its first and last pages), once it is written."""
+    index: tuple[str, str, int, str, tuple[str | None, ...]] | None = None
+    """(index key, index file name, its size, a digest of its first and last pages, the article of each row),
+    once it is written."""
+
+
+def _read(connection: sqlite3.Connection, sql: str, key: tuple[str, ...]) -> bytes | None:
+    row = connection.execute(sql, key).fetchone()
+    # SQLite keeps the pages a read touched; let go of them, so they never hint at what was read.
+    connection.execute("PRAGMA shrink_memory")
+    return row[0] if row else None
+
+
+def _dumps(value) -> bytes:
+    return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _packed(result: loader.FolderResult) -> tuple[bytes, list[tuple[str, bytes]]]:
+    """A folder's result as stored: the article without its versions, and each version on its own
+    (a page needs one language, and reading twelve would cost twelve times as much)."""
+    article = result.article
+    if article is None:
+        return _dumps(result), []
+    shell = replace(result, article=replace(article, versions=tuple(article.versions)))
+    return _dumps(shell), [(tag, _dumps(version)) for tag, version in article.versions.items()]
+
+
+def _unpacked(data: bytes, read_version: Callable[[str], ArticleVersion]) -> loader.FolderResult:
+    result = pickle.loads(data)
+    if not isinstance(result, loader.FolderResult):
+        raise TypeError("not a folder's result")
+    if result.article is None:
+        return result
+    return replace(result, article=replace(result.article, versions=StoredVersions(result.article.versions,
+                                                                                    read_version)))
+
+
+class StoredVersions(Mapping):
+    """An article's language versions, each read from the file the first time it is asked for.
+
+    It lives as long as the article read for one request (or one load), and goes with it.
+    """
+
+    def __init__(self, tags: tuple[str, ...], read: Callable[[str], ArticleVersion]):
+        self._tags = tags
+        self._read = read
+        self._versions: dict[str, ArticleVersion] = {}
+
+    def __getitem__(self, tag: str) -> ArticleVersion:
+        version = self._versions.get(tag)
+        if version is None:
+            if tag not in self._tags:
+                raise KeyError(tag)
+            version = self._versions[tag] = self._read(tag)
+        return version
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._tags)
+
+    def __len__(self) -> int:
+        return len(self._tags)
+
+    def __contains__(self, tag) -> bool:
+        return tag in self._tags
+
+    def __reduce__(self):  # sent or stored whole: every version read
+        return (model.FrozenMap, (dict(self.items()),))
+
+
+def _version_reader(connection: Callable[[], sqlite3.Connection], path: Path,
+                    key: str) -> Callable[[str], ArticleVersion]:
+    def read(tag: str) -> ArticleVersion:
+        data = _read(connection(), "SELECT version FROM versions WHERE key = ? AND language = ?", (key, tag))
+        if data is None:
+            raise sqlite3.DatabaseError(f"{path.name}: a version of {key} is missing")
+        return pickle.loads(data)
+    return read
 
 
 class StoredArticles(Mapping):
@@ -108,9 +194,12 @@ class StoredArticles(Mapping):
         self._path = path
         self._keys = dict(keys)
         self._held = dict(held)
+        self.keys_on_disk: Mapping[str, str] = model.freeze({slug: key for slug, key in self._keys.items() if key})
+        """The fingerprint of each article read from the file, by slug (what is made from it is kept by it)."""
         self._local = threading.local()  # a connection per thread, and per process after a fork
 
-    def _connection(self) -> sqlite3.Connection:
+    def reader(self) -> sqlite3.Connection:
+        """This thread's read-only connection to the file."""
         connection = getattr(self._local, "connection", None)
         if connection is None or self._local.pid != os.getpid():
             connection = self._local.connection = _connect(self._path, read_only=True)
@@ -122,18 +211,14 @@ class StoredArticles(Mapping):
         if held is not None:
             return held
         key = self._keys[slug]
-        connection = self._connection()
-        row = connection.execute("SELECT result FROM folders WHERE key = ?", (key,)).fetchone()
-        # SQLite keeps the pages a read touched; let go of them, so they never hint at what was read.
-        connection.execute("PRAGMA shrink_memory")
-        if row is None:
+        data = _read(self.reader(), "SELECT result FROM folders WHERE key = ?", (key,))
+        if data is None:
             raise sqlite3.DatabaseError(f"{self._path.name}: article {slug} is missing")
-        return pickle.loads(row[0]).article
+        return _unpacked(data, _version_reader(self.reader, self._path, key)).article
 
-    @property
-    def keys_on_disk(self) -> Mapping[str, str]:
-        """The fingerprint of each article read from the file, by slug (what is rendered from it is kept by it)."""
-        return {slug: key for slug, key in self._keys.items() if key}
+    def keys_with_places(self) -> Iterable[tuple[str, str]]:
+        """(slug, fingerprint, empty for an article held in memory) of every article, in library order."""
+        return self._keys.items()
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._keys)
@@ -150,6 +235,55 @@ class StoredArticles(Mapping):
 
     def __reduce__(self):
         return (StoredArticles, (self._path, tuple(self._keys.items()), self._held))
+
+
+TITLE_ROWS_READ = 5000
+"""Titles read for each word typed, in the page's language and in the others (a word of one letter starts many)."""
+
+
+class StoredTitles:
+    """The titles of a ``StoredArticles``' articles, found in the file by the words that start them (``TitlesOnDisk``).
+
+    What is typed is only compared, never kept: no statement is cached, and the pages read are let go.
+    """
+
+    def __init__(self, articles: StoredArticles):
+        self._articles = articles
+        self._places = {key: (index, slug) for index, (slug, key) in enumerate(articles.keys_with_places()) if key}
+
+    def holds(self, slug: str) -> bool:
+        """Whether the titles of article ``slug`` are looked up in the file."""
+        return slug in self._articles.keys_on_disk
+
+    def find(self, words: list[str], language: str) -> list[tuple[tuple[int, int], Completion]]:
+        """See ``TitlesOnDisk.find``."""
+        connection = self._articles.reader()
+        found: set[tuple[str, str, int, str]] | None = None
+        try:
+            for word in dict.fromkeys(words):
+                rows: set[tuple[str, str, int, str]] = set()
+                for comparison in ("=", "!="):
+                    rows.update(connection.execute(
+                        f"SELECT key, language, position, title FROM titles WHERE word >= ? AND word < ? "
+                        f"AND language {comparison} ? LIMIT ?", (word, word + "\U0010ffff", language, TITLE_ROWS_READ)))
+                found = rows if found is None else found & rows
+        finally:
+            connection.execute("PRAGMA shrink_memory")
+        completions = []
+        for key, tag, position, title in found or ():
+            place = self._places.get(key)
+            if place is not None:  # a title of this library, not of another version's
+                completions.append(((place[0], position), Completion(title, tag, "patron.article", place[1])))
+        return completions
+
+
+def fingerprints(library: Library) -> Mapping[str, str]:
+    """The fingerprint of each article of ``library`` read from disk, by slug (none for a library held in memory).
+
+    What is made from an article (its rendered page, its rows in the search index) is kept by it.
+    """
+    articles = library.articles
+    return articles.keys_on_disk if isinstance(articles, StoredArticles) else {}
 
 
 class StartupCache:
@@ -229,7 +363,7 @@ class StartupCache:
             return None
         try:
             row = self._db().execute("SELECT result FROM folders WHERE key = ?", (key,)).fetchone()
-            result = pickle.loads(row[0]) if row else None
+            result = _unpacked(row[0], _version_reader(self._db, self.path, key)) if row else None
         except _DAMAGED:  # one damaged row: that folder is parsed again
             return None
         if result is not None:
@@ -286,9 +420,17 @@ class StartupCache:
             db = self._db()
             with db:
                 now = int(time.time())
-                db.executemany("INSERT OR IGNORE INTO folders VALUES (?, ?, ?)",
-                               ((key, pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL), now)
-                                for key, result in self._new.items()))
+                for key, result in self._new.items():
+                    data, versions = _packed(result)
+                    db.execute("INSERT OR IGNORE INTO folders VALUES (?, ?, ?)", (key, data, now))
+                    db.executemany("INSERT OR IGNORE INTO versions VALUES (?, ?, ?)",
+                                   ((key, tag, version) for tag, version in versions))
+                    if result.article is not None and not db.execute("SELECT 1 FROM titles WHERE key = ? LIMIT 1",
+                                                                     (key,)).fetchone():
+                        db.executemany("INSERT INTO titles VALUES (?, ?, ?, ?, ?)", (
+                            (word, tag, key, position, version.title)
+                            for position, (tag, version) in enumerate(result.article.versions.items())
+                            for word in title_words(version.title)))
                 db.executemany("UPDATE folders SET used_at = ? WHERE key = ?", ((now, key) for _, key in keys if key))
                 db.execute("INSERT OR REPLACE INTO state VALUES ('start', ?)",
                            (pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL),))
@@ -304,28 +446,31 @@ class StartupCache:
             db = self._db()
             with db:
                 db.execute("DELETE FROM folders WHERE used_at < ?", (int(time.time()) - KEPT_UNUSED_SECONDS,))
+                db.execute("DELETE FROM versions WHERE key NOT IN (SELECT key FROM folders)")
+                db.execute("DELETE FROM titles WHERE key NOT IN (SELECT key FROM folders)")
         except sqlite3.Error:
             pass  # removed at another start
 
-    def index(self, key: str) -> Path | None:
-        """The search index file recorded for ``key``, if it is there, whole, and unchanged."""
+    def index(self, key: str) -> tuple[Path, tuple[str | None, ...]] | None:
+        """The search index file recorded for ``key`` and the article of each row, if it is there, whole, unchanged."""
         stored = self._record.index if self._record is not None else None
         if stored is None or stored[0] != key:
             return None
         path = self.path.parent / stored[1]
         try:
             if path.stat().st_size == stored[2] and _ends_digest(path) == stored[3]:
-                return path
+                return path, stored[4]
         except OSError:
             return None
         set_aside(path, "the search index; it is written again")
         return None
 
-    def put_index(self, key: str, path: Path) -> None:
-        """Record ``path`` as the search index of the library last recorded (under ``key``)."""
-        if self._record is None:
+    def put_index(self, key: str, index: SearchIndex) -> None:
+        """Record ``index`` as the search index of the library last recorded (under ``key``), if it is a file."""
+        if self._record is None or index.path is None:
             return
-        record = replace(self._record, index=(key, path.name, path.stat().st_size, _ends_digest(path)))
+        path = index.path
+        record = replace(self._record, index=(key, path.name, path.stat().st_size, _ends_digest(path), index.slugs))
         try:
             db = self._db()
             with db:

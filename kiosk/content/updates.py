@@ -29,7 +29,16 @@ from flask import Flask
 
 from ..signals import content_replaced
 from .loader import ContentFolderError, load_library
-from .manifest import MANIFEST, Checker, FileState, Manifest, ManifestError, content_files, read_manifest
+from .manifest import (
+    MANIFEST,
+    Checker,
+    FileState,
+    Manifest,
+    ManifestError,
+    content_files,
+    listing_digest,
+    read_manifest,
+)
 from .serving import INDEXED_LANGUAGES, ContentHolder, Waiting, content_holder
 from .startup_cache import StartupCache
 
@@ -73,10 +82,12 @@ class ContentUpdates:
         self.settle_seconds = app.config["KIOSK_CONTENT_SETTLE_SECONDS"]
         self._clock = clock
         self._checker = Checker()
-        # Listed before the start read the folder, so that a change made while it read is seen.
-        self._seen = self.holder.listed_at_start
-        if self._seen is None:
-            self._seen = content_files(self.folder)
+        # Listed before the start read the folder, so that a change made while it read is seen; kept
+        # as a digest once the start is judged (the listing takes tens of MiB for a big library).
+        self._listed_at_start = self.holder.listed_at_start
+        if self._listed_at_start is None:
+            self._listed_at_start = content_files(self.folder)
+        self._seen = listing_digest(self._listed_at_start)
         # Judged once more at the first look: a file may have changed while the kiosk started.
         self._changed_at: float | None = clock()
         self._stop = threading.Event()
@@ -90,10 +101,12 @@ class ContentUpdates:
 
     def describe_start(self) -> tuple[str, bool, Waiting | None]:
         """The version of the folder as the kiosk starts: (version, published, waiting)."""
-        manifest, waiting = judge(self.folder, self._seen, self._checker)
+        files, self._listed_at_start = self._listed_at_start or {}, None
+        self.holder.listed_at_start = None
+        manifest, waiting = judge(self.folder, files, self._checker)
         if manifest is not None:
             return manifest.version, True, None
-        return local_version(self._seen), False, waiting
+        return local_version(files), False, waiting
 
     def check(self) -> bool:
         """Look at the folder once; True if a new version is served from now on."""
@@ -107,7 +120,7 @@ class ContentUpdates:
         """
         with self._lock:
             files = content_files(self.folder)
-            self._seen = files
+            self._seen = listing_digest(files)
             manifest, waiting = judge(self.folder, files, self._checker, self.holder.current.version)
             if waiting is not None:
                 self.holder.waiting, self._changed_at = waiting, None
@@ -118,8 +131,9 @@ class ContentUpdates:
     def _check(self) -> bool:
         files = content_files(self.folder)
         now = self._clock()
-        if files != self._seen:
-            self._seen, self._changed_at = files, now
+        listed = listing_digest(files)
+        if listed != self._seen:
+            self._seen, self._changed_at = listed, now
         elif self._changed_at is None:
             return False  # nothing changed since the last decision
         manifest, waiting = judge(self.folder, files, self._checker, self.holder.current.version)
@@ -154,8 +168,7 @@ class ContentUpdates:
             return False  # changed while it was read: read it again when it settles
         library = cache.keep(library, files)  # written, and from now on read from the file
         content = self.holder.replace(library, version, published)
-        if content.search.path is not None:
-            cache.put_index(cache.index_key(INDEXED_LANGUAGES), content.search.path)
+        cache.put_index(cache.index_key(INDEXED_LANGUAGES), content.search)
         self._changed_at = None
         for problem in library.problems:
             self.app.logger.warning("content: %s", problem)

@@ -26,7 +26,7 @@ import pickle
 import sqlite3
 import threading
 import time
-from collections.abc import Mapping
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -34,8 +34,9 @@ from flask import Flask, current_app
 
 from ..content.model import Article, ArticleVersion, Library
 from ..content.serving import content_holder, get_library
-from ..content.startup_cache import KEPT_UNUSED_SECONDS, StoredArticles
+from ..content.startup_cache import KEPT_UNUSED_SECONDS, fingerprints
 from ..display import DisplayChoices
+from ..handouts.qr import codes_drawn_once
 from ..i18n import render_in_language
 from ..instance import set_aside
 from ..languages import Language
@@ -98,6 +99,11 @@ def _context_key(app: Flask, library: Library) -> str:
     return digest.hexdigest()
 
 
+def _packed(page: SlotTemplate) -> bytes:
+    # Compressed: a page's markup repeats itself (links, codes), and a big library has a hundred thousand pages.
+    return zlib.compress(pickle.dumps(page, protocol=pickle.HIGHEST_PROTOCOL), 6)
+
+
 class PageStore:
     """The pre-rendered pages on disk, by article fingerprint, language and context (``_context_key``).
 
@@ -158,8 +164,8 @@ class PageStore:
                                      (article, language, context)).fetchone()
             # SQLite keeps the pages a read touched; let go of them, so they never hint at what was read.
             connection.execute("PRAGMA shrink_memory")
-            return pickle.loads(row[0]) if row else None
-        except (sqlite3.Error, pickle.UnpicklingError, EOFError, AttributeError, TypeError, ValueError):
+            return pickle.loads(zlib.decompress(row[0])) if row else None
+        except (sqlite3.Error, zlib.error, pickle.UnpicklingError, EOFError, AttributeError, TypeError, ValueError):
             return None  # damaged: the page is rendered on the spot (and the file made again at the next start)
 
     def present(self, context: str) -> set[tuple[str, str]]:
@@ -171,7 +177,7 @@ class PageStore:
         now = int(time.time())
         with self._writer() as db:
             db.executemany("INSERT OR REPLACE INTO pages VALUES (?, ?, ?, ?, ?)",
-                           ((article, language, context, pickle.dumps(page, protocol=pickle.HIGHEST_PROTOCOL), now)
+                           ((article, language, context, _packed(page), now)
                             for article, language, context, page in rows))
 
     def keep(self, context: str, articles: set[str]) -> None:
@@ -244,11 +250,11 @@ class ArticlePages:
         """Render every article in every offered language not stored yet, for the library being served now."""
         if not self._store.usable:
             return
-        with self.app.test_request_context():
+        with self.app.test_request_context(), codes_drawn_once():
             library = content_holder(self.app).current.library
             generation = self._settings_generation
             context = self.context_of(library)
-            keys = _stored_keys(library)
+            keys = fingerprints(library)
             present = self._store.present(context)
             missing = [(slug, key, language) for slug, key in keys.items()
                        for language in self.app.config["KIOSK_LANGUAGES"] if (key, language.tag) not in present]
@@ -266,7 +272,7 @@ class ArticlePages:
     def main(self, article: Article, language: Language, display: DisplayChoices, printed_on: str) -> str:
         """The article page's content for this request."""
         library = get_library()
-        key = _stored_keys(library).get(article.slug)
+        key = fingerprints(library).get(article.slug)
         page = self._store.get(key, language.tag, self.context_of(library)) if key else None
         if page is None:
             page = _render(article, language)
@@ -277,12 +283,6 @@ class ArticlePages:
             "printed_on": printed_on, "slug": article.slug,
             "title": version.title, "summary": version.summary, "attribution": version.attribution,
             "body": version.html})
-
-
-def _stored_keys(library: Library) -> Mapping[str, str]:
-    """The fingerprint of each article of ``library`` read from disk (none for a library held in memory)."""
-    articles = library.articles
-    return articles.keys_on_disk if isinstance(articles, StoredArticles) else {}
 
 
 def article_pages(app: Flask | None = None) -> ArticlePages:
