@@ -272,6 +272,7 @@ def init_app(app: Flask) -> None:
         content_loading.send(app)
     else:
         listed = content_files(folder)
+        cache = StartupCache(app.instance_path, listed)
         library = cache.keep(load_library(folder, cache=cache, meanwhile=lambda: content_loading.send(app)), listed)
         release_free_memory()  # the parsed library is on disk now, and read from there
     cache.forget_unused()

@@ -289,9 +289,18 @@ def fingerprints(library: Library) -> Mapping[str, str]:
 class StartupCache:
     """A ``FolderCache`` backed by one SQLite file in the instance folder, and the last start's record."""
 
-    def __init__(self, instance: Path):
+    def __init__(self, instance: Path, listed: Mapping[str, FileState] | None = None):
+        """``listed``: the content folder's files as just listed (``content_files``); an article folder's
+        fingerprint is then taken from their sizes, times and inodes, without reading them."""
         self.path = Path(instance) / CACHE_FILE
         self._code = _code_key()
+        self._listed_by_folder: dict[str, list[tuple[str, FileState]]] | None = None
+        if listed is not None:
+            self._listed_by_folder = {}
+            for name, state in listed.items():
+                parts = name.split("/", 2)
+                if len(parts) == 3 and parts[0] == "articles":
+                    self._listed_by_folder.setdefault(parts[1], []).append((parts[2], state))
         self._used: dict[str, loader.FolderResult] = {}
         self._new: dict[str, loader.FolderResult] = {}
         self._record: StartRecord | None = None
@@ -341,10 +350,20 @@ class StartupCache:
         return True
 
     def fingerprint(self, folder: Path, topics: frozenset[str] | None) -> str:
-        """A key over the folder's path and files, the topic list and the code."""
+        """A key over the folder's path and files, the topic list and the code.
+
+        With the folder's files listed, their sizes, times and inodes stand for them (as for the
+        updates watcher, which takes a new version when any of them changes); else they are read.
+        """
         digest = hashlib.blake2b(self._code, digest_size=20)
         topic_list = ",".join(sorted(topics)) if topics is not None else "\0unchecked"
         digest.update(str(folder.resolve()).encode() + b"\0" + topic_list.encode() + b"\0")
+        listed = self._listed_by_folder.get(folder.name) if self._listed_by_folder is not None else None
+        if listed is not None:
+            digest.update(b"listed\0")
+            for name, state in sorted(listed):
+                digest.update(f"{name}\0{state.size}\0{state.modified_ns}\0{state.inode}\n".encode())
+            return digest.hexdigest()
         # The article's own files, and its recordings and their timings (narration.FOLDER).
         for path in sorted([*folder.iterdir(), *_files_in(folder / narration.FOLDER)]):
             if path.is_file():

@@ -157,7 +157,7 @@ class ContentUpdates:
 
     def _take(self, files: Mapping[str, FileState], version: str, *, published: bool) -> bool:
         current = self.holder.current
-        cache = StartupCache(self.app.instance_path)
+        cache = StartupCache(self.app.instance_path, files)
         try:
             library = load_library(self.folder, fallback=current.library, cache=cache)
         except ContentFolderError as error:
