@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -208,6 +209,29 @@ def test_a_one_article_change_reads_that_article_and_changes_the_index_for_it_al
     restarted = content_holder(make_app(content=library_copy)).current
     assert restarted.index.done() and restarted.search.path == after.search.path
     assert restarted.search.search("en", "zebrafinch") == ["boundaries"]
+
+
+def test_a_cache_file_damaged_while_served_is_named_once_set_aside_and_built_again(library_copy, make_app, caplog):
+    from kiosk.content.serving import content_holder
+    app = make_app(content=library_copy)
+    client = app.test_client()
+    assert client.get("/fr/articles/consent").status_code == 200
+    served = content_holder(app).current
+    path = library_copy.parent / "instance" / CACHE_FILE
+    with path.open("r+b") as file:  # the same file the kiosk has open, overwritten in place after its header
+        file.seek(4096)
+        file.write(b"\x00\xde\xad" * ((path.stat().st_size - 4096) // 3))
+    caplog.set_level(logging.WARNING)
+    assert client.get("/es/articles/boundaries").status_code == 500  # the error page, never a traceback
+    deadline = time.monotonic() + 120
+    while content_holder(app).current is served:  # built again in the background
+        assert time.monotonic() < deadline, "never built again"
+        time.sleep(0.05)
+    response = client.get("/es/articles/boundaries")
+    assert response.status_code == 200 and "/es/articles/boundaries" in response.get_data(as_text=True)
+    assert len([record for record in caplog.records if CACHE_FILE in record.getMessage()]) == 1
+    assert (path.parent / (CACHE_FILE + ".damaged")).exists()
+    assert content_holder(app).current.version == served.version
 
 
 def test_each_search_lets_go_of_the_pages_it_read(library_copy, make_app):

@@ -20,7 +20,8 @@ The served library holds only this light index in memory: each article is read
 from the file when a request asks for it (``StoredArticles``), so memory does
 not grow with the library. The file holds content only (never anything about
 patrons) and lives in the owner-only instance folder; a request only ever
-reads it. A damaged file is set aside, named in one log line, and built again.
+reads it. A damaged file is set aside, named in one log line, and built again
+(at start, or while the kiosk serves: ``DamagedFile``).
 """
 
 from __future__ import annotations
@@ -110,6 +111,14 @@ class StartRecord:
     once it is written."""
 
 
+class DamagedFile(sqlite3.DatabaseError):
+    """The start-up cache's file was damaged while it was served (overwritten, cut short)."""
+
+    def __init__(self, path: Path):
+        super().__init__(f"{path} is damaged")
+        self.path = path
+
+
 def _read(connection: sqlite3.Connection, sql: str, key: tuple[str, ...]) -> bytes | None:
     row = connection.execute(sql, key).fetchone()
     # SQLite keeps the pages a read touched; let go of them, so they never hint at what was read.
@@ -176,10 +185,14 @@ class StoredVersions(Mapping):
 def _version_reader(connection: Callable[[], sqlite3.Connection], path: Path,
                     key: str) -> Callable[[str], ArticleVersion]:
     def read(tag: str) -> ArticleVersion:
-        data = _read(connection(), "SELECT version FROM versions WHERE key = ? AND language = ?", (key, tag))
-        if data is None:
-            raise sqlite3.DatabaseError(f"{path.name}: a version of {key} is missing")
-        return pickle.loads(data)
+        try:
+            data = _read(connection(), "SELECT version FROM versions WHERE key = ? AND language = ?", (key, tag))
+            version = pickle.loads(data) if data is not None else None
+        except _DAMAGED as error:
+            raise DamagedFile(path) from error
+        if not isinstance(version, ArticleVersion):
+            raise DamagedFile(path)
+        return version
     return read
 
 
@@ -211,10 +224,15 @@ class StoredArticles(Mapping):
         if held is not None:
             return held
         key = self._keys[slug]
-        data = _read(self.reader(), "SELECT result FROM folders WHERE key = ?", (key,))
-        if data is None:
-            raise sqlite3.DatabaseError(f"{self._path.name}: article {slug} is missing")
-        return _unpacked(data, _version_reader(self.reader, self._path, key)).article
+        try:
+            data = _read(self.reader(), "SELECT result FROM folders WHERE key = ?", (key,))
+            if data is None:
+                raise DamagedFile(self._path)
+            return _unpacked(data, _version_reader(self.reader, self._path, key)).article
+        except DamagedFile:
+            raise
+        except _DAMAGED as error:
+            raise DamagedFile(self._path) from error
 
     def keys_with_places(self) -> Iterable[tuple[str, str]]:
         """(slug, fingerprint, empty for an article held in memory) of every article, in library order."""

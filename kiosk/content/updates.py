@@ -25,8 +25,10 @@ import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, current_app
+from werkzeug.exceptions import InternalServerError
 
+from ..instance import set_aside
 from ..signals import content_replaced
 from .loader import ContentFolderError, load_library
 from .manifest import (
@@ -40,7 +42,7 @@ from .manifest import (
     read_manifest,
 )
 from .serving import INDEXED_LANGUAGES, ContentHolder, Waiting, content_holder
-from .startup_cache import StartupCache
+from .startup_cache import DamagedFile, StartupCache
 
 
 def local_version(files: Mapping[str, FileState]) -> str:
@@ -93,6 +95,8 @@ class ContentUpdates:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()  # one look at a time: the thread's, or a staff change's
+        self._damaged_lock = threading.Lock()
+        self._set_aside: set[Path] = set()
 
     @property
     def holder(self) -> ContentHolder:
@@ -127,6 +131,21 @@ class ContentUpdates:
                 return False
             version = manifest.version if manifest is not None else local_version(files)
             return self._take(files, version, published=manifest is not None)
+
+    def build_again(self, damaged: Path) -> None:
+        """Set the damaged start-up cache file aside (once, with one log line) and build the library again,
+        in a thread of its own; a request meanwhile gets the error page, never a traceback."""
+        with self._damaged_lock:
+            if damaged in self._set_aside:
+                return
+            self._set_aside.add(damaged)
+            set_aside(damaged, "the start-up cache; the library is built again")
+        threading.Thread(target=self._build_again, name="kiosk-content-rebuild", daemon=True).start()
+
+    def _build_again(self) -> None:
+        with self._lock:
+            current = self.holder.current
+            self._take(content_files(self.folder), current.version, published=current.published)
 
     def _check(self) -> bool:
         files = content_files(self.folder)
@@ -202,9 +221,16 @@ def content_updates(app: Flask) -> ContentUpdates:
     return app.extensions["kiosk_content_updates"]
 
 
+def _damaged(error: DamagedFile):
+    content_updates(current_app).build_again(error.path)
+    return current_app.handle_http_exception(InternalServerError())
+
+
 def init_app(app: Flask) -> None:
-    """Name the version served from the start, and look for new ones (not in tests, which look when they choose)."""
+    """Name the version served from the start, and look for new ones (not in tests, which look when they choose);
+    build the library again if its file is damaged while it is served."""
     updates = app.extensions["kiosk_content_updates"] = ContentUpdates(app)
+    app.register_error_handler(DamagedFile, _damaged)
     version, published, waiting = updates.describe_start()
     holder = updates.holder
     holder.start_as(version, published, waiting)

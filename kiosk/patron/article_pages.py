@@ -232,7 +232,10 @@ class ArticlePages:
         while True:
             self._wanted.wait()
             self._wanted.clear()
-            self._build()
+            try:
+                self._build()
+            except Exception as error:  # a damaged file is built again (and announced): never stop rendering
+                self.app.logger.warning("article pages: not rendered ahead this time (%s)", type(error).__name__)
             if not self._wanted.is_set():
                 self._idle.set()
 
