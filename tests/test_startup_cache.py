@@ -246,6 +246,20 @@ def test_each_search_lets_go_of_the_pages_it_read(library_copy, make_app):
     assert statements[-1] == "PRAGMA shrink_memory"
 
 
+def test_an_article_read_for_a_request_leaves_no_page_of_it_in_sqlite_s_memory(library_copy, make_app):
+    from kiosk.content.serving import content_holder
+    app = make_app(content=library_copy)
+    reader = content_holder(app).current.library.articles.reader()  # this thread's: the test client's requests
+    statements = []
+    reader.set_trace_callback(statements.append)
+    try:
+        assert app.test_client().get("/fr/articles/consent").status_code == 200
+    finally:
+        reader.set_trace_callback(None)
+    assert any("FROM folders" in statement for statement in statements)
+    assert statements[-1] == "PRAGMA shrink_memory"
+
+
 # The start-up work done while the content is read ("meanwhile"): templates are compiled
 # then, in this process, while worker processes parse a big library.
 

@@ -278,9 +278,12 @@ class Library:
         return tuple(article for article in self.articles.values() if topic in article.topics)
 
     def sorted_for(self, language: str, articles: Iterable[Article] | None = None) -> list[Article]:
-        """Articles ordered by their title as a reader of ``language`` sees it."""
-        chosen = self.articles.values() if articles is None else articles
-        return sorted(chosen, key=lambda article: article.version_for(language).title.casefold())
+        """Articles (all of them if none are given) ordered by their title as a reader of ``language`` sees it."""
+        if articles is None:
+            # A library read from disk reads all its articles in a few queries, with their versions in ``language``.
+            read_all = getattr(self.articles, "read_all", None)
+            articles = read_all(language) if read_all is not None else self.articles.values()
+        return sorted(articles, key=lambda article: article.version_for(language).title.casefold())
 
     @property
     def error_count(self) -> int:

@@ -43,7 +43,7 @@ from .loader import load_library
 from .manifest import FileState, content_files
 from .model import Library
 from .search import SearchIndex
-from .startup_cache import StartupCache
+from .startup_cache import StartupCache, let_go_of_pages_read
 from .words import KeyboardWords, keyboard_words
 
 log = logging.getLogger(__name__)
@@ -280,6 +280,7 @@ def init_app(app: Flask) -> None:
     for problem in library.problems:
         app.logger.warning("content: %s", problem)
     app.extensions["kiosk_content"] = ContentHolder(content, index_folder=cache.path.parent, listed_at_start=listed)
+    app.teardown_request(lambda _error: let_go_of_pages_read())
 
 
 def content_holder(app: Flask | None = None) -> ContentHolder:

@@ -34,7 +34,7 @@ from flask import Flask, current_app
 
 from ..content.model import Article, ArticleVersion, Library
 from ..content.serving import content_holder, get_library
-from ..content.startup_cache import KEPT_UNUSED_SECONDS, fingerprints
+from ..content.startup_cache import KEPT_UNUSED_SECONDS, fingerprints, read_one
 from ..display import DisplayChoices
 from ..handouts.qr import codes_drawn_once
 from ..i18n import render_in_language
@@ -159,12 +159,9 @@ class PageStore:
         if not self.usable:
             return None
         try:
-            connection = self._reader()
-            row = connection.execute("SELECT page FROM pages WHERE article = ? AND language = ? AND context = ?",
-                                     (article, language, context)).fetchone()
-            # SQLite keeps the pages a read touched; let go of them, so they never hint at what was read.
-            connection.execute("PRAGMA shrink_memory")
-            return pickle.loads(zlib.decompress(row[0])) if row else None
+            data = read_one(self._reader(), "SELECT page FROM pages WHERE article = ? AND language = ? AND context = ?",
+                            (article, language, context))
+            return pickle.loads(zlib.decompress(data)) if data is not None else None
         except (sqlite3.Error, zlib.error, pickle.UnpicklingError, EOFError, AttributeError, TypeError, ValueError):
             return None  # damaged: the page is rendered on the spot (and the file made again at the next start)
 

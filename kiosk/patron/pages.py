@@ -34,11 +34,12 @@ def welcome():
     """Language choice, topics and every article."""
     library = get_library()
     language = current_language().tag
-    topics = [(topic, library.sorted_for(language, library.articles_in(topic.slug)))
+    articles = library.sorted_for(language)  # read once, for every list on the page
+    topics = [(topic, [article for article in articles if topic.slug in article.topics])
               for topic in library.topics.values()]
     pristine = current_language() == default_language() and not request.args
     return render_page("patron/welcome.html", gettext("Welcome"), kind="pristine" if pristine else "patron",
-                       topics=[entry for entry in topics if entry[1]], articles=library.sorted_for(language))
+                       topics=[entry for entry in topics if entry[1]], articles=articles)
 
 
 @bp.get("/<lang>/topics/<topic>")
@@ -46,11 +47,11 @@ def topic(topic: str):
     """The articles filed under one topic."""
     library = get_library()
     found = library.topics.get(topic)
-    articles = library.articles_in(topic) if found else ()
+    articles = [article for article in library.sorted_for(current_language().tag)
+                if topic in article.topics] if found else []
     if not articles:
         abort(404)
-    return render_page("patron/topic.html", found.name(current_language().tag), topic=found,
-                       articles=library.sorted_for(current_language().tag, articles))
+    return render_page("patron/topic.html", found.name(current_language().tag), topic=found, articles=articles)
 
 
 @bp.get("/<lang>/articles/<slug>")
