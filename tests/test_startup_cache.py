@@ -14,7 +14,8 @@ import pytest
 from kiosk.content import loader
 from kiosk.content.loader import load_library
 from kiosk.content.manifest import content_files
-from kiosk.content.startup_cache import CACHE_FILE, StartupCache, StoredArticles
+from kiosk.content.startup_cache import CACHE_FILE, StartupCache
+from kiosk.content.stored import StoredArticles
 
 from .conftest import CONTENT, FIXTURES, ROOT
 

@@ -31,7 +31,7 @@ from ..atomic import write_atomically
 from ..instance import set_aside
 from .markdown import CJK_CHARACTER, fold_for_search, plain_text
 from .model import Article, ArticleVersion, Library
-from .startup_cache import fingerprints
+from .stored import fingerprints
 
 log = logging.getLogger(__name__)
 MAX_QUERY_CHARACTERS = 200

@@ -43,7 +43,8 @@ from .loader import load_library
 from .manifest import FileState, content_files
 from .model import Library
 from .search import SearchIndex
-from .startup_cache import StartupCache, let_go_of_pages_read
+from .startup_cache import StartRecord, StartupCache
+from .stored import let_go_of_pages_read
 from .words import KeyboardWords, keyboard_words
 
 log = logging.getLogger(__name__)
@@ -92,7 +93,8 @@ class ContentHolder:
     """Holds the content being served and swaps in a new version in one step."""
 
     def __init__(self, content: Content, waiting: Waiting | None = None, index_folder: Path | None = None,
-                 listed_at_start: Mapping[str, FileState] | None = None):
+                 listed_at_start: Mapping[str, FileState] | None = None, recorded: StartRecord | None = None,
+                 cache: StartupCache | None = None):
         self._content = content
         self.waiting = waiting
         """A version arriving that cannot be served yet, or None."""
@@ -101,6 +103,9 @@ class ContentHolder:
         self.listed_at_start = listed_at_start
         """The content files (sizes and times) as listed just before the start read them, if known:
         a look afterwards then sees any change made while they were read."""
+        self.recorded = recorded
+        """What the last start recorded, when this one serves it again without reading the folder."""
+        self._cache = cache
 
     @property
     def current(self) -> Content:
@@ -108,9 +113,12 @@ class ContentHolder:
         return self._content
 
     def start_as(self, version: str, published: bool, waiting: Waiting | None) -> None:
-        """Name the version served since the start (known once the folder is judged)."""
+        """Name the version served since the start (known once the folder is judged), and record its name."""
         self._content = dataclasses.replace(self._content, version=version, published=published)
         self.waiting = waiting
+        if self._cache is not None:
+            self._cache.name_version(version, published)
+            self._cache = None
 
     def index_again(self, damaged: Content) -> Content:
         """Build ``damaged``'s search index again (its file was damaged while served), unless done already."""
@@ -266,9 +274,9 @@ def init_app(app: Flask) -> None:
     folder = app.config["KIOSK_CONTENT"]
     cache = StartupCache(app.instance_path)
     trusted = cache.trusted(folder)
+    listed, record = None, None
     if trusted is not None:
         library, record = trusted
-        listed = record.listed
         content_loading.send(app)
     else:
         listed = content_files(folder)
@@ -279,7 +287,8 @@ def init_app(app: Flask) -> None:
     content = _prepare_at_start(library, cache)
     for problem in library.problems:
         app.logger.warning("content: %s", problem)
-    app.extensions["kiosk_content"] = ContentHolder(content, index_folder=cache.path.parent, listed_at_start=listed)
+    app.extensions["kiosk_content"] = ContentHolder(content, index_folder=cache.path.parent, listed_at_start=listed,
+                                                    recorded=record, cache=None if record else cache)
     app.teardown_request(lambda _error: let_go_of_pages_read())
 
 

@@ -1,24 +1,25 @@
 """The library as built from the content folder, kept on disk between starts and read as it is needed.
 
 One SQLite file in the instance folder holds every article folder parsed and
-rendered, under a fingerprint of everything its article depends on: the bytes
-of every file in the folder, the folder's own path, the topics that exist, and
-the code that parses and renders it. A changed file, topic list or kiosk
+rendered, under a fingerprint of everything its article depends on: its files
+(their sizes, times and inodes as the folder was just listed, else their bytes),
+the folder's own path, the topics that exist, and the code that parses and
+renders it. A changed file, topic list or kiosk
 version simply misses, and only that folder is parsed again: a one-article
 change in a big library costs one article. Rows are never changed, only added,
 so a request reading a version that is being replaced still finds its rows;
 those no version has used for a day are removed at a start.
 
-The file also holds what the last start served (``StartRecord``): the list of
-the folder's files (sizes and times) it was built from, each article's
-fingerprint, the topics, the help list and the problems, and which search index
-file goes with it. A restart serves that at once, without reading a single
+The file also holds what the last start served (``StartRecord``): a digest of
+the list of the folder's files (sizes and times) it was built from, the
+version's name, each article's fingerprint, the topics, the help list and the
+problems, and which search index file goes with it. A restart serves that at once, without reading a single
 content file; the updates watcher then compares the folder with that list, as
 it does every few seconds, and takes whatever changed while the kiosk was off.
 
 The served library holds only this light index in memory: each article is read
-from the file when a request asks for it (``StoredArticles``), so memory does
-not grow with the library. The file holds content only (never anything about
+from the file when a request asks for it (``stored.StoredArticles``), so memory
+does not grow with the library. The file holds content only (never anything about
 patrons) and lives in the owner-only instance folder; a request only ever
 reads it. A damaged file is set aside, named in one log line, and built again
 (at start, or while the kiosk serves: ``DamagedFile``).
@@ -32,24 +33,23 @@ import pickle
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..instance import set_aside
-from . import loader, markdown, model, narration, timings
-from .manifest import FileState
-from .model import Article, ArticleVersion, HelpList, Library, Problem, Topic
-from .words import Completion, title_words
+from . import loader, markdown, model, narration, stored, timings
+from .manifest import FileState, listing_digest
+from .model import Article, HelpList, Library, Problem, Topic
+from .stored import DAMAGED, StoredArticles, packed, unpacked, version_reader
+from .words import title_words
 
 if TYPE_CHECKING:  # search reads fingerprints from here
     from .search import SearchIndex
 
 CACHE_FILE = "content-cache.sqlite"
-_FORMAT = 5
-_READ_AT_ONCE = 500
-"""Articles read in one query by ``StoredArticles.read_all`` (SQLite takes at most 32,766 values in one)."""
+_FORMAT = 6
 KEPT_UNUSED_SECONDS = 86400
 """How long rows no recorded library uses are kept (for another kiosk process on the same instance folder)."""
 _SCHEMA = """
@@ -61,14 +61,12 @@ CREATE INDEX IF NOT EXISTS titles_by_word ON titles (word, language);
 CREATE INDEX IF NOT EXISTS titles_by_key ON titles (key);
 CREATE TABLE IF NOT EXISTS state (name TEXT PRIMARY KEY, value BLOB NOT NULL);
 """
-_DAMAGED = (sqlite3.DatabaseError, pickle.UnpicklingError, EOFError, AttributeError, TypeError, ValueError)
-"""What reading a damaged file (cut short, overwritten, not a database, another format) can raise."""
 
 
 def _code_key() -> bytes:
     digest = hashlib.blake2b(str(_FORMAT).encode(), digest_size=16)
     digest.update(Path(__file__).read_bytes())  # how this file is laid out
-    for module in (loader, markdown, model, narration, timings):
+    for module in (loader, markdown, model, narration, stored, timings):
         digest.update(Path(module.__file__).read_bytes())
     from .. import languages
     from ..speech import parts  # narrations are matched to the parts Listen reads
@@ -82,12 +80,8 @@ def _files_in(folder: Path) -> list[Path]:
     return list(folder.iterdir()) if folder.is_dir() else []
 
 
-def _connect(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
-    # No statement cache: a cached statement keeps its last bound values (the last article read).
-    if read_only:
-        # Not memory-mapped: a file cut short under a mapping would end the process, not one request.
-        return sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, check_same_thread=False,
-                               cached_statements=0, timeout=30)
+def _connect(path: Path) -> sqlite3.Connection:
+    # No statement cache: a cached statement keeps its last bound values.
     connection = sqlite3.connect(path, check_same_thread=False, cached_statements=0, timeout=30)
     os.chmod(path, 0o600)
     return connection
@@ -99,8 +93,11 @@ class StartRecord:
 
     folder: str
     """The content folder, resolved."""
-    listed: Mapping[str, FileState]
-    """The folder's files, as listed just before they were read."""
+    listed: str
+    """A digest of the folder's files as listed just before they were read (``listing_digest``)."""
+    version: str
+    """The name of the version served (``manifest.json``'s, or ``local-...`` for a folder edited in place)."""
+    published: bool
     topics: Mapping[str, Topic]
     keys: tuple[tuple[str, str], ...]
     """(slug, fingerprint) of every article served, in order (no fingerprint for one ``held``)."""
@@ -111,244 +108,6 @@ class StartRecord:
     index: tuple[str, str, int, str, tuple[str | None, ...]] | None = None
     """(index key, index file name, its size, a digest of its first and last pages, the article of each row),
     once it is written."""
-
-
-class DamagedFile(sqlite3.DatabaseError):
-    """The start-up cache's file was damaged while it was served (overwritten, cut short)."""
-
-    def __init__(self, path: Path):
-        super().__init__(f"{path} is damaged")
-        self.path = path
-
-
-_READ_HERE = threading.local()
-
-
-def read_one(connection: sqlite3.Connection, sql: str, key: tuple[str, ...]) -> bytes | None:
-    """One value read, by a connection that lets go of the pages it read when the request ends."""
-    row = connection.execute(sql, key).fetchone()
-    readers = getattr(_READ_HERE, "connections", None)
-    if readers is None:
-        readers = _READ_HERE.connections = set()
-    readers.add(connection)
-    return row[0] if row else None
-
-
-def let_go_of_pages_read() -> None:
-    """Make every connection this thread read through let go of the pages it read (at the end of each request).
-
-    SQLite keeps the pages a read touched; dropped, they never hint at what was read.
-    """
-    readers = getattr(_READ_HERE, "connections", None)
-    while readers:
-        readers.pop().execute("PRAGMA shrink_memory")
-
-
-def _dumps(value) -> bytes:
-    return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-
-
-def _packed(result: loader.FolderResult) -> tuple[bytes, list[tuple[str, bytes]]]:
-    """A folder's result as stored: the article without its versions, and each version on its own
-    (a page needs one language, and reading twelve would cost twelve times as much)."""
-    article = result.article
-    if article is None:
-        return _dumps(result), []
-    shell = replace(result, article=replace(article, versions=tuple(article.versions)))
-    return _dumps(shell), [(tag, _dumps(version)) for tag, version in article.versions.items()]
-
-
-def _unpacked(data: bytes, read_version: Callable[[str], ArticleVersion],
-              read_already: Mapping[str, ArticleVersion] | None = None) -> loader.FolderResult:
-    result = pickle.loads(data)
-    if not isinstance(result, loader.FolderResult):
-        raise TypeError("not a folder's result")
-    if result.article is None:
-        return result
-    versions = StoredVersions(result.article.versions, read_version, read_already)
-    return replace(result, article=replace(result.article, versions=versions))
-
-
-class StoredVersions(Mapping):
-    """An article's language versions, each read from the file the first time it is asked for.
-
-    It lives as long as the article read for one request (or one load), and goes with it.
-    """
-
-    def __init__(self, tags: tuple[str, ...], read: Callable[[str], ArticleVersion],
-                 read_already: Mapping[str, ArticleVersion] | None = None):
-        self._tags = tags
-        self._read = read
-        self._versions: dict[str, ArticleVersion] = dict(read_already or {})
-
-    def __getitem__(self, tag: str) -> ArticleVersion:
-        version = self._versions.get(tag)
-        if version is None:
-            if tag not in self._tags:
-                raise KeyError(tag)
-            version = self._versions[tag] = self._read(tag)
-        return version
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._tags)
-
-    def __len__(self) -> int:
-        return len(self._tags)
-
-    def __contains__(self, tag) -> bool:
-        return tag in self._tags
-
-    def __reduce__(self):  # sent or stored whole: every version read
-        return (model.FrozenMap, (dict(self.items()),))
-
-
-def _version_reader(connection: Callable[[], sqlite3.Connection], path: Path,
-                    key: str) -> Callable[[str], ArticleVersion]:
-    def read(tag: str) -> ArticleVersion:
-        try:
-            data = read_one(connection(), "SELECT version FROM versions WHERE key = ? AND language = ?", (key, tag))
-            version = pickle.loads(data) if data is not None else None
-        except _DAMAGED as error:
-            raise DamagedFile(path) from error
-        if not isinstance(version, ArticleVersion):
-            raise DamagedFile(path)
-        return version
-    return read
-
-
-class StoredArticles(Mapping):
-    """The articles of one library, each read from the start-up cache's file when it is asked for.
-
-    Immutable, like the rest of a ``Library``: the rows it reads are never changed.
-    Nothing is kept once read, so what is held never says which articles were read.
-    """
-
-    def __init__(self, path: Path, keys: Iterable[tuple[str, str]], held: Mapping[str, Article]):
-        self._path = path
-        self._keys = dict(keys)
-        self._held = dict(held)
-        self.keys_on_disk: Mapping[str, str] = model.freeze({slug: key for slug, key in self._keys.items() if key})
-        """The fingerprint of each article read from the file, by slug (what is made from it is kept by it)."""
-        self._local = threading.local()  # a connection per thread, and per process after a fork
-
-    def reader(self) -> sqlite3.Connection:
-        """This thread's read-only connection to the file."""
-        connection = getattr(self._local, "connection", None)
-        if connection is None or self._local.pid != os.getpid():
-            connection = self._local.connection = _connect(self._path, read_only=True)
-            self._local.pid = os.getpid()
-        return connection
-
-    def __getitem__(self, slug: str) -> Article:
-        held = self._held.get(slug)
-        if held is not None:
-            return held
-        key = self._keys[slug]
-        try:
-            data = read_one(self.reader(), "SELECT result FROM folders WHERE key = ?", (key,))
-            if data is None:
-                raise DamagedFile(self._path)
-            return _unpacked(data, _version_reader(self.reader, self._path, key)).article
-        except DamagedFile:
-            raise
-        except _DAMAGED as error:
-            raise DamagedFile(self._path) from error
-
-    def read_all(self, language: str) -> list[Article]:
-        """Every article, in library order, read in a few queries with its version in ``language`` (for lists:
-        read one by one, ten thousand articles would take seconds)."""
-        articles: list[Article] = []
-        slugs = list(self._keys)
-        connection = self.reader()
-        try:
-            for start in range(0, len(slugs), _READ_AT_ONCE):
-                keys = [self._keys[slug] for slug in slugs[start:start + _READ_AT_ONCE] if self._keys[slug]]
-                marks = ",".join("?" * len(keys))
-                shells = dict(connection.execute(f"SELECT key, result FROM folders WHERE key IN ({marks})", keys))
-                versions = dict(connection.execute(
-                    f"SELECT key, version FROM versions WHERE language = ? AND key IN ({marks})", (language, *keys)))
-                for slug in slugs[start:start + _READ_AT_ONCE]:
-                    key = self._keys[slug]
-                    if not key:
-                        articles.append(self._held[slug])
-                        continue
-                    read_already = {language: pickle.loads(versions[key])} if key in versions else None
-                    result = _unpacked(shells[key], _version_reader(self.reader, self._path, key), read_already)
-                    articles.append(result.article)
-        except _DAMAGED as error:
-            raise DamagedFile(self._path) from error
-        finally:
-            connection.execute("PRAGMA shrink_memory")
-        return articles
-
-    def keys_with_places(self) -> Iterable[tuple[str, str]]:
-        """(slug, fingerprint, empty for an article held in memory) of every article, in library order."""
-        return self._keys.items()
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._keys)
-
-    def __len__(self) -> int:
-        return len(self._keys)
-
-    def __contains__(self, slug) -> bool:
-        return slug in self._keys
-
-    def get(self, slug, default=None):
-        """The article ``slug``, or ``default``."""
-        return self[slug] if slug in self._keys else default
-
-    def __reduce__(self):
-        return (StoredArticles, (self._path, tuple(self._keys.items()), self._held))
-
-
-TITLE_ROWS_READ = 5000
-"""Titles read for each word typed, in the page's language and in the others (a word of one letter starts many)."""
-
-
-class StoredTitles:
-    """The titles of a ``StoredArticles``' articles, found in the file by the words that start them (``TitlesOnDisk``).
-
-    What is typed is only compared, never kept: no statement is cached, and the pages read are let go.
-    """
-
-    def __init__(self, articles: StoredArticles):
-        self._articles = articles
-        self._places = {key: (index, slug) for index, (slug, key) in enumerate(articles.keys_with_places()) if key}
-
-    def holds(self, slug: str) -> bool:
-        """Whether the titles of article ``slug`` are looked up in the file."""
-        return slug in self._articles.keys_on_disk
-
-    def find(self, words: list[str], language: str) -> list[tuple[tuple[int, int], Completion]]:
-        """See ``TitlesOnDisk.find``."""
-        connection = self._articles.reader()
-        found: set[tuple[str, str, int, str]] | None = None
-        try:
-            for word in dict.fromkeys(words):
-                rows: set[tuple[str, str, int, str]] = set()
-                for comparison in ("=", "!="):
-                    rows.update(connection.execute(
-                        f"SELECT key, language, position, title FROM titles WHERE word >= ? AND word < ? "
-                        f"AND language {comparison} ? LIMIT ?", (word, word + "\U0010ffff", language, TITLE_ROWS_READ)))
-                found = rows if found is None else found & rows
-        finally:
-            connection.execute("PRAGMA shrink_memory")
-        completions = []
-        for key, tag, position, title in found or ():
-            place = self._places.get(key)
-            if place is not None:  # a title of this library, not of another version's
-                completions.append(((place[0], position), Completion(title, tag, "patron.article", place[1])))
-        return completions
-
-
-def fingerprints(library: Library) -> Mapping[str, str]:
-    """The fingerprint of each article of ``library`` read from disk, by slug (none for a library held in memory).
-
-    What is made from an article (its rendered page, its rows in the search index) is kept by it.
-    """
-    articles = library.articles
-    return articles.keys_on_disk if isinstance(articles, StoredArticles) else {}
 
 
 class StartupCache:
@@ -386,14 +145,14 @@ class StartupCache:
         try:
             self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             return self._check()
-        except _DAMAGED:
+        except DAMAGED:
             self._local.connection = None
             set_aside(self.path, "the start-up cache; the content is read afresh")
         except OSError:  # a read-only instance folder: everything is parsed at each start
             return False
         try:
             return self._check()
-        except (OSError, *_DAMAGED):
+        except (OSError, *DAMAGED):
             return False
 
     def _check(self) -> bool:
@@ -447,8 +206,8 @@ class StartupCache:
             return None
         try:
             row = self._db().execute("SELECT result FROM folders WHERE key = ?", (key,)).fetchone()
-            result = _unpacked(row[0], _version_reader(self._db, self.path, key)) if row else None
-        except _DAMAGED:  # one damaged row: that folder is parsed again
+            result = unpacked(row[0], version_reader(self._db, self.path, key)) if row else None
+        except DAMAGED:  # one damaged row: that folder is parsed again
             return None
         if result is not None:
             self.hits += 1
@@ -484,8 +243,10 @@ class StartupCache:
                        articles=StoredArticles(self.path, record.keys, record.held),
                        problems=record.problems, help=record.help)
 
-    def keep(self, library: Library, listed: Mapping[str, FileState]) -> Library:
-        """Write what this load parsed, and record ``library`` as served; the same library, read from the file.
+    def keep(self, library: Library, listed: Mapping[str, FileState], version: str = "",
+             published: bool = False) -> Library:
+        """Write what this load parsed, and record ``library`` as served (named ``version`` if it is known yet);
+        the same library, read from the file.
 
         With a file that cannot be written, ``library`` itself (held in memory) is returned.
         """
@@ -498,14 +259,14 @@ class StartupCache:
             else:
                 keys.append((slug, ""))
                 held[slug] = article
-        record = StartRecord(str(Path(library.folder).resolve()), dict(listed), dict(library.topics), tuple(keys),
-                             held, library.problems, library.help)
+        record = StartRecord(str(Path(library.folder).resolve()), listing_digest(listed), version, published,
+                             dict(library.topics), tuple(keys), held, library.problems, library.help)
         try:
             db = self._db()
             with db:
                 now = int(time.time())
                 for key, result in self._new.items():
-                    data, versions = _packed(result)
+                    data, versions = packed(result)
                     db.execute("INSERT OR IGNORE INTO folders VALUES (?, ?, ?)", (key, data, now))
                     db.executemany("INSERT OR IGNORE INTO versions VALUES (?, ?, ?)",
                                    ((key, tag, version) for tag, version in versions))
@@ -520,7 +281,7 @@ class StartupCache:
                            (pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL),))
         except (OSError, sqlite3.Error):  # a read-only or full instance folder costs memory, not service
             return library
-        self._new.clear()
+        self._new, self._used = {}, {}  # written: the library is read from the file from now on
         self._record = record
         return self._library(Path(library.folder), record)
 
@@ -549,12 +310,12 @@ class StartupCache:
         set_aside(path, "the search index; it is written again")
         return None
 
-    def put_index(self, key: str, index: SearchIndex) -> None:
-        """Record ``index`` as the search index of the library last recorded (under ``key``), if it is a file."""
-        if self._record is None or index.path is None:
-            return
-        path = index.path
-        record = replace(self._record, index=(key, path.name, path.stat().st_size, _ends_digest(path), index.slugs))
+    def name_version(self, version: str, published: bool) -> None:
+        """Name the version of the library last recorded (known once the folder is judged, after it is read)."""
+        if self._record is not None:
+            self._write_record(replace(self._record, version=version, published=published))
+
+    def _write_record(self, record: StartRecord) -> None:
         try:
             db = self._db()
             with db:
@@ -563,6 +324,14 @@ class StartupCache:
         except sqlite3.Error:
             return
         self._record = record
+
+    def put_index(self, key: str, index: SearchIndex) -> None:
+        """Record ``index`` as the search index of the library last recorded (under ``key``), if it is a file."""
+        if self._record is None or index.path is None:
+            return
+        path = index.path
+        self._write_record(replace(self._record, index=(key, path.name, path.stat().st_size, _ends_digest(path),
+                                                        index.slugs)))
 
 
 def _ends_digest(path: Path, length: int = 1 << 16) -> str:

@@ -19,7 +19,6 @@ version finishes with it. ``content_replaced`` then tells whoever renders ahead.
 
 from __future__ import annotations
 
-import hashlib
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -39,18 +38,12 @@ from .manifest import (
     ManifestError,
     content_files,
     listing_digest,
+    local_version,
     read_manifest,
 )
 from .serving import INDEXED_LANGUAGES, ContentHolder, Waiting, content_holder
-from .startup_cache import DamagedFile, StartupCache
-
-
-def local_version(files: Mapping[str, FileState]) -> str:
-    """A name for a folder edited in place: ``local-`` and a digest of its files' sizes and times."""
-    digest = hashlib.sha256()
-    for path, state in sorted(files.items()):
-        digest.update(f"{path}\0{state.size}\0{state.modified_ns}\n".encode())
-    return "local-" + digest.hexdigest()[:10]
+from .startup_cache import StartupCache
+from .stored import DamagedFile
 
 
 def judge(folder: Path, files: Mapping[str, FileState], checker: Checker,
@@ -87,9 +80,12 @@ class ContentUpdates:
         # Listed before the start read the folder, so that a change made while it read is seen; kept
         # as a digest once the start is judged (the listing takes tens of MiB for a big library).
         self._listed_at_start = self.holder.listed_at_start
-        if self._listed_at_start is None:
-            self._listed_at_start = content_files(self.folder)
-        self._seen = listing_digest(self._listed_at_start)
+        if self.holder.recorded is not None:  # a restart serving what was recorded: its digest is enough
+            self._seen = self.holder.recorded.listed
+        else:
+            if self._listed_at_start is None:
+                self._listed_at_start = content_files(self.folder)
+            self._seen = listing_digest(self._listed_at_start)
         # Judged once more at the first look: a file may have changed while the kiosk started.
         self._changed_at: float | None = clock()
         self._stop = threading.Event()
@@ -105,6 +101,9 @@ class ContentUpdates:
 
     def describe_start(self) -> tuple[str, bool, Waiting | None]:
         """The version of the folder as the kiosk starts: (version, published, waiting)."""
+        recorded = self.holder.recorded
+        if recorded is not None:  # named when it was built; the first look judges the folder as it is now
+            return recorded.version, recorded.published, None
         files, self._listed_at_start = self._listed_at_start or {}, None
         self.holder.listed_at_start = None
         manifest, waiting = judge(self.folder, files, self._checker)
@@ -185,7 +184,7 @@ class ContentUpdates:
             return False
         if content_files(self.folder) != files:
             return False  # changed while it was read: read it again when it settles
-        library = cache.keep(library, files)  # written, and from now on read from the file
+        library = cache.keep(library, files, version, published)  # written, and from now on read from the file
         content = self.holder.replace(library, version, published)
         cache.put_index(cache.index_key(INDEXED_LANGUAGES), content.search)
         self._changed_at = None

@@ -106,7 +106,7 @@ def keyboard_words(library: Library, chinese_tag: str = "zh-Hans") -> KeyboardWo
     The titles of articles read from disk are looked up there; only the topics'
     names (and any article held in memory) are held here.
     """
-    from .startup_cache import StoredArticles, StoredTitles  # it imports title_words from here
+    from .stored import StoredArticles, StoredTitles  # it imports Completion from here
 
     articles = library.articles
     titles = StoredTitles(articles) if isinstance(articles, StoredArticles) else None

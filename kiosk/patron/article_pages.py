@@ -34,7 +34,8 @@ from flask import Flask, current_app
 
 from ..content.model import Article, ArticleVersion, Library
 from ..content.serving import content_holder, get_library
-from ..content.startup_cache import KEPT_UNUSED_SECONDS, fingerprints, read_one
+from ..content.startup_cache import KEPT_UNUSED_SECONDS
+from ..content.stored import fingerprints, read_one
 from ..display import DisplayChoices
 from ..handouts.qr import codes_drawn_once
 from ..i18n import render_in_language
