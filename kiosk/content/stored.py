@@ -182,11 +182,11 @@ class StoredArticles(Mapping):
         except DAMAGED as error:
             raise DamagedFile(self._path) from error
 
-    def read_all(self, language: str) -> list[Article]:
-        """Every article, in library order, read in a few queries with its version in ``language`` (for lists:
-        read one by one, ten thousand articles would take seconds)."""
+    def read_all(self, language: str, slugs: Iterable[str] | None = None) -> list[Article]:
+        """Every article (or those of ``slugs`` there are, in that order), read in a few queries with its
+        version in ``language`` (for lists: read one by one, ten thousand articles would take seconds)."""
         articles: list[Article] = []
-        slugs = list(self._keys)
+        slugs = list(self._keys) if slugs is None else [slug for slug in slugs if slug in self._keys]
         connection = self.reader()
         try:
             for start in range(0, len(slugs), _READ_AT_ONCE):

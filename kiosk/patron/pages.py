@@ -90,7 +90,7 @@ def search():
     query = clean_query(request.args.get("q", ""))
     library, language = get_library(), current_language()
     slugs = search_articles(language.tag, query) if query else []
-    results = [library.articles[slug] for slug in slugs if slug in library.articles]
+    results = library.read(slugs, language.tag)
     elsewhere = []  # words typed in another language: say where they are found
     if query and not results:
         for other in offered_languages():
