@@ -168,7 +168,9 @@ class PageStore:
 
     def present(self, context: str) -> set[tuple[str, str]]:
         """(article, language) of every page stored for ``context``."""
-        return set(self._writer().execute("SELECT article, language FROM pages WHERE context = ?", (context,)))
+        if not self.usable:
+            return set()
+        return set(self._reader().execute("SELECT article, language FROM pages WHERE context = ?", (context,)))
 
     def put(self, rows: list[tuple[str, str, str, SlotTemplate]]) -> None:
         """Store pages: (article, language, context, page)."""
@@ -236,6 +238,10 @@ class ArticlePages:
                 self.app.logger.warning("article pages: not rendered ahead this time (%s)", type(error).__name__)
             if not self._wanted.is_set():
                 self._idle.set()
+
+    def pages_built(self) -> set[tuple[str, str]]:
+        """(article fingerprint, language) of every page stored for the library served now (for tests)."""
+        return self._store.present(self.context_of(content_holder(self.app).current.library))
 
     def context_of(self, library: Library) -> str:
         """The context key of ``library`` under the present settings (worked out once per library and settings)."""
