@@ -200,9 +200,13 @@ class StoredArticles(Mapping):
                     if not key:
                         articles.append(self._held[slug])
                         continue
+                    if key not in shells:
+                        raise DamagedFile(self._path)
                     read_already = {language: pickle.loads(versions[key])} if key in versions else None
                     result = unpacked(shells[key], version_reader(self.reader, self._path, key), read_already)
                     articles.append(result.article)
+        except DamagedFile:
+            raise
         except DAMAGED as error:
             raise DamagedFile(self._path) from error
         finally:
