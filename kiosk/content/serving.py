@@ -40,7 +40,7 @@ from flask import Flask, current_app, g
 from ..languages import LANGUAGES
 from ..signals import content_loading
 from .loader import load_library
-from .manifest import FileState, content_files
+from .manifest import FileState, content_files, listing_digest
 from .model import Library
 from .search import SearchIndex
 from .startup_cache import StartRecord, StartupCache
@@ -155,6 +155,9 @@ def _in_background(work, name: str) -> Future:
             future.set_result(work())
         except BaseException as error:  # the waiting request shows the error page
             future.set_exception(error)
+        finally:  # what the work read from a library on disk, and the room it took, are let go of
+            let_go_of_pages_read()
+            release_free_memory()
     threading.Thread(target=run, name=name, daemon=True).start()
     return future
 
@@ -176,7 +179,7 @@ def _index(library: Library, folder: Path | None, previous: Content | None) -> S
         try:
             updated = previous.search.updated(previous.library, library, folder)
         except (OSError, sqlite3.Error) as error:  # a new index is built whole instead
-            log.warning("the search index could not be changed in %s (%s): it is built again", folder, error)
+            log.warning("the search index could not be changed (%s): it is built again", type(error).__name__)
             updated = None
         if updated is not None:
             return updated
@@ -275,11 +278,16 @@ def init_app(app: Flask) -> None:
     cache = StartupCache(app.instance_path)
     trusted = cache.trusted(folder)
     listed, record = None, None
+    if trusted is not None and not _watched(app):
+        # No watcher will look at the folder (a test, or --content-poll-seconds 0): look now, without reading.
+        listed = content_files(folder)
+        if listing_digest(listed) != trusted[1].listed:
+            trusted = None
     if trusted is not None:
         library, record = trusted
         content_loading.send(app)
     else:
-        listed = content_files(folder)
+        listed = listed if listed is not None else content_files(folder)
         cache = StartupCache(app.instance_path, listed)
         library = cache.keep(load_library(folder, cache=cache, meanwhile=lambda: content_loading.send(app)), listed)
         release_free_memory()  # the parsed library is on disk now, and read from there
@@ -290,6 +298,11 @@ def init_app(app: Flask) -> None:
     app.extensions["kiosk_content"] = ContentHolder(content, index_folder=cache.path.parent, listed_at_start=listed,
                                                     recorded=record, cache=None if record else cache)
     app.teardown_request(lambda _error: let_go_of_pages_read())
+
+
+def _watched(app: Flask) -> bool:
+    """Whether the updates watcher will look at the content folder (``updates.init_app`` starts it)."""
+    return app.config["KIOSK_CONTENT_POLL_SECONDS"] > 0 and not app.testing
 
 
 def content_holder(app: Flask | None = None) -> ContentHolder:

@@ -27,15 +27,16 @@ import sqlite3
 import threading
 import time
 import zlib
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app
 
 from ..content.model import Article, ArticleVersion, Library
-from ..content.serving import content_holder, get_library
+from ..content.serving import content_holder, get_library, release_free_memory
 from ..content.startup_cache import KEPT_UNUSED_SECONDS
-from ..content.stored import fingerprints, read_one
+from ..content.stored import fingerprints, let_go_of_pages_read, read_one
 from ..display import DisplayChoices
 from ..handouts.qr import codes_drawn_once
 from ..i18n import render_in_language
@@ -172,6 +173,24 @@ class PageStore:
             return set()
         return set(self._reader().execute("SELECT article, language FROM pages WHERE context = ?", (context,)))
 
+    def count(self, context: str, articles: Iterable[str], languages: list[str]) -> int:
+        """How many pages of ``articles`` in ``languages`` are stored for ``context``."""
+        wanted = set(articles)
+        rows = self._reader().execute("SELECT article, language FROM pages WHERE context = ?", (context,))
+        return sum(1 for article, language in rows if article in wanted and language in languages)
+
+    def languages_of(self, article: str, context: str) -> set[str]:
+        """The languages ``article``'s page is stored in for ``context``."""
+        return {language for (language,) in self._reader().execute(
+            "SELECT language FROM pages WHERE article = ? AND context = ?", (article, context))}
+
+    def let_go(self) -> None:
+        """Make this thread's connections let go of the pages they read or wrote."""
+        for name in ("reader", "writer"):
+            connection = getattr(self._local, name, None)
+            if connection is not None:
+                connection.execute("PRAGMA shrink_memory")
+
     def put(self, rows: list[tuple[str, str, str, SlotTemplate]]) -> None:
         """Store pages: (article, language, context, page)."""
         now = int(time.time())
@@ -257,24 +276,38 @@ class ArticlePages:
         """Render every article in every offered language not stored yet, for the library being served now."""
         if not self._store.usable:
             return
-        with self.app.test_request_context(), codes_drawn_once():
-            library = content_holder(self.app).current.library
-            generation = self._settings_generation
-            context = self.context_of(library)
-            keys = fingerprints(library)
-            present = self._store.present(context)
-            missing = [(slug, key, language) for slug, key in keys.items()
-                       for language in self.app.config["KIOSK_LANGUAGES"] if (key, language.tag) not in present]
-            for at in range(0, len(missing), _BATCH):
-                if self._wanted.is_set() or generation != self._settings_generation:
-                    return  # new content or settings: build those instead
-                rows, article, slug_read = [], None, None
-                for slug, key, language in missing[at:at + _BATCH]:
-                    if slug != slug_read:  # an article is read once for all its languages
-                        article, slug_read = library.articles[slug], slug
-                    rows.append((key, language.tag, context, _render(article, language)))
+        try:
+            with self.app.test_request_context(), codes_drawn_once():
+                self._render_missing(content_holder(self.app).current.library)
+        finally:
+            # What this round read and rendered is let go of, so a big library's build leaves no room taken.
+            let_go_of_pages_read()
+            self._store.let_go()
+            release_free_memory()
+
+    def _render_missing(self, library: Library) -> None:
+        generation = self._settings_generation
+        context = self.context_of(library)
+        keys = fingerprints(library)
+        tags = [language.tag for language in self.app.config["KIOSK_LANGUAGES"]]
+        # Mostly every page is there already (a restart): counted, not listed, so nothing big is held,
+        # and nothing is written (the pages are marked used, and old ones removed, when some are rendered).
+        if self._store.count(context, keys.values(), tags) == len(keys) * len(tags):
+            return
+        rows: list[tuple[str, str, str, SlotTemplate]] = []
+        for slug, key in keys.items():
+            if self._wanted.is_set() or generation != self._settings_generation:
+                return  # new content or settings: build those instead
+            missing = [language for language in self.app.config["KIOSK_LANGUAGES"]
+                       if language.tag not in self._store.languages_of(key, context)]
+            if missing:
+                article = library.articles[slug]  # read once for all its languages
+                rows += [(key, language.tag, context, _render(article, language)) for language in missing]
+            if len(rows) >= _BATCH:
                 self._store.put(rows)
-            self._store.keep(context, set(keys.values()))
+                rows = []
+        self._store.put(rows)
+        self._store.keep(context, set(keys.values()))
 
     def main(self, article: Article, language: Language, display: DisplayChoices, printed_on: str) -> str:
         """The article page's content for this request."""
