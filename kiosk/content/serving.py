@@ -285,6 +285,7 @@ def init_app(app: Flask) -> None:
             trusted = None
     if trusted is not None:
         library, record = trusted
+        listed = None  # compared: the record's digest stands for it from now on
         content_loading.send(app)
     else:
         listed = listed if listed is not None else content_files(folder)

@@ -102,10 +102,11 @@ class ContentUpdates:
     def describe_start(self) -> tuple[str, bool, Waiting | None]:
         """The version of the folder as the kiosk starts: (version, published, waiting)."""
         recorded = self.holder.recorded
+        self.holder.listed_at_start = None  # judged once: a big library's listing takes tens of MiB
         if recorded is not None:  # named when it was built; the first look judges the folder as it is now
+            self._listed_at_start = None
             return recorded.version, recorded.published, None
         files, self._listed_at_start = self._listed_at_start or {}, None
-        self.holder.listed_at_start = None
         manifest, waiting = judge(self.folder, files, self._checker)
         if manifest is not None:
             return manifest.version, True, None
