@@ -8,7 +8,8 @@ date a handout prints.
 
 from __future__ import annotations
 
-from datetime import date
+import time
+from datetime import date, datetime, timedelta
 
 from babel.dates import format_date
 from flask import Flask, abort, redirect, request, url_for
@@ -62,15 +63,18 @@ class _PrintDates:
     """
 
     def __init__(self) -> None:
-        self._dates: tuple[date | None, dict[str, str]] = (None, {})
+        self._dates: tuple[float, dict[str, str]] = (0.0, {})
 
     def today(self, language: Language) -> str:
         """Today's long date in ``language`` (never the time)."""
-        day, dates = self._dates
-        if day != date.today():
+        # Compared with the clock, not with date.today(): working out the local date looks at the time zone's
+        # file each time, a good part of an article page's cost.
+        until, dates = self._dates
+        if time.time() >= until:
             day = date.today()
             dates = {known.tag: format_date(day, "long", locale=known.locale) for known in LANGUAGES}
-            self._dates = (day, dates)
+            until = datetime.combine(day + timedelta(days=1), datetime.min.time()).timestamp()
+            self._dates = (until, dates)
         return dates[language.tag]
 
 
