@@ -223,12 +223,13 @@ def test_a_cache_file_damaged_while_served_is_named_once_set_aside_and_built_aga
         file.seek(4096)
         file.write(b"\x00\xde\xad" * ((path.stat().st_size - 4096) // 3))
     caplog.set_level(logging.WARNING)
-    assert client.get("/es/articles/boundaries").status_code == 500  # the error page, never a traceback
+    # An article page alone reads its stored page, not this file: side by side, the article itself is read.
+    assert client.get("/es/articles/boundaries?compare=en").status_code == 500  # the error page, never a traceback
     deadline = time.monotonic() + 120
     while content_holder(app).current is served:  # built again in the background
         assert time.monotonic() < deadline, "never built again"
         time.sleep(0.05)
-    response = client.get("/es/articles/boundaries")
+    response = client.get("/es/articles/boundaries?compare=en")
     assert response.status_code == 200 and "/es/articles/boundaries" in response.get_data(as_text=True)
     assert len([record for record in caplog.records if CACHE_FILE in record.getMessage()]) == 1
     assert (path.parent / (CACHE_FILE + ".damaged")).exists()
@@ -250,15 +251,36 @@ def test_each_search_lets_go_of_the_pages_it_read(library_copy, make_app):
 def test_an_article_read_for_a_request_leaves_no_page_of_it_in_sqlite_s_memory(library_copy, make_app):
     from kiosk.content.serving import content_holder
     app = make_app(content=library_copy)
-    reader = content_holder(app).current.library.articles.reader()  # this thread's: the test client's requests
+    # This thread's connections: the test client's requests run here.
+    reader = content_holder(app).current.library.articles.reader()
     statements = []
     reader.set_trace_callback(statements.append)
     try:
-        assert app.test_client().get("/fr/articles/consent").status_code == 200
+        assert app.test_client().get("/fr/articles/consent?compare=en").status_code == 200
     finally:
         reader.set_trace_callback(None)
     assert any("FROM folders" in statement for statement in statements)
     assert statements[-1] == "PRAGMA shrink_memory"
+
+
+def test_an_article_page_reads_one_stored_row_and_lets_go_of_it(library_copy, make_app):
+    from kiosk.content.serving import content_holder
+    from kiosk.patron.article_pages import article_pages
+    app = make_app(content=library_copy)
+    pages = article_pages(app)
+    assert pages.wait_until_built()
+    articles, stored = content_holder(app).current.library.articles.reader(), pages._store._reader()
+    read: dict[str, list[str]] = {"articles": [], "pages": []}
+    articles.set_trace_callback(read["articles"].append)
+    stored.set_trace_callback(read["pages"].append)
+    try:
+        assert "Consentement" in app.test_client().get("/fr/articles/consent").get_data(as_text=True)
+    finally:
+        articles.set_trace_callback(None)
+        stored.set_trace_callback(None)
+    assert read["articles"] == []  # the article itself is not read: its page holds all the page needs
+    assert [statement.split()[0] for statement in read["pages"]] == ["SELECT", "PRAGMA"]
+    assert read["pages"][-1] == "PRAGMA shrink_memory"
 
 
 # The start-up work done while the content is read ("meanwhile"): templates are compiled

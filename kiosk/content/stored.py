@@ -50,13 +50,19 @@ class DamagedFile(sqlite3.DatabaseError):
 _READ_HERE = threading.local()
 
 
-def read_one(connection: sqlite3.Connection, sql: str, key: tuple[str, ...]) -> bytes | None:
-    """One value read, by a connection that lets go of the pages it read when the request ends."""
+def read_row(connection: sqlite3.Connection, sql: str, key: tuple) -> tuple | None:
+    """One row read, by a connection that lets go of the pages it read when the request ends."""
     row = connection.execute(sql, key).fetchone()
     readers = getattr(_READ_HERE, "connections", None)
     if readers is None:
         readers = _READ_HERE.connections = set()
     readers.add(connection)
+    return row
+
+
+def read_one(connection: sqlite3.Connection, sql: str, key: tuple) -> bytes | None:
+    """One value read, as ``read_row`` reads it."""
+    row = read_row(connection, sql, key)
     return row[0] if row else None
 
 

@@ -3,8 +3,8 @@
 An article page depends on the article, the language, and, per request, only
 on the text size and contrast its links carry and the date a printed copy
 shows. So ``patron/article.html`` is rendered once per article and language,
-whenever new content or settings are taken, with holes for those (and for the
-article's body, which the library already holds), and a request fills them in.
+whenever new content or settings are taken, with holes for those, and a
+request fills them in.
 
 The rendered pages are kept in the instance folder (``PageStore``), by the
 article's fingerprint, the language, and a digest of everything else they
@@ -13,8 +13,10 @@ and the help list): a restart renders nothing, a new version of the library
 renders only the articles that changed, and memory does not grow with the
 library. Every article is rendered, read or not, in a background thread, so
 the kiosk serves at once: nothing here reflects what a patron opened, and a
-request only reads the file. A request that arrives before its page is ready
-gets it rendered on the spot, identical, and not kept.
+request only reads one row of the file, which holds all the page needs (its
+title, and its content as UTF-8 text, the article's words in place). A request
+that arrives before its page is ready gets it rendered on the spot, identical,
+and not kept.
 """
 
 from __future__ import annotations
@@ -26,17 +28,17 @@ import pickle
 import sqlite3
 import threading
 import time
-import zlib
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app
+from markupsafe import escape
 
 from ..content.model import Article, ArticleVersion, Library
 from ..content.serving import content_holder, get_library, release_free_memory
 from ..content.startup_cache import KEPT_UNUSED_SECONDS
-from ..content.stored import fingerprints, let_go_of_pages_read, read_one
+from ..content.stored import fingerprints, let_go_of_pages_read, read_row
 from ..display import DisplayChoices
 from ..handouts.qr import codes_drawn_once
 from ..i18n import render_in_language
@@ -59,12 +61,9 @@ class _VersionWithHoles:
         return getattr(self._version, name)
 
 
-def _render(article: Article, language: Language, shared: dict[str, str] | None = None) -> SlotTemplate:
-    """The article page's content for ``language``, with holes for what each request brings.
-
-    The article's own words and address are holes too, so the text around
-    them is the same on many pages of a language, and ``shared`` keeps it once.
-    """
+def _render(article: Article, language: Language) -> SlotTemplate:
+    """The article page's content for ``language``, with holes for the article's own words and address
+    and for what each request brings (filled by ``_stored``)."""
     library = get_library()
     with rendering_in(language):
         links = Links(layouts().rules, language.tag, late("display_alone"), late("display_after"))
@@ -72,13 +71,54 @@ def _render(article: Article, language: Language, shared: dict[str, str] | None 
             "patron/article.html", link=links, article=article, slug=late("slug"),
             version=_VersionWithHoles(article.version_for(language.tag)),
             topics=[library.topics[slug] for slug in article.topics if slug in library.topics],
-            body=late("body"), printed_on=late("printed_on")), shared)
+            body=late("body"), printed_on=late("printed_on")))
+
+
+REQUEST_HOLES = ("display_alone", "display_after", "printed_on")
+"""What a stored page leaves for each request to fill: the display choices in its links, and the date."""
+_HOLE = b"\xff"
+"""A hole in a stored page, followed by the hole's place in ``REQUEST_HOLES``: a byte UTF-8 never uses,
+so a request finds the holes by splitting the page once."""
+
+
+def _stored(article: Article, language: Language) -> tuple[str, bytes]:
+    """The article page's title and content for ``language`` as stored, in UTF-8: the article's own
+    words in place, holes left only for what each request brings (``REQUEST_HOLES``)."""
+    version = article.version_for(language.tag)
+    page = _render(article, language).fill({
+        **{name: late(name) for name in REQUEST_HOLES}, "slug": article.slug, "title": version.title,
+        "summary": version.summary, "attribution": version.attribution, "body": version.html}).encode()
+    for place, name in enumerate(REQUEST_HOLES):
+        page = page.replace(late(name).encode(), _HOLE + bytes((place,)))
+    return version.title, page
+
+
+def _filled(page: bytes, values: tuple[str, ...]) -> bytes:
+    """A stored page with its holes filled with ``values`` (in the order of ``REQUEST_HOLES``), each escaped."""
+    encoded = [str(escape(value)).encode() for value in values]
+    parts = page.split(_HOLE)
+    for index in range(1, len(parts)):
+        part = parts[index]
+        parts[index] = encoded[part[0]] + part[1:]
+    return b"".join(parts)
 
 
 KIOSK = Path(__file__).resolve().parent.parent
 PAGES_FILE = "article-pages.sqlite"
 """The pre-rendered pages, in the instance folder: library content only, written by the background renderer."""
 _BATCH = 200
+
+
+def _page_id(context: str, article: str, language: str) -> int:
+    """A stored page's row number, worked out from what names it: a request finds its row in the table
+    itself, never through an index (looking a long key up in one read several more pages of the file)."""
+    digest = hashlib.blake2b(f"{context}\0{article}\0{language}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest) >> 1  # SQLite's row numbers are signed 64-bit integers
+
+
+_FILE_PAGE_BYTES = 16384
+"""SQLite's page size for the file: most stored article pages fit in one, so a request reads one or two
+(stored uncompressed: undoing zlib took longer than the rest of the read)."""
 """Pages rendered between two writes (and two looks at whether the library or settings changed meanwhile)."""
 
 
@@ -99,11 +139,6 @@ def _context_key(app: Flask, library: Library) -> str:
     digest.update(pickle.dumps((settings, sorted(library.topics.items()), library.help),
                                protocol=pickle.HIGHEST_PROTOCOL))
     return digest.hexdigest()
-
-
-def _packed(page: SlotTemplate) -> bytes:
-    # Compressed: a page's markup repeats itself (links, codes), and a big library has a hundred thousand pages.
-    return zlib.compress(pickle.dumps(page, protocol=pickle.HIGHEST_PROTOCOL), 6)
 
 
 class PageStore:
@@ -136,8 +171,14 @@ class PageStore:
         if self.path.is_file() and self.path.stat().st_size == 0:  # cut short: every file written holds a schema
             raise sqlite3.DatabaseError("empty")
         with self._writer() as db:
-            db.execute("CREATE TABLE IF NOT EXISTS pages (article TEXT, language TEXT, context TEXT, page BLOB, "
-                       "used_at INTEGER, PRIMARY KEY (article, language, context)) WITHOUT ROWID")
+            # One row holds all a request needs (its title, and its content), so a page costs one read.
+            db.execute(f"PRAGMA page_size = {_FILE_PAGE_BYTES}")  # a file being made: any other keeps its own
+            db.execute("CREATE TABLE IF NOT EXISTS pages (id INTEGER PRIMARY KEY, context TEXT, article TEXT, "
+                       "language TEXT, title TEXT, page BLOB)")
+            db.execute("CREATE INDEX IF NOT EXISTS pages_by_key ON pages (context, article, language)")
+            # When each article's pages were last used, apart: marking them writes small rows, not the pages.
+            db.execute("CREATE TABLE IF NOT EXISTS uses (context TEXT, article TEXT, used_at INTEGER, "
+                       "PRIMARY KEY (context, article)) WITHOUT ROWID")
 
     def _writer(self) -> sqlite3.Connection:
         connection = getattr(self._local, "writer", None)
@@ -156,15 +197,19 @@ class PageStore:
                                                               timeout=30)
         return connection
 
-    def get(self, article: str, language: str, context: str) -> SlotTemplate | None:
-        """The page stored for this article, language and context, if it is stored."""
+    def get(self, article: str, language: str, context: str) -> tuple[str, bytes] | None:
+        """The title and page stored for this article, language and context, if it is stored."""
         if not self.usable:
             return None
         try:
-            data = read_one(self._reader(), "SELECT page FROM pages WHERE article = ? AND language = ? AND context = ?",
-                            (article, language, context))
-            return pickle.loads(zlib.decompress(data)) if data is not None else None
-        except (sqlite3.Error, zlib.error, pickle.UnpicklingError, EOFError, AttributeError, TypeError, ValueError):
+            # The names are compared too: two pages whose row numbers are the same cannot be mistaken.
+            row = read_row(self._reader(), "SELECT title, page FROM pages WHERE id = ? AND context = ? "
+                           "AND article = ? AND language = ?", (_page_id(context, article, language), context,
+                                                                article, language))
+            if row is None or not (isinstance(row[0], str) and isinstance(row[1], bytes)):
+                return None
+            return row
+        except sqlite3.Error:
             return None  # damaged: the page is rendered on the spot (and the file made again at the next start)
 
     def present(self, context: str) -> set[tuple[str, str]]:
@@ -191,21 +236,26 @@ class PageStore:
             if connection is not None:
                 connection.execute("PRAGMA shrink_memory")
 
-    def put(self, rows: list[tuple[str, str, str, SlotTemplate]]) -> None:
-        """Store pages: (article, language, context, page)."""
+    def put(self, rows: list[tuple[str, str, str, str, bytes]]) -> None:
+        """Store pages: (context, article, language, title, page)."""
         now = int(time.time())
         with self._writer() as db:
-            db.executemany("INSERT OR REPLACE INTO pages VALUES (?, ?, ?, ?, ?)",
-                           ((article, language, context, _packed(page), now)
-                            for article, language, context, page in rows))
+            db.executemany("INSERT OR REPLACE INTO pages VALUES (?, ?, ?, ?, ?, ?)",
+                           ((_page_id(context, article, language), context, article, language, title, page)
+                            for context, article, language, title, page in rows))
+            db.executemany("INSERT OR REPLACE INTO uses VALUES (?, ?, ?)",
+                           {(context, article, now) for context, article, *_ in rows})
 
     def keep(self, context: str, articles: set[str]) -> None:
         """Mark the pages of ``articles`` in ``context`` as used now, and remove those unused for a day."""
         now = int(time.time())
         with self._writer() as db:
-            db.executemany("UPDATE pages SET used_at = ? WHERE article = ? AND context = ?",
-                           ((now, article, context) for article in articles))
-            db.execute("DELETE FROM pages WHERE used_at < ?", (now - KEPT_UNUSED_SECONDS,))
+            db.executemany("INSERT OR REPLACE INTO uses VALUES (?, ?, ?)",
+                           ((context, article, now) for article in articles))
+            old = now - KEPT_UNUSED_SECONDS
+            db.execute("DELETE FROM pages WHERE (context, article) IN "
+                       "(SELECT context, article FROM uses WHERE used_at < ?)", (old,))
+            db.execute("DELETE FROM uses WHERE used_at < ?", (old,))
 
 
 class ArticlePages:
@@ -294,7 +344,7 @@ class ArticlePages:
         # and nothing is written (the pages are marked used, and old ones removed, when some are rendered).
         if self._store.count(context, keys.values(), tags) == len(keys) * len(tags):
             return
-        rows: list[tuple[str, str, str, SlotTemplate]] = []
+        rows: list[tuple[str, str, str, str, bytes]] = []  # (context, article, language, title, page)
         for slug, key in keys.items():
             if self._wanted.is_set() or generation != self._settings_generation:
                 return  # new content or settings: build those instead
@@ -302,27 +352,22 @@ class ArticlePages:
                        if language.tag not in self._store.languages_of(key, context)]
             if missing:
                 article = library.articles[slug]  # read once for all its languages
-                rows += [(key, language.tag, context, _render(article, language)) for language in missing]
+                rows += [(context, key, language.tag, *_stored(article, language)) for language in missing]
             if len(rows) >= _BATCH:
                 self._store.put(rows)
                 rows = []
         self._store.put(rows)
         self._store.keep(context, set(keys.values()))
 
-    def main(self, article: Article, language: Language, display: DisplayChoices, printed_on: str) -> str:
-        """The article page's content for this request."""
+    def page(self, slug: str, language: Language, display: DisplayChoices, printed_on: str) -> tuple[str, str]:
+        """The title and content of the page of article ``slug`` (which the library served holds) for this
+        request: one row read when the page is stored, else rendered on the spot."""
         library = get_library()
-        key = fingerprints(library).get(article.slug)
-        page = self._store.get(key, language.tag, self.context_of(library)) if key else None
-        if page is None:
-            page = _render(article, language)
+        key = fingerprints(library).get(slug)
+        stored = self._store.get(key, language.tag, self.context_of(library)) if key else None
+        title, page = stored if stored is not None else _stored(library.articles[slug], language)
         query = display.query
-        version = article.version_for(language.tag)
-        return page.fill({
-            "display_alone": f"?{query}" if query else "", "display_after": f"&{query}" if query else "",
-            "printed_on": printed_on, "slug": article.slug,
-            "title": version.title, "summary": version.summary, "attribution": version.attribution,
-            "body": version.html})
+        return title, _filled(page, (f"?{query}" if query else "", f"&{query}" if query else "", printed_on)).decode()
 
 
 def article_pages(app: Flask | None = None) -> ArticlePages:

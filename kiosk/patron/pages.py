@@ -57,19 +57,22 @@ def topic(topic: str):
 @bp.get("/<lang>/articles/<slug>")
 def article(slug: str):
     """One article, or with ``?compare=<lang2>`` two languages side by side."""
-    found = article_or_404(slug)
+    if slug not in get_library().articles:
+        abort(404)
     language = current_language()
-    title = found.version_for(language.tag).title
     # Most addresses carry at most the display choices; only others need their arguments read.
     other = None if is_display_query(request.query_string) else second_language("compare")
     if other is not None:
+        found = article_or_404(slug)
+        title = found.version_for(language.tag).title
         side_by_side = gettext("Side by side")
         columns = [(column, found.version_for(column.tag)) for column in (language, other)]
         rows = zip_longest(*(split_sections(version.html) for _, version in columns), fillvalue="")
         return render_page("patron/compare.html", f"{title} · {side_by_side}", article=found, columns=columns,
                            rows=list(rows), other=other, zip=zip)
     display = display_choices()
-    main = article_pages().main(found, language, display, printed_today(language))
+    # The page as stored reads one row, never the article itself.
+    title, main = article_pages().page(slug, language, display, printed_today(language))
     return fill_layout(main, title, language=language, display=display)
 
 
