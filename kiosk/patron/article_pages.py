@@ -116,6 +116,7 @@ def _page_id(context: str, article: str, language: str) -> int:
     return int.from_bytes(digest) >> 1  # SQLite's row numbers are signed 64-bit integers
 
 
+_PAGE_COLUMNS = ("id", "context", "article", "language", "title", "page")
 _FILE_PAGE_BYTES = 16384
 """SQLite's page size for the file: most stored article pages fit in one, so a request reads one or two
 (stored uncompressed: undoing zlib took longer than the rest of the read)."""
@@ -174,11 +175,14 @@ class PageStore:
             # One row holds all a request needs (its title, and its content), so a page costs one read.
             db.execute(f"PRAGMA page_size = {_FILE_PAGE_BYTES}")  # a file being made: any other keeps its own
             db.execute("CREATE TABLE IF NOT EXISTS pages (id INTEGER PRIMARY KEY, context TEXT, article TEXT, "
-                       "language TEXT, title TEXT, page BLOB)")
+                       "language TEXT, title TEXT, page BLOB)")  # as _PAGE_COLUMNS
             db.execute("CREATE INDEX IF NOT EXISTS pages_by_key ON pages (context, article, language)")
             # When each article's pages were last used, apart: marking them writes small rows, not the pages.
             db.execute("CREATE TABLE IF NOT EXISTS uses (context TEXT, article TEXT, used_at INTEGER, "
                        "PRIMARY KEY (context, article)) WITHOUT ROWID")
+            columns = [row[1] for row in db.execute("PRAGMA table_info(pages)")]
+            if columns != list(_PAGE_COLUMNS):  # written by an earlier version of the kiosk: made again
+                raise sqlite3.DatabaseError("another format")
 
     def _writer(self) -> sqlite3.Connection:
         connection = getattr(self._local, "writer", None)
@@ -359,15 +363,15 @@ class ArticlePages:
         self._store.put(rows)
         self._store.keep(context, set(keys.values()))
 
-    def page(self, slug: str, language: Language, display: DisplayChoices, printed_on: str) -> tuple[str, str]:
-        """The title and content of the page of article ``slug`` (which the library served holds) for this
-        request: one row read when the page is stored, else rendered on the spot."""
+    def page(self, slug: str, language: Language, display: DisplayChoices, printed_on: str) -> tuple[str, bytes]:
+        """The title and content (in UTF-8) of the page of article ``slug`` (which the library served holds)
+        for this request: one row read when the page is stored, else rendered on the spot."""
         library = get_library()
         key = fingerprints(library).get(slug)
         stored = self._store.get(key, language.tag, self.context_of(library)) if key else None
         title, page = stored if stored is not None else _stored(library.articles[slug], language)
         query = display.query
-        return title, _filled(page, (f"?{query}" if query else "", f"&{query}" if query else "", printed_on)).decode()
+        return title, _filled(page, (f"?{query}" if query else "", f"&{query}" if query else "", printed_on))
 
 
 def article_pages(app: Flask | None = None) -> ArticlePages:
