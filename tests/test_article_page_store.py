@@ -21,6 +21,7 @@ def library_copy(tmp_path):
 
 def test_a_pages_file_of_an_earlier_format_is_set_aside_and_made_again(library_copy, tmp_path, caplog):
     instance = seeded(tmp_path / "instance")
+    (instance / PAGES_FILE).unlink(missing_ok=True)  # one the first start may have kept
     with sqlite3.connect(instance / PAGES_FILE) as db:  # as the kiosk wrote it before pages held their title
         db.execute("CREATE TABLE pages (article TEXT, language TEXT, context TEXT, page BLOB, used_at INTEGER, "
                    "PRIMARY KEY (article, language, context)) WITHOUT ROWID")
