@@ -9,6 +9,7 @@ date a handout prints.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
 from babel.dates import format_date
@@ -63,7 +64,8 @@ class _PrintDates:
     All languages at once, so nothing held here says which ones were printed in.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self._clock = clock
         self._dates: tuple[float, dict[str, str]] = (0.0, {})
 
     def today(self, language: Language) -> str:
@@ -71,7 +73,7 @@ class _PrintDates:
         # Compared with the clock, not with date.today(): working out the local date looks at the time zone's
         # file each time, a good part of an article page's cost.
         until, dates = self._dates
-        if time.time() >= until:
+        if self._clock() >= until:
             day = date.today()
             dates = {known.tag: format_date(day, "long", locale=known.locale) for known in LANGUAGES}
             until = datetime.combine(day + timedelta(days=1), datetime.min.time()).timestamp()
