@@ -263,26 +263,6 @@ def test_an_article_read_for_a_request_leaves_no_page_of_it_in_sqlite_s_memory(l
     assert statements[-1] == "PRAGMA shrink_memory"
 
 
-def test_an_article_page_reads_one_stored_row_and_lets_go_of_it(library_copy, make_app):
-    from kiosk.content.serving import content_holder
-    from kiosk.patron.article_pages import article_pages
-    app = make_app(content=library_copy)
-    pages = article_pages(app)
-    assert pages.wait_until_built()
-    articles, stored = content_holder(app).current.library.articles.reader(), pages._store._reader()
-    read: dict[str, list[str]] = {"articles": [], "pages": []}
-    articles.set_trace_callback(read["articles"].append)
-    stored.set_trace_callback(read["pages"].append)
-    try:
-        assert "Consentement" in app.test_client().get("/fr/articles/consent").get_data(as_text=True)
-    finally:
-        articles.set_trace_callback(None)
-        stored.set_trace_callback(None)
-    assert read["articles"] == []  # the article itself is not read: its page holds all the page needs
-    assert [statement.split()[0] for statement in read["pages"]] == ["SELECT", "PRAGMA"]
-    assert read["pages"][-1] == "PRAGMA shrink_memory"
-
-
 # The start-up work done while the content is read ("meanwhile"): templates are compiled
 # then, in this process, while worker processes parse a big library.
 

@@ -6,15 +6,16 @@ shows. So ``patron/article.html`` is rendered once per article and language,
 whenever new content or settings are taken, with holes for those, and a
 request fills them in.
 
-The rendered pages are kept in the instance folder (``PageStore``), by the
+The rendered pages are kept in the instance folder (``page_file``), by the
 article's fingerprint, the language, and a digest of everything else they
 depend on (the kiosk's code, templates and catalogs, its settings, the topics
 and the help list): a restart renders nothing, a new version of the library
 renders only the articles that changed, and memory does not grow with the
 library. Every article is rendered, read or not, in a background thread, so
 the kiosk serves at once: nothing here reflects what a patron opened, and a
-request only reads one row of the file, which holds all the page needs (its
-title, and its content as UTF-8 text, the article's words in place). A request
+request reads its page in one read of the file, by an offset held in memory:
+the page holds all it needs (its title, and its content as UTF-8 text, the
+article's words in place). A request
 that arrives before its page is ready gets it rendered on the spot, identical,
 and not kept.
 """
@@ -23,12 +24,8 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import os
 import pickle
-import sqlite3
 import threading
-import time
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -38,15 +35,15 @@ from markupsafe import escape
 from ..content.model import Article, ArticleVersion, Library
 from ..content.serving import content_holder, get_library, release_free_memory
 from ..content.startup_cache import KEPT_UNUSED_SECONDS
-from ..content.stored import fingerprints, let_go_of_pages_read, read_row
+from ..content.stored import fingerprints, let_go_of_pages_read
 from ..display import DisplayChoices
 from ..handouts.qr import codes_drawn_once
 from ..i18n import render_in_language
-from ..instance import set_aside
 from ..languages import Language
 from ..layout import Links, SlotTemplate, late, layouts, rendering_in
 from ..shipped import TRANSLATIONS
 from ..signals import content_replaced, settings_changed
+from .page_file import PAGES_FILE, PageFile, page_name
 
 
 class _VersionWithHoles:
@@ -104,23 +101,10 @@ def _filled(page: bytes, values: tuple[str, ...]) -> bytes:
 
 
 KIOSK = Path(__file__).resolve().parent.parent
-PAGES_FILE = "article-pages.sqlite"
-"""The pre-rendered pages, in the instance folder: library content only, written by the background renderer."""
 _BATCH = 200
-
-
-def _page_id(context: str, article: str, language: str) -> int:
-    """A stored page's row number, worked out from what names it: a request finds its row in the table
-    itself, never through an index (looking a long key up in one read several more pages of the file)."""
-    digest = hashlib.blake2b(f"{context}\0{article}\0{language}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest) >> 1  # SQLite's row numbers are signed 64-bit integers
-
-
-_PAGE_COLUMNS = ("id", "context", "article", "language", "title", "page")
-_FILE_PAGE_BYTES = 16384
-"""SQLite's page size for the file: most stored article pages fit in one, so a request reads one or two
-(stored uncompressed: undoing zlib took longer than the rest of the read)."""
 """Pages rendered between two writes (and two looks at whether the library or settings changed meanwhile)."""
+_NOT_RENDERED_WITH = frozenset({"KIOSK_INSTANCE"})
+"""Settings a page does not depend on (so a copy of an instance folder keeps its pages)."""
 
 
 @functools.cache
@@ -136,130 +120,11 @@ def _code_key() -> bytes:
 def _context_key(app: Flask, library: Library) -> str:
     """A digest of what every page of ``library`` depends on beside its article: code, settings, topics, help."""
     digest = hashlib.blake2b(_code_key(), digest_size=16)
-    settings = sorted((name, repr(value)) for name, value in app.config.items() if name.startswith("KIOSK_"))
+    settings = sorted((name, repr(value)) for name, value in app.config.items()
+                      if name.startswith("KIOSK_") and name not in _NOT_RENDERED_WITH)
     digest.update(pickle.dumps((settings, sorted(library.topics.items()), library.help),
                                protocol=pickle.HIGHEST_PROTOCOL))
     return digest.hexdigest()
-
-
-class PageStore:
-    """The pre-rendered pages on disk, by article fingerprint, language and context (``_context_key``).
-
-    Only the background renderer writes; requests only read, and nothing they read is kept.
-    """
-
-    def __init__(self, path: Path):
-        self.path = path
-        self._local = threading.local()
-        self.usable = self._open()
-
-    def _open(self) -> bool:
-        try:
-            self._check()
-            return True
-        except sqlite3.DatabaseError:
-            self._local.writer = None
-            set_aside(self.path, "the pre-rendered article pages; they are rendered again")
-        except OSError:
-            return False
-        try:
-            self._check()
-            return True
-        except (OSError, sqlite3.Error):
-            return False
-
-    def _check(self) -> None:
-        if self.path.is_file() and self.path.stat().st_size == 0:  # cut short: every file written holds a schema
-            raise sqlite3.DatabaseError("empty")
-        with self._writer() as db:
-            # One row holds all a request needs (its title, and its content), so a page costs one read.
-            db.execute(f"PRAGMA page_size = {_FILE_PAGE_BYTES}")  # a file being made: any other keeps its own
-            db.execute("CREATE TABLE IF NOT EXISTS pages (id INTEGER PRIMARY KEY, context TEXT, article TEXT, "
-                       "language TEXT, title TEXT, page BLOB)")  # as _PAGE_COLUMNS
-            db.execute("CREATE INDEX IF NOT EXISTS pages_by_key ON pages (context, article, language)")
-            # When each article's pages were last used, apart: marking them writes small rows, not the pages.
-            db.execute("CREATE TABLE IF NOT EXISTS uses (context TEXT, article TEXT, used_at INTEGER, "
-                       "PRIMARY KEY (context, article)) WITHOUT ROWID")
-            columns = [row[1] for row in db.execute("PRAGMA table_info(pages)")]
-            if columns != list(_PAGE_COLUMNS):  # written by an earlier version of the kiosk: made again
-                raise sqlite3.DatabaseError("another format")
-
-    def _writer(self) -> sqlite3.Connection:
-        connection = getattr(self._local, "writer", None)
-        if connection is None:
-            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            connection = self._local.writer = sqlite3.connect(self.path, check_same_thread=False,
-                                                              cached_statements=0, timeout=30)
-            os.chmod(self.path, 0o600)
-        return connection
-
-    def _reader(self) -> sqlite3.Connection:
-        connection = getattr(self._local, "reader", None)
-        if connection is None:
-            connection = self._local.reader = sqlite3.connect(f"{self.path.as_uri()}?mode=ro", uri=True,
-                                                              check_same_thread=False, cached_statements=0,
-                                                              timeout=30)
-        return connection
-
-    def get(self, article: str, language: str, context: str) -> tuple[str, bytes] | None:
-        """The title and page stored for this article, language and context, if it is stored."""
-        if not self.usable:
-            return None
-        try:
-            # The names are compared too: two pages whose row numbers are the same cannot be mistaken.
-            row = read_row(self._reader(), "SELECT title, page FROM pages WHERE id = ? AND context = ? "
-                           "AND article = ? AND language = ?", (_page_id(context, article, language), context,
-                                                                article, language))
-            if row is None or not (isinstance(row[0], str) and isinstance(row[1], bytes)):
-                return None
-            return row
-        except sqlite3.Error:
-            return None  # damaged: the page is rendered on the spot (and the file made again at the next start)
-
-    def present(self, context: str) -> set[tuple[str, str]]:
-        """(article, language) of every page stored for ``context``."""
-        if not self.usable:
-            return set()
-        return set(self._reader().execute("SELECT article, language FROM pages WHERE context = ?", (context,)))
-
-    def count(self, context: str, articles: Iterable[str], languages: list[str]) -> int:
-        """How many pages of ``articles`` in ``languages`` are stored for ``context``."""
-        wanted = set(articles)
-        rows = self._reader().execute("SELECT article, language FROM pages WHERE context = ?", (context,))
-        return sum(1 for article, language in rows if article in wanted and language in languages)
-
-    def languages_of(self, article: str, context: str) -> set[str]:
-        """The languages ``article``'s page is stored in for ``context``."""
-        return {language for (language,) in self._reader().execute(
-            "SELECT language FROM pages WHERE article = ? AND context = ?", (article, context))}
-
-    def let_go(self) -> None:
-        """Make this thread's connections let go of the pages they read or wrote."""
-        for name in ("reader", "writer"):
-            connection = getattr(self._local, name, None)
-            if connection is not None:
-                connection.execute("PRAGMA shrink_memory")
-
-    def put(self, rows: list[tuple[str, str, str, str, bytes]]) -> None:
-        """Store pages: (context, article, language, title, page)."""
-        now = int(time.time())
-        with self._writer() as db:
-            db.executemany("INSERT OR REPLACE INTO pages VALUES (?, ?, ?, ?, ?, ?)",
-                           ((_page_id(context, article, language), context, article, language, title, page)
-                            for context, article, language, title, page in rows))
-            db.executemany("INSERT OR REPLACE INTO uses VALUES (?, ?, ?)",
-                           {(context, article, now) for context, article, *_ in rows})
-
-    def keep(self, context: str, articles: set[str]) -> None:
-        """Mark the pages of ``articles`` in ``context`` as used now, and remove those unused for a day."""
-        now = int(time.time())
-        with self._writer() as db:
-            db.executemany("INSERT OR REPLACE INTO uses VALUES (?, ?, ?)",
-                           ((context, article, now) for article in articles))
-            old = now - KEPT_UNUSED_SECONDS
-            db.execute("DELETE FROM pages WHERE (context, article) IN "
-                       "(SELECT context, article FROM uses WHERE used_at < ?)", (old,))
-            db.execute("DELETE FROM uses WHERE used_at < ?", (old,))
 
 
 class ArticlePages:
@@ -273,7 +138,7 @@ class ArticlePages:
 
     def __init__(self, app: Flask):
         self.app = app
-        self._store = PageStore(Path(app.instance_path) / PAGES_FILE)
+        self._store = PageFile(Path(app.instance_path) / PAGES_FILE, damaged=self.rebuild)
         # The context of the library being served, under one settings generation, replaced in one step.
         self._context: tuple[Library | None, int, str] = (None, -1, "")
         # Counts settings changes, so that a build begun under the old settings is thrown away.
@@ -314,7 +179,11 @@ class ArticlePages:
 
     def pages_built(self) -> set[tuple[str, str]]:
         """(article fingerprint, language) of every page stored for the library served now (for tests)."""
-        return self._store.present(self.context_of(content_holder(self.app).current.library))
+        library = content_holder(self.app).current.library
+        context = self.context_of(library)
+        return {(key, language.tag) for key in fingerprints(library).values()
+                for language in self.app.config["KIOSK_LANGUAGES"]
+                if self._store.has(page_name(context, key, language.tag))}
 
     def context_of(self, library: Library) -> str:
         """The context key of ``library`` under the present settings (worked out once per library and settings)."""
@@ -336,39 +205,35 @@ class ArticlePages:
         finally:
             # What this round read and rendered is let go of, so a big library's build leaves no room taken.
             let_go_of_pages_read()
-            self._store.let_go()
             release_free_memory()
 
     def _render_missing(self, library: Library) -> None:
         generation = self._settings_generation
         context = self.context_of(library)
         keys = fingerprints(library)
-        tags = [language.tag for language in self.app.config["KIOSK_LANGUAGES"]]
-        # Mostly every page is there already (a restart): counted, not listed, so nothing big is held,
-        # and nothing is written (the pages are marked used, and old ones removed, when some are rendered).
-        if self._store.count(context, keys.values(), tags) == len(keys) * len(tags):
-            return
-        rows: list[tuple[str, str, str, str, bytes]] = []  # (context, article, language, title, page)
+        rows: list[tuple[bytes, str, bytes]] = []  # (name, title, page)
         for slug, key in keys.items():
             if self._wanted.is_set() or generation != self._settings_generation:
                 return  # new content or settings: build those instead
             missing = [language for language in self.app.config["KIOSK_LANGUAGES"]
-                       if language.tag not in self._store.languages_of(key, context)]
+                       if not self._store.has(page_name(context, key, language.tag))]
             if missing:
                 article = library.articles[slug]  # read once for all its languages
-                rows += [(context, key, language.tag, *_stored(article, language)) for language in missing]
+                rows += [(page_name(context, key, language.tag), *_stored(article, language)) for language in missing]
             if len(rows) >= _BATCH:
                 self._store.put(rows)
                 rows = []
         self._store.put(rows)
-        self._store.keep(context, set(keys.values()))
+        # The pages of versions and settings no longer served go once they take more room than the rest.
+        self._store.compact([page_name(context, key, language.tag) for key in keys.values()
+                             for language in self.app.config["KIOSK_LANGUAGES"]], KEPT_UNUSED_SECONDS)
 
     def page(self, slug: str, language: Language, display: DisplayChoices, printed_on: str) -> tuple[str, bytes]:
         """The title and content (in UTF-8) of the page of article ``slug`` (which the library served holds)
-        for this request: one row read when the page is stored, else rendered on the spot."""
+        for this request: one read of the pages file when the page is stored, else rendered on the spot."""
         library = get_library()
         key = fingerprints(library).get(slug)
-        stored = self._store.get(key, language.tag, self.context_of(library)) if key else None
+        stored = self._store.get(page_name(self.context_of(library), key, language.tag)) if key else None
         title, page = stored if stored is not None else _stored(library.articles[slug], language)
         query = display.query
         return title, _filled(page, (f"?{query}" if query else "", f"&{query}" if query else "", printed_on))
