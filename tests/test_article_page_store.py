@@ -180,3 +180,22 @@ def test_a_new_version_adds_the_pages_of_the_article_that_changed_alone(kiosk, l
     assert len(pages._store._index.digests) == count + 2  # the changed article in its two languages
     assert len(after) - len(before) < 3 * max(len(page) for page in pages_of(app).values())
     assert b"Zebrafinch " in app.test_client().get("/en/articles/boundaries").get_data()
+
+
+def test_pages_no_longer_served_go_once_they_take_more_room_than_the_rest(tmp_path):
+    pages = page_file.PageFile(tmp_path / PAGES_FILE)
+    old = [(f"old\0{number}\0en".encode(), f"Old {number}", bytes(200_000)) for number in range(10)]
+    kept = [(b"new\0consent\0en", "Consent", b"<main>yes</main>"), (b"new\0consent\0ar", "Consent", b"<main>")]
+    pages.put(old)
+    pages.put(kept)
+    served_before = pages._index
+    assert not pages.compact([name for name, *_ in kept], kept_unused_seconds=3600)  # written too recently
+    assert pages.compact([name for name, *_ in kept], kept_unused_seconds=0)
+    assert (tmp_path / PAGES_FILE).stat().st_size < 1000
+    assert [pages.get(name) for name, *_ in kept] == [(title, page) for _name, title, page in kept]
+    assert pages.get(old[0][0]) is None
+    pages._index, now = served_before, pages._index  # a request that began before reads the old file still
+    assert pages.get(old[0][0]) == ("Old 0", bytes(200_000))
+    pages._index = now
+    assert [page_file.PageFile(tmp_path / PAGES_FILE).get(name) for name, *_ in kept] == [
+        (title, page) for _name, title, page in kept]  # as the next start finds it

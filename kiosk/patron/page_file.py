@@ -268,7 +268,7 @@ class PageFile:
             wanted = {_digest(name) for name in kept}
             recent = int(time.time()) - kept_unused_seconds
             keep = [place for place, digest in enumerate(index.digests)
-                    if digest in wanted or index.written_at[place] >= recent]
+                    if digest in wanted or index.written_at[place] > recent]
             kept_bytes = sum(index.lengths[place] for place in keep)
             if index.end - kept_bytes <= max(kept_bytes, 1 << 20):
                 return False
