@@ -212,6 +212,7 @@ class ArticlePages:
         context = self.context_of(library)
         keys = fingerprints(library)
         rows: list[tuple[bytes, str, bytes]] = []  # (name, title, page)
+        rendered = False
         for slug, key in keys.items():
             if self._wanted.is_set() or generation != self._settings_generation:
                 return  # new content or settings: build those instead
@@ -220,10 +221,13 @@ class ArticlePages:
             if missing:
                 article = library.articles[slug]  # read once for all its languages
                 rows += [(page_name(context, key, language.tag), *_stored(article, language)) for language in missing]
+                rendered = True
             if len(rows) >= _BATCH:
                 self._store.put(rows)
                 rows = []
         self._store.put(rows)
+        if not rendered:
+            return  # a restart with every page kept: nothing more to leave out than at the last round
         # The pages of versions and settings no longer served go once they take more room than the rest.
         self._store.compact([page_name(context, key, language.tag) for key in keys.values()
                              for language in self.app.config["KIOSK_LANGUAGES"]], KEPT_UNUSED_SECONDS)

@@ -209,7 +209,10 @@ class PageFile:
         place = index.find(_digest(name))
         if place is None:
             return None
-        record = os.pread(index.file.number, index.lengths[place], index.offsets[place])
+        try:
+            record = os.pread(index.file.number, index.lengths[place], index.offsets[place])
+        except OSError:  # the disk failed this read: the page is rendered on the spot
+            return None
         try:
             mark, checksum, name_length, title_length = _RECORD.unpack_from(record)
         except struct.error:
@@ -250,8 +253,12 @@ class PageFile:
                 start = os.fstat(index.file.number).st_size  # another process may have added to it
                 written_at = int(time.time())
                 segment, added = _segment(entries, start, written_at)
-                os.pwrite(index.file.number, segment, start)
-                os.fdatasync(index.file.number)
+                try:
+                    os.pwrite(index.file.number, segment, start)
+                    os.fdatasync(index.file.number)
+                except OSError:  # a full disk: what was written of the segment goes, the file stays whole
+                    os.truncate(index.file.number, start)
+                    raise
             self._index = index.with_pages(added, written_at, start + len(segment))
 
     def compact(self, kept: Collection[bytes], kept_unused_seconds: int) -> bool:
@@ -277,6 +284,12 @@ class PageFile:
 
     def _written_again(self, index: _Index, keep: list[int]) -> _Index:
         new_path = self.path.with_name(self.path.name + ".new")
+        try:
+            return self._copied(index, keep, new_path)
+        finally:
+            new_path.unlink(missing_ok=True)  # left only when writing it failed
+
+    def _copied(self, index: _Index, keep: list[int], new_path: Path) -> _Index:
         source = index.file.number
         with open(new_path, "wb", buffering=0) as new, _locked(index.file):
             os.chmod(new_path, 0o600)
