@@ -90,13 +90,17 @@ def _stored(article: Article, language: Language) -> tuple[str, bytes]:
     return version.title, page
 
 
-def _filled(page: bytes, values: tuple[str, ...]) -> bytes:
-    """A stored page with its holes filled with ``values`` (in the order of ``REQUEST_HOLES``), each escaped."""
+def _filled(page: bytes, start: int, values: tuple[str, ...]) -> bytes:
+    """The stored page that begins at ``start`` in ``page`` with its holes filled with ``values`` (in the order
+    of ``REQUEST_HOLES``), each escaped: its pieces are joined as views of it, so it is copied once, whole."""
     encoded = [str(escape(value)).encode() for value in values]
-    parts = page.split(_HOLE)
-    for index in range(1, len(parts)):
-        part = parts[index]
-        parts[index] = encoded[part[0]] + part[1:]
+    whole, parts = memoryview(page), []
+    hole = page.find(_HOLE, start)
+    while hole != -1:
+        parts += (whole[start:hole], encoded[page[hole + 1]])
+        start = hole + 2
+        hole = page.find(_HOLE, start)
+    parts.append(whole[start:])
     return b"".join(parts)
 
 
@@ -238,9 +242,9 @@ class ArticlePages:
         library = get_library()
         key = fingerprints(library).get(slug)
         stored = self._store.get(page_name(self.context_of(library), key, language.tag)) if key else None
-        title, page = stored if stored is not None else _stored(library.articles[slug], language)
+        title, page, start = stored if stored is not None else (*_stored(library.articles[slug], language), 0)
         query = display.query
-        return title, _filled(page, (f"?{query}" if query else "", f"&{query}" if query else "", printed_on))
+        return title, _filled(page, start, (f"?{query}" if query else "", f"&{query}" if query else "", printed_on))
 
 
 def article_pages(app: Flask | None = None) -> ArticlePages:

@@ -201,8 +201,9 @@ class PageFile:
             os.truncate(descriptor, offset)
         return _merged(file, parts, offset)
 
-    def get(self, name: bytes) -> tuple[str, bytes] | None:
-        """The title and page stored under ``name``, if one is."""
+    def get(self, name: bytes) -> tuple[str, bytes, int] | None:
+        """The title stored under ``name``, if a page is, and the page: in the bytes read, from the place given
+        (so the caller copies out only what it needs)."""
         index = self._index
         if index is None:
             return None
@@ -224,7 +225,7 @@ class PageFile:
         if record[_RECORD.size:title_start] != name:
             return None  # another page whose name has the same digest: rendered on the spot instead
         page_start = title_start + title_length
-        return record[title_start:page_start].decode(), record[page_start:]
+        return record[title_start:page_start].decode(), record, page_start
 
     def has(self, name: bytes) -> bool:
         """Whether a page is stored under ``name``'s digest (so is taken to be stored under ``name``)."""
