@@ -24,20 +24,36 @@ ADDRESSES = [f"/{tag}/articles/{slug}{choice}" for tag in ("en", "ar") for slug 
              for choice in ("", "?size=3&contrast=high")]
 
 
-@pytest.fixture
-def library_copy(tmp_path):
-    return shutil.copytree(CONTENT, tmp_path / "content")
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """A copy of the shipped library and an instance folder in which a kiosk built it in two languages."""
+    folder = tmp_path_factory.mktemp("built")
+    content = shutil.copytree(CONTENT, folder / "content")
+    app = started(content, seeded(folder / "instance"))
+    content_holder(app).current.words.result()  # all its background work done before it is copied
+    return content, folder / "instance"
+
+
+def started(content, instance):
+    app = create_app({"TESTING": True, "instance": instance, "content": str(content), "languages": "en,ar"})
+    assert article_pages(app).wait_until_built()
+    return app
 
 
 @pytest.fixture
-def kiosk(library_copy, tmp_path):
-    """A kiosk over a copy of the shipped library in two languages, its pages built."""
-    def start():
-        app = create_app({"TESTING": True, "instance": seeded(tmp_path / "instance"), "content": str(library_copy),
-                          "languages": "en,ar"})
-        assert article_pages(app).wait_until_built()
-        return app
-    return start
+def library_copy(built, tmp_path, request):
+    """The built library, or (``"its own"``, for a test that changes it) a copy of its own."""
+    if getattr(request, "param", None) == "its own":
+        return shutil.copytree(built[0], tmp_path / "content")
+    return built[0]
+
+
+@pytest.fixture
+def kiosk(built, library_copy, tmp_path):
+    """Start a kiosk over ``library_copy`` in two languages, from a copy of the built instance folder (as a restart),
+    its pages built."""
+    shutil.copytree(built[1], tmp_path / "instance")
+    return lambda: started(library_copy, tmp_path / "instance")
 
 
 @pytest.fixture
@@ -104,9 +120,8 @@ def test_a_stored_page_is_the_page_rendered_on_the_spot(kiosk, monkeypatch, rend
     assert all(b"\xff" not in page and "\ue000".encode() not in page for page in stored.values())
 
 
-def test_a_page_whose_digest_is_another_pages_is_never_served_for_it(kiosk, tmp_path, monkeypatch, rendered):
-    seeded(tmp_path / "instance")  # as the shipped kiosk's first start leaves it, with its own digests
-    monkeypatch.setattr(page_file, "_digest", lambda name: 7)  # every other name the same digest: one page stored
+def test_a_page_whose_digest_is_another_pages_is_never_served_for_it(kiosk, monkeypatch, rendered):
+    monkeypatch.setattr(page_file, "_digest", lambda name: 7)  # every name the same digest: one page stored
     app = kiosk()
     assert list(article_pages(app)._store._index.digests).count(7) == 1
     rendered.clear()
@@ -115,7 +130,7 @@ def test_a_page_whose_digest_is_another_pages_is_never_served_for_it(kiosk, tmp_
 
 
 def test_an_earlier_format_is_set_aside_and_made_again(kiosk, tmp_path, caplog):
-    instance = seeded(tmp_path / "instance")
+    instance = tmp_path / "instance"
     (instance / PAGES_FILE).write_bytes(b"SQLite format 3\0" + bytes(4096))
     (instance / "article-pages.sqlite").write_bytes(b"SQLite format 3\0")  # where the pages were kept before
     app = kiosk()
@@ -163,6 +178,7 @@ def test_a_page_damaged_while_served_is_never_served_and_the_file_is_made_again(
     assert pages_of(app) == expected and len(reads) == len(ADDRESSES)  # from the file made again
 
 
+@pytest.mark.parametrize("library_copy", ["its own"], indirect=True)
 def test_a_new_version_adds_the_pages_of_the_article_that_changed_alone(kiosk, library_copy, tmp_path):
     app = kiosk()
     path = tmp_path / "instance" / PAGES_FILE
