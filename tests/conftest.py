@@ -83,6 +83,9 @@ def _first_start() -> Path:
     content.index.result()  # the index built, and with it the start-up cache kept
     content.words.result()
     assert article_pages(app).wait_until_built()  # and every article page, so none is rendered again
+    # A test's own kiosk offers TEST_LANGUAGES: its pages (rendered for the languages offered) are kept too.
+    assert article_pages(create_app({"TESTING": True, "instance": folder, "languages": TEST_LANGUAGES})
+                         ).wait_until_built()
     return folder
 
 
@@ -93,8 +96,8 @@ def seeded(instance: Path) -> Path:
     article pages are most of a kiosk's first start (two to three seconds); a test about
     something else starts its kiosk as a restarted one does. The compiled templates are
     linked, not copied (the kiosk replaces such a file whole, never writes into one); the
-    rest is copied, as the kiosk writes into them. A kiosk over another content folder finds a start-up cache of another
-    library, and reads its own as after a change.
+    rest is copied, as the kiosk writes into them. A kiosk over another content folder
+    finds a start-up cache of another library, and reads its own as after a change.
     """
     instance.mkdir(mode=0o700, parents=True, exist_ok=True)
     first = _first_start()

@@ -167,7 +167,7 @@ def test_a_restart_serves_the_kept_library_without_reading_a_content_file(librar
     try:
         restarted = make_app(content=library_copy)
         client = restarted.test_client()
-        assert "Consentement" in client.get("/fr/articles/consent").get_data(as_text=True)
+        assert "الموافقة" in client.get("/ar/articles/consent").get_data(as_text=True)
         assert "/en/articles/consent" in client.get("/en/search?q=consent").get_data(as_text=True)
         assert article_pages(restarted).wait_until_built()
         opened = list(OPENED)
@@ -216,7 +216,7 @@ def test_a_cache_file_damaged_while_served_is_named_once_set_aside_and_built_aga
     from kiosk.content.serving import content_holder
     app = make_app(content=library_copy)
     client = app.test_client()
-    assert client.get("/fr/articles/consent").status_code == 200
+    assert client.get("/ar/articles/consent").status_code == 200
     served = content_holder(app).current
     path = library_copy.parent / "instance" / CACHE_FILE
     with path.open("r+b") as file:  # the same file the kiosk has open, overwritten in place after its header
@@ -224,13 +224,13 @@ def test_a_cache_file_damaged_while_served_is_named_once_set_aside_and_built_aga
         file.write(b"\x00\xde\xad" * ((path.stat().st_size - 4096) // 3))
     caplog.set_level(logging.WARNING)
     # An article page alone reads its stored page, not this file: side by side, the article itself is read.
-    assert client.get("/es/articles/boundaries?compare=en").status_code == 500  # the error page, never a traceback
+    assert client.get("/ar/articles/boundaries?compare=en").status_code == 500  # the error page, never a traceback
     deadline = time.monotonic() + 120
     while content_holder(app).current is served:  # built again in the background
         assert time.monotonic() < deadline, "never built again"
         time.sleep(0.05)
-    response = client.get("/es/articles/boundaries?compare=en")
-    assert response.status_code == 200 and "/es/articles/boundaries" in response.get_data(as_text=True)
+    response = client.get("/ar/articles/boundaries?compare=en")
+    assert response.status_code == 200 and "/ar/articles/boundaries" in response.get_data(as_text=True)
     assert len([record for record in caplog.records if CACHE_FILE in record.getMessage()]) == 1
     assert (path.parent / (CACHE_FILE + ".damaged")).exists()
     assert content_holder(app).current.version == served.version
@@ -256,7 +256,7 @@ def test_an_article_read_for_a_request_leaves_no_page_of_it_in_sqlite_s_memory(l
     statements = []
     reader.set_trace_callback(statements.append)
     try:
-        assert app.test_client().get("/fr/articles/consent?compare=en").status_code == 200
+        assert app.test_client().get("/ar/articles/consent?compare=en").status_code == 200
     finally:
         reader.set_trace_callback(None)
     assert any("FROM folders" in statement for statement in statements)
