@@ -353,9 +353,9 @@ class _Descriptor:
         """The descriptor (for ``_locked`` and ``open``'s kin)."""
         return self.number
 
-    def __del__(self):
+    def __del__(self, close=os.close):  # os.close kept: at the interpreter's exit the module may be gone first
         if hasattr(self, "number"):  # not when the file could not be opened
-            os.close(self.number)
+            close(self.number)
 
 
 class _locked:
