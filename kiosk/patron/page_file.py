@@ -146,7 +146,10 @@ class PageFile:
         self._damaged = damaged
         self._lock = threading.Lock()  # this process's writers; other processes are kept out by flock
         for name in _EARLIER_FILES:
-            (path.parent / name).unlink(missing_ok=True)
+            try:
+                (path.parent / name).unlink(missing_ok=True)
+            except OSError:  # a folder that cannot be written: nothing is kept in it either
+                pass
         self._index = self._open()
 
     @property
