@@ -8,7 +8,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench check status catalogs translations setup lock clean
+.PHONY: run test lint bench bench-large check status catalogs translations setup lock clean
 
 run: setup
 	$(PY) run_kiosk.py $(ARGS)
@@ -25,6 +25,9 @@ lint: setup
 
 bench: setup
 	$(PY) benchmarks/bench.py
+
+bench-large: setup
+	$(PY) benchmarks/bench.py --large
 
 check: setup
 	$(VENV)/bin/flask --app kiosk content check $(DIR)

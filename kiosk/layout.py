@@ -64,7 +64,7 @@ class SlotTemplate:
     and of the list of holes, that they have in common.
     """
 
-    __slots__ = ("_parts", "_holes")
+    __slots__ = ("_parts", "_holes", "_encoded")
 
     def __init__(self, source: str, shared: dict | None = None):
         parts: list[str | None] = []
@@ -78,6 +78,7 @@ class SlotTemplate:
             parts.append(part if shared is None else shared.setdefault(part, part))
         self._parts = parts
         self._holes = tuple(holes) if shared is None else shared.setdefault(tuple(holes), tuple(holes))
+        self._encoded: list[bytes | None] | None = None
 
     def fill(self, values: Mapping[str, Any], link: Callable[..., str] | None = None) -> str:
         """The HTML with every hole filled with ``values[name]``, escaped unless it is one of ``HTML_HOLES``.
@@ -97,6 +98,25 @@ class SlotTemplate:
                     text = escaped[name] = escape(values[name])
                 parts[index] = text
         return "".join(parts)
+
+    def encode(self) -> SlotTemplate:
+        """Keep the text in UTF-8 too, for ``fill_encoded`` (done for every layout ahead of time, whatever is used)."""
+        self._encoded = [None if part is None else part.encode() for part in self._parts]
+        return self
+
+    def fill_encoded(self, values: Mapping[str, Any], link: Callable[..., str] | None = None) -> bytes:
+        """``fill``, in UTF-8: a value in one of ``HTML_HOLES`` may be UTF-8 already (a page read from disk),
+        and goes in without being decoded and encoded again. Needs ``encode`` first."""
+        parts = self._encoded.copy()
+        for index, name, arguments in self._holes:
+            if name == "link":
+                value = link(*arguments)
+            elif name in HTML_HOLES:
+                value = values[name]
+            else:
+                value = escape(values[name])
+            parts[index] = value if isinstance(value, bytes) else value.encode()
+        return b"".join(parts)
 
 
 class PageAddress:
@@ -216,7 +236,7 @@ class Layouts:
     def _render(self, kind: str) -> SlotTemplate:
         return SlotTemplate(render_in_language(
             "layout.html", layout_kind=kind, welcome_address=url_for("patron.welcome", lang=default_language().tag),
-            late=late, late_link=late_link, display_arguments=" ".join(DISPLAY_ARGUMENTS)))
+            late=late, late_link=late_link, display_arguments=" ".join(DISPLAY_ARGUMENTS))).encode()
 
     def get(self, kind: str, language: str, display: DisplayChoices) -> SlotTemplate:
         """The layout for one page."""
@@ -250,16 +270,19 @@ def links() -> Links:
     return g.links
 
 
-def fill_layout(main: str, title: str, *, kind: str = "patron", language: Language | None = None,
-                display: DisplayChoices | None = None, **values: Any) -> str:
+def fill_layout(main: str | bytes, title: str, *, kind: str = "patron", language: Language | None = None,
+                display: DisplayChoices | None = None, **values: Any) -> str | bytes:
     """The whole page: ``main`` (finished HTML) inside its layout, for this request.
 
-    ``language`` and ``display`` save looking up the request's own again.
+    ``language`` and ``display`` save looking up the request's own again. A
+    ``main`` in UTF-8 (a page read from disk) gives the whole page in UTF-8,
+    never decoded and encoded again.
     """
     if kind not in ("patron", "pristine"):
         display = DEFAULT_DISPLAY
     layout = layouts().get(kind, (language or current_language()).tag, display or display_choices())
-    return layout.fill({"title": title, "main": main, "query": "", **values}, PageAddress.of_request().link)
+    fill = layout.fill_encoded if isinstance(main, bytes) else layout.fill
+    return fill({"title": title, "main": main, "query": "", **values}, PageAddress.of_request().link)
 
 
 def render_page(template: str, title: str, *, kind: str = "patron", layout_values: Mapping[str, Any] = {},

@@ -8,9 +8,12 @@ date a handout prints.
 
 from __future__ import annotations
 
-from datetime import date
+import time
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
 
 from babel.dates import format_date
+from babel.numbers import format_decimal
 from flask import Flask, abort, redirect, request, url_for
 from flask_babel import format_number
 from markupsafe import Markup
@@ -61,16 +64,20 @@ class _PrintDates:
     All languages at once, so nothing held here says which ones were printed in.
     """
 
-    def __init__(self) -> None:
-        self._dates: tuple[date | None, dict[str, str]] = (None, {})
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self._clock = clock
+        self._dates: tuple[float, dict[str, str]] = (0.0, {})
 
     def today(self, language: Language) -> str:
         """Today's long date in ``language`` (never the time)."""
-        day, dates = self._dates
-        if day != date.today():
+        # Compared with the clock, not with date.today(): working out the local date looks at the time zone's
+        # file each time, a good part of an article page's cost.
+        until, dates = self._dates
+        if self._clock() >= until:
             day = date.today()
             dates = {known.tag: format_date(day, "long", locale=known.locale) for known in LANGUAGES}
-            self._dates = (day, dates)
+            until = datetime.combine(day + timedelta(days=1), datetime.min.time()).timestamp()
+            self._dates = (until, dates)
         return dates[language.tag]
 
 
@@ -95,11 +102,37 @@ def translation_notice(article: Article, language: Language) -> Markup:
     return in_language(language, "_translation_notice.html", article=article)
 
 
+class _SmallNumbers:
+    """The numbers below ``SMALL_NUMBERS`` as every registered language writes them, worked out once.
+
+    Babel takes longer to write a number than the rest of a list's card; a list
+    or a search shows a reading time on every card. All languages at once, so
+    nothing held here says which ones were read in.
+    """
+
+    def __init__(self) -> None:
+        self._written: dict[str, tuple[str, ...]] | None = None
+
+    def write(self, number: int, language: Language) -> str:
+        """``number`` as ``language`` writes it (as ``flask_babel.format_number`` would)."""
+        if not 0 <= number < SMALL_NUMBERS:
+            return format_number(number)
+        written = self._written
+        if written is None:
+            written = self._written = {known.tag: tuple(format_decimal(small, locale=known.locale)
+                                                        for small in range(SMALL_NUMBERS)) for known in LANGUAGES}
+        return written[language.tag][number]
+
+
+SMALL_NUMBERS = 100
+_small_numbers = _SmallNumbers()
+
+
 def reading_time(version: ArticleVersion) -> str:
     """How long ``version`` takes to read, in the interface language."""
     minutes = version.reading_minutes
     return translations().ungettext("Reading time: %(num)s minute", "Reading time: %(num)s minutes", minutes) % {
-        "num": format_number(minutes)}
+        "num": _small_numbers.write(minutes, current_language())}
 
 
 def init_app(app: Flask) -> None:

@@ -20,6 +20,7 @@ from kiosk.content.serving import content_holder, get_library
 from kiosk.deploy.command import make_server
 from kiosk.i18n import COMPILED_TEMPLATES
 from kiosk.languages import LANGUAGES
+from kiosk.patron.article_pages import article_pages
 from kiosk.staff.pin import set_pin
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,21 +78,26 @@ def _first_start() -> Path:
     """An instance folder as a first start of the shipped kiosk leaves it, its background work done."""
     folder = Path(tempfile.mkdtemp(prefix="kiosk-first-start-"))
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
-    content = content_holder(create_app({"TESTING": True, "instance": folder})).current
+    app = create_app({"TESTING": True, "instance": folder})
+    content = content_holder(app).current
     content.index.result()  # the index built, and with it the start-up cache kept
     content.words.result()
+    assert article_pages(app).wait_until_built()  # and every article page, so none is rendered again
+    # A test's own kiosk offers TEST_LANGUAGES: its pages (rendered for the languages offered) are kept too.
+    assert article_pages(create_app({"TESTING": True, "instance": folder, "languages": TEST_LANGUAGES})
+                         ).wait_until_built()
     return folder
 
 
 def seeded(instance: Path) -> Path:
     """``instance``, an instance folder as the shipped kiosk's first start leaves it.
 
-    Compiling every language's templates and parsing and indexing the library are most of
-    a kiosk's first start (two to three seconds); a test about something else starts its
-    kiosk as a restarted one does. The compiled templates are linked, not copied (the kiosk
-    replaces such a file whole, never writes into one); the rest is copied, as the kiosk
-    rewrites them. A kiosk over another content folder finds a start-up cache of another
-    library, and reads its own as after a change.
+    Compiling every language's templates, parsing and indexing the library and rendering its
+    article pages are most of a kiosk's first start (two to three seconds); a test about
+    something else starts its kiosk as a restarted one does. The compiled templates are
+    linked, not copied (the kiosk replaces such a file whole, never writes into one); the
+    rest is copied, as the kiosk writes into them. A kiosk over another content folder
+    finds a start-up cache of another library, and reads its own as after a change.
     """
     instance.mkdir(mode=0o700, parents=True, exist_ok=True)
     first = _first_start()

@@ -56,7 +56,7 @@ def server_state(app):
     """What the server holds between requests that a visit could change, as comparable values."""
     environments = app.extensions["kiosk_template_environments"]
     return {
-        "article pages": (id(article_pages(app)._built), len(article_pages(app)._built[1])),
+        "article pages": article_pages(app).pages_built(),
         "layouts": id(layouts(app)._layouts),
         "compiled templates": {tag: list(environment.cache) for tag, environment in environments.items()},
         "app templates": list(app.jinja_env.cache),
@@ -83,7 +83,7 @@ def test_compiled_templates_and_pages_are_made_before_anyone_visits(app):
     for tag in offered:
         assert len(environments[tag].cache) == len(app.jinja_env.list_templates(extensions=["html"]))
     assert article_pages(app).wait_until_built()
-    assert len(article_pages(app)._built[1]) == len(get_library_of(app).articles) * len(offered)
+    assert len(article_pages(app).pages_built()) == len(get_library_of(app).articles) * len(offered)
 
 
 def get_library_of(app):

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 import os
-import pickle
 import shutil
 import subprocess
 import sys
+import time
 
 import pytest
 
+from kiosk.content import loader
 from kiosk.content.loader import load_library
+from kiosk.content.manifest import content_files
 from kiosk.content.startup_cache import CACHE_FILE, StartupCache
+from kiosk.content.stored import StoredArticles
 
 from .conftest import CONTENT, FIXTURES, ROOT
 
@@ -23,8 +27,7 @@ def library_copy(tmp_path):
 
 def load(folder, instance):
     cache = StartupCache(instance)
-    library = load_library(folder, cache=cache)
-    cache.save()
+    library = cache.keep(load_library(folder, cache=cache), content_files(folder))
     return library, cache
 
 
@@ -36,13 +39,17 @@ def test_a_second_load_takes_every_article_from_the_cache(library_copy, tmp_path
     assert second.articles["consent"].versions["fr"] == first.articles["consent"].versions["fr"]
 
 
-def test_a_changed_file_is_parsed_again_and_only_its_article(library_copy, tmp_path):
+def test_a_changed_file_is_parsed_again_and_only_its_article(library_copy, tmp_path, monkeypatch):
     load(library_copy, tmp_path / "instance")
     translation = library_copy / "articles" / "boundaries" / "es.md"
     translation.write_text(translation.read_text(encoding="utf-8").replace("title: ", "title: Nuevo ", 1),
                            encoding="utf-8")
+    parsed = []
+    real_load_folder = loader._load_folder
+    monkeypatch.setattr(loader, "_load_folder", lambda folder, topics: (parsed.append(folder.name),
+                                                                       real_load_folder(folder, topics))[1])
     library, cache = load(library_copy, tmp_path / "instance")
-    assert cache.hits == 5
+    assert cache.hits == 5 and parsed == ["boundaries"]
     assert library.articles["boundaries"].versions["es"].title.startswith("Nuevo ")
 
 
@@ -53,23 +60,36 @@ def test_problems_come_back_from_the_cache_too(tmp_path):
     assert [str(problem) for problem in second.problems] == [str(problem) for problem in first.problems]
 
 
-def test_a_damaged_cache_is_ignored(library_copy, tmp_path):
+def test_the_library_served_is_read_from_the_file_and_held_only_as_a_light_index(library_copy, tmp_path):
+    library, _ = load(library_copy, tmp_path / "instance")
+    assert isinstance(library.articles, StoredArticles)
+    assert library.articles["consent"] is not library.articles["consent"]  # read anew each time, never kept
+    assert library.articles["consent"] == load_library(library_copy).articles["consent"]
+    assert list(library.articles) == sorted(path.name for path in (library_copy / "articles").iterdir())
+
+
+@pytest.mark.parametrize("damage", [b"not a database at all", b"", b"SQLite format 3\x00" + b"\xff" * 4096])
+def test_a_damaged_cache_is_set_aside_with_one_line_and_built_again(library_copy, tmp_path, caplog, damage):
     instance = tmp_path / "instance"
     load(library_copy, instance)
-    (instance / CACHE_FILE).write_bytes(b"not a pickle")
+    (instance / CACHE_FILE).write_bytes(damage)
+    caplog.set_level(logging.WARNING)
     library, cache = load(library_copy, instance)
     assert cache.hits == 0 and len(library.articles) == 6
-    assert pickle.loads((instance / CACHE_FILE).read_bytes())["entries"]
+    assert library.articles["consent"].versions["fr"].title
+    said = [record.getMessage() for record in caplog.records if CACHE_FILE in record.getMessage()]
+    assert len(said) == 1
+    assert load(library_copy, instance)[1].hits == 6
 
 
 def test_the_search_index_is_kept_for_the_same_articles(library_copy, tmp_path, make_app):
     from kiosk.content.serving import content_holder
     app = make_app(content=library_copy)
-    assert content_holder(app).current.search.search("en", "consent")
-    restarted = make_app(content=library_copy)
-    stored = pickle.loads((tmp_path / "instance" / CACHE_FILE).read_bytes())["index"]
-    assert stored is not None
-    assert content_holder(restarted).current.search.search("en", "consent")
+    first = content_holder(app).current.search
+    assert first.search("en", "consent")
+    restarted = content_holder(make_app(content=library_copy)).current
+    assert restarted.index.done() and restarted.search.path == first.path  # opened as it was, not built again
+    assert restarted.search.search("en", "consent")
 
 
 def test_the_served_index_is_a_read_only_file_in_the_instance_folder_and_older_ones_go(library_copy, tmp_path,
@@ -125,6 +145,97 @@ def test_two_indexes_made_together_never_remove_each_others_file_before_it_is_op
     assert index.search("en", "boundaries")
 
 
+OPENED: list[str] | None = None
+"""Paths opened while a test records them (an audit hook cannot be removed: it records only then)."""
+
+
+def _record_opens(event, arguments):
+    if OPENED is not None and event == "open" and isinstance(arguments[0], str | os.PathLike):
+        OPENED.append(os.fspath(arguments[0]))
+
+
+sys.addaudithook(_record_opens)
+
+
+def test_a_restart_serves_the_kept_library_without_reading_a_content_file(library_copy, make_app):
+    global OPENED
+    from kiosk.content.serving import content_holder
+    from kiosk.patron.article_pages import article_pages
+    first = make_app(content=library_copy)
+    assert article_pages(first).wait_until_built()
+    OPENED = []
+    try:
+        restarted = make_app(content=library_copy)
+        client = restarted.test_client()
+        assert "الموافقة" in client.get("/ar/articles/consent").get_data(as_text=True)
+        assert "/en/articles/consent" in client.get("/en/search?q=consent").get_data(as_text=True)
+        assert article_pages(restarted).wait_until_built()
+        opened = list(OPENED)
+    finally:
+        OPENED = None
+    content = str(library_copy.resolve())
+    assert [path for path in opened if os.path.abspath(path).startswith(content)] == []
+    assert len(content_holder(restarted).current.library.articles) == 6
+
+
+def test_a_one_article_change_reads_that_article_and_changes_the_index_for_it_alone(library_copy, make_app,
+                                                                                   monkeypatch):
+    from kiosk.content import search
+    from kiosk.content.serving import content_holder
+    from kiosk.content.updates import content_updates
+    app = make_app(content=library_copy)
+    before = content_holder(app).current
+    assert before.search.path is not None
+    source = library_copy / "articles" / "boundaries" / "en.md"
+    source.write_text(source.read_text(encoding="utf-8").replace("title: ", "title: Zebrafinch ", 1),
+                      encoding="utf-8")
+    parsed, indexed = [], []
+    real_load_folder, real_build = loader._load_folder, search.SearchIndex.build.__func__
+    monkeypatch.setattr(loader, "_load_folder", lambda folder, topics: (parsed.append(folder.name),
+                                                                       real_load_folder(folder, topics))[1])
+    monkeypatch.setattr(search.SearchIndex, "build", classmethod(lambda cls, *arguments: (
+        indexed.append(arguments), real_build(cls, *arguments))[1]))
+    assert content_updates(app).take_now()
+    after = content_holder(app).current
+    assert parsed == ["boundaries"] and indexed == []  # the index was changed in a copy, not built whole
+    assert after.search.path != before.search.path
+    assert after.search.search("en", "zebrafinch") == ["boundaries"]
+    assert after.search.search("fr", "consentement") == before.search.search("fr", "consentement")
+    # A request that took the old version before the swap still reads it whole.
+    assert before.search.search("en", "zebrafinch") == []
+    assert not before.library.articles["boundaries"].versions["en"].title.startswith("Zebrafinch ")
+    assert after.library.articles["boundaries"].versions["en"].title.startswith("Zebrafinch ")
+    assert after.library.articles["consent"] == before.library.articles["consent"]
+    # The next start opens the changed index as it is.
+    restarted = content_holder(make_app(content=library_copy)).current
+    assert restarted.index.done() and restarted.search.path == after.search.path
+    assert restarted.search.search("en", "zebrafinch") == ["boundaries"]
+
+
+def test_a_cache_file_damaged_while_served_is_named_once_set_aside_and_built_again(library_copy, make_app, caplog):
+    from kiosk.content.serving import content_holder
+    app = make_app(content=library_copy)
+    client = app.test_client()
+    assert client.get("/ar/articles/consent").status_code == 200
+    served = content_holder(app).current
+    path = library_copy.parent / "instance" / CACHE_FILE
+    with path.open("r+b") as file:  # the same file the kiosk has open, overwritten in place after its header
+        file.seek(4096)
+        file.write(b"\x00\xde\xad" * ((path.stat().st_size - 4096) // 3))
+    caplog.set_level(logging.WARNING)
+    # An article page alone reads its stored page, not this file: side by side, the article itself is read.
+    assert client.get("/ar/articles/boundaries?compare=en").status_code == 500  # the error page, never a traceback
+    deadline = time.monotonic() + 120
+    while content_holder(app).current is served:  # built again in the background
+        assert time.monotonic() < deadline, "never built again"
+        time.sleep(0.05)
+    response = client.get("/ar/articles/boundaries?compare=en")
+    assert response.status_code == 200 and "/ar/articles/boundaries" in response.get_data(as_text=True)
+    assert len([record for record in caplog.records if CACHE_FILE in record.getMessage()]) == 1
+    assert (path.parent / (CACHE_FILE + ".damaged")).exists()
+    assert content_holder(app).current.version == served.version
+
+
 def test_each_search_lets_go_of_the_pages_it_read(library_copy, make_app):
     from kiosk.content.serving import content_holder
     index = content_holder(make_app(content=library_copy)).current.search
@@ -134,6 +245,21 @@ def test_each_search_lets_go_of_the_pages_it_read(library_copy, make_app):
         assert index.search("en", "consent")
     finally:
         index.connection.set_trace_callback(None)
+    assert statements[-1] == "PRAGMA shrink_memory"
+
+
+def test_an_article_read_for_a_request_leaves_no_page_of_it_in_sqlite_s_memory(library_copy, make_app):
+    from kiosk.content.serving import content_holder
+    app = make_app(content=library_copy)
+    # This thread's connections: the test client's requests run here.
+    reader = content_holder(app).current.library.articles.reader()
+    statements = []
+    reader.set_trace_callback(statements.append)
+    try:
+        assert app.test_client().get("/ar/articles/consent?compare=en").status_code == 200
+    finally:
+        reader.set_trace_callback(None)
+    assert any("FROM folders" in statement for statement in statements)
     assert statements[-1] == "PRAGMA shrink_memory"
 
 

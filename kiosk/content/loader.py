@@ -119,7 +119,10 @@ def load_library(folder: Path, *, fallback: Library | None = None, cache: Folder
                                                          "the content folder"))
         for result in _load_folders(folders, known_topics, cache, meanwhile):
             problems.extend(result.problems)
-            article = _keep_last_good(result, fallback.articles.get(result.slug) if fallback else None, problems)
+            # The last good version is read only where something broke (a big library's are read from disk).
+            broke = result.article is None or result.failed_languages
+            previous = fallback.articles.get(result.slug) if fallback is not None and broke else None
+            article = _keep_last_good(result, previous, problems)
             if article is not None:
                 articles[article.slug] = article
     help_list = load_help(folder, problems)

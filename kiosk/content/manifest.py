@@ -67,6 +67,25 @@ def content_files(folder: Path) -> dict[str, FileState]:
     return found
 
 
+def local_version(files: Mapping[str, FileState]) -> str:
+    """A name for a folder edited in place: ``local-`` and a digest of its files' sizes and times."""
+    digest = hashlib.sha256()
+    for path, state in sorted(files.items()):
+        digest.update(f"{path}\0{state.size}\0{state.modified_ns}\n".encode())
+    return "local-" + digest.hexdigest()[:10]
+
+
+def listing_digest(files: Mapping[str, FileState]) -> str:
+    """A digest of a listing by ``content_files``: it differs whenever any file's path, size, time or inode does.
+
+    Kept instead of the listing itself, which takes tens of MiB for a library of a hundred thousand files.
+    """
+    digest = hashlib.sha256()
+    for path, state in sorted(files.items()):
+        digest.update(f"{path}\0{state.size}\0{state.modified_ns}\0{state.inode}\n".encode())
+    return digest.hexdigest()
+
+
 def sha256_of(path: Path) -> str:
     """The SHA-256 of the file at ``path``, in hex."""
     digest = hashlib.sha256()

@@ -277,9 +277,17 @@ class Library:
         """The articles filed under ``topic``."""
         return tuple(article for article in self.articles.values() if topic in article.topics)
 
+    def read(self, slugs: Iterable[str], language: str) -> list[Article]:
+        """The articles of ``slugs`` there are, in that order, to be shown to a reader of ``language``."""
+        # A library read from disk reads them in a few queries, each with its version in ``language``.
+        read_all = getattr(self.articles, "read_all", None)
+        if read_all is not None:
+            return read_all(language, slugs)
+        return [self.articles[slug] for slug in slugs if slug in self.articles]
+
     def sorted_for(self, language: str, articles: Iterable[Article] | None = None) -> list[Article]:
-        """Articles ordered by their title as a reader of ``language`` sees it."""
-        chosen = self.articles.values() if articles is None else articles
+        """Articles (all of them if none are given) ordered by their title as a reader of ``language`` sees it."""
+        chosen = self.read(self.articles, language) if articles is None else articles
         return sorted(chosen, key=lambda article: article.version_for(language).title.casefold())
 
     @property

@@ -1,9 +1,12 @@
 """Full-text search over the library, in each language, with SQLite FTS5.
 
-The index lives in memory and is built with each library (at start-up, and
-whenever new content is taken) from the text each language's readers see (the
-translation, or the source where there is none). The tables are contentless:
-the text itself is already in the library, so only the index is kept.
+The index is built with each library from the text each language's readers
+see (the translation, or the source where there is none), and served from a
+read-only file in the instance folder. A new version of a library read from
+disk is indexed by changing a copy of the last index: only the articles that
+changed are taken out and put in again, so a one-article change in a big
+library costs one article. The tables are contentless: the text itself is
+already in the library, so only the index is kept.
 Text and queries are folded the same way (case, accents, Arabic vowel marks);
 runs of Chinese, Japanese or Korean characters are indexed as overlapping
 pairs, so a two-character word is found without a word segmenter. Queries are
@@ -15,7 +18,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import re
+import shutil
 import sqlite3
 import threading
 from collections.abc import Collection
@@ -25,12 +30,15 @@ from pathlib import Path
 from ..atomic import write_atomically
 from ..instance import set_aside
 from .markdown import CJK_CHARACTER, fold_for_search, plain_text
-from .model import ArticleVersion, Library
+from .model import Article, ArticleVersion, Library
+from .stored import fingerprints
 
 log = logging.getLogger(__name__)
 MAX_QUERY_CHARACTERS = 200
 MAX_QUERY_TERMS = 12
 MAX_RESULTS = 20
+CHANGED_IN_PLACE = 8
+"""Articles taken out or put in that an index is always changed for, rather than built whole (or a quarter)."""
 INDEX_FILE_PREFIX = "search-index-"
 """Index files in the instance folder are named by this and a digest of their bytes."""
 _INDEX_FILES_LOCK = threading.Lock()
@@ -79,8 +87,10 @@ class SearchIndex:
     connection: sqlite3.Connection
     lock: threading.Lock
     languages: frozenset[str]
-    slugs: tuple[str, ...]
-    """The article of each row: row ``n`` of every table is ``slugs[n - 1]``."""
+    slugs: tuple[str | None, ...]
+    """The article of each row: row ``n`` of every table is ``slugs[n - 1]`` (None: a row taken out)."""
+    path: Path | None = None
+    """The read-only file it is read from (None: held in memory)."""
 
     @classmethod
     def build(cls, library: Library, languages: Collection[str]) -> SearchIndex:
@@ -89,20 +99,23 @@ class SearchIndex:
         One table per language, so a query ranks only its own language's rows.
         """
         connection = _connect()
-        articles = list(library.articles.values())
-        prepared: dict[int, tuple[str, str, str]] = {}  # a source shown in several languages is folded once
+        tables = [_table(language) for language in languages]
+        slugs = []
         with connection:
-            for language in languages:
-                table = _table(language)
+            for table in tables:
                 connection.execute(
                     f"CREATE VIRTUAL TABLE {table} USING fts5(title, summary, body, content='', "
                     "tokenize = 'unicode61 remove_diacritics 2')")
-                connection.executemany(f"INSERT INTO {table}(rowid, title, summary, body) VALUES (?, ?, ?, ?)", (
-                    (row, *_prepared(prepared, article.version_for(language)))
-                    for row, article in enumerate(articles, start=1)))
+            # Article by article: a library read from disk is never held whole.
+            for row, article in enumerate(library.articles.values(), start=1):
+                prepared: dict[int, tuple[str, str, str]] = {}  # a source shown in several languages is folded once
+                for language, table in zip(languages, tables, strict=True):
+                    connection.execute(f"INSERT INTO {table}(rowid, title, summary, body) VALUES (?, ?, ?, ?)",
+                                       (row, *_prepared(prepared, article.version_for(language))))
+                slugs.append(article.slug)
+            for table in tables:
                 connection.execute(f"INSERT INTO {table}({table}) VALUES ('optimize')")
-        return cls(connection=connection, lock=threading.Lock(), languages=frozenset(languages),
-                   slugs=tuple(article.slug for article in articles))
+        return cls(connection=connection, lock=threading.Lock(), languages=frozenset(languages), slugs=tuple(slugs))
 
     def to_bytes(self) -> bytes:
         """The whole index as bytes (for the start-up cache)."""
@@ -120,11 +133,83 @@ class SearchIndex:
         file in the folder, from an older library, is removed. Without one it is
         held in memory.
         """
-        connection = _open_file(data, Path(folder)) if folder is not None else None
-        if connection is None:
+        opened = _open_file(data, Path(folder)) if folder is not None else None
+        if opened is None:
             connection = _connect()
             connection.deserialize(data)
-        return cls(connection=connection, lock=threading.Lock(), languages=frozenset(languages), slugs=slugs)
+            return cls(connection=connection, lock=threading.Lock(), languages=frozenset(languages), slugs=slugs)
+        connection, path = opened
+        return cls(connection=connection, lock=threading.Lock(), languages=frozenset(languages), slugs=slugs,
+                   path=path)
+
+    @classmethod
+    def open(cls, path: Path, slugs: tuple[str | None, ...], languages: Collection[str]) -> SearchIndex | None:
+        """The index file ``path`` (written by ``from_bytes``), read as it is needed; None if it is damaged.
+
+        A damaged file is set aside (with one log line naming it).
+        """
+        try:
+            connection = _read_only(path)
+        except sqlite3.Error:
+            set_aside(path, "the search index; it is written again")
+            return None
+        return cls(connection=connection, lock=threading.Lock(), languages=frozenset(languages), slugs=slugs,
+                   path=path)
+
+    def updated(self, before: Library, after: Library, folder: Path) -> SearchIndex | None:
+        """This index, from ``before``'s articles, made ``after``'s in a copy: only the articles that differ
+        are taken out and put in again. None when this index is not a file, or most of the library changed
+        (a new index is then built whole, and packed tighter)."""
+        old_keys, new_keys = fingerprints(before), fingerprints(after)
+        if self.path is None or not new_keys:
+            return None
+        rows = {slug: row for row, slug in enumerate(self.slugs, start=1) if slug is not None}
+        out = [slug for slug in rows if old_keys.get(slug) is None or old_keys[slug] != new_keys.get(slug)]
+        put_in = [slug for slug in after.articles if slug not in rows or slug in out]
+        if len(out) + len(put_in) > max(CHANGED_IN_PLACE, len(after.articles) // 4):
+            return None
+        digest = hashlib.sha256(self.path.name.encode() + b"\0" + "\0".join(
+            f"{slug}={new_keys.get(slug, '')}" for slug in sorted({*out, *put_in})).encode()).hexdigest()
+        path = folder / f"{INDEX_FILE_PREFIX}{digest[:20]}.sqlite"
+        slugs: list[str | None] = list(self.slugs)
+        tables = [_table(language) for language in sorted(self.languages)]
+        with _INDEX_FILES_LOCK:
+            temporary = folder / f".{path.name}.tmp"
+            shutil.copyfile(self.path, temporary)
+            os.chmod(temporary, 0o600)
+            connection = sqlite3.connect(temporary, cached_statements=0)
+            try:
+                with connection:
+                    for slug in out:
+                        row = rows[slug]
+                        self._index_article(connection, tables, row, before.articles[slug], remove=True)
+                        slugs[row - 1] = None
+                    for slug in put_in:
+                        slugs.append(slug)
+                        self._index_article(connection, tables, len(slugs), after.articles[slug])
+            finally:
+                connection.close()
+            with temporary.open("rb+") as file:
+                os.fsync(file.fileno())
+            os.replace(temporary, path)
+            for old in folder.glob(f"{INDEX_FILE_PREFIX}*.sqlite"):
+                if old != path:
+                    old.unlink(missing_ok=True)  # a connection still reading it keeps it until it closes
+        return SearchIndex(connection=_read_only(path), lock=threading.Lock(), languages=self.languages,
+                           slugs=tuple(slugs), path=path)
+
+    def _index_article(self, connection: sqlite3.Connection, tables: list[str], row: int, article: Article,
+                       remove: bool = False) -> None:
+        """Put ``article`` in every table at ``row``, or take it out (a contentless table is told its words)."""
+        prepared: dict[int, tuple[str, str, str]] = {}
+        for language, table in zip(sorted(self.languages), tables, strict=True):
+            words = _prepared(prepared, article.version_for(language))
+            if remove:
+                connection.execute(f"INSERT INTO {table}({table}, rowid, title, summary, body) "
+                                   "VALUES ('delete', ?, ?, ?, ?)", (row, *words))
+            else:
+                connection.execute(f"INSERT INTO {table}(rowid, title, summary, body) VALUES (?, ?, ?, ?)",
+                                   (row, *words))
 
     def search(self, language: str, query: str) -> list[str]:
         """Slugs of the articles matching ``query`` in ``language``, best first.
@@ -146,7 +231,20 @@ class SearchIndex:
         return [self.slugs[row - 1] for (row,) in rows]
 
 
-def _open_file(data: bytes, folder: Path) -> sqlite3.Connection | None:
+def _read_only(path: Path) -> sqlite3.Connection:
+    """A connection that only reads ``path``, opened and read now (an error if it is not a sound database)."""
+    # Read-only and immutable: nothing is ever written to it, not even a lock.
+    connection = sqlite3.connect(f"{path.as_uri()}?mode=ro&immutable=1", uri=True,
+                                 check_same_thread=False, cached_statements=0)
+    try:
+        connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.Error:
+        connection.close()
+        raise
+    return connection
+
+
+def _open_file(data: bytes, folder: Path) -> tuple[sqlite3.Connection, Path] | None:
     """The index ``data`` as a read-only file in ``folder``, written there unless a sound copy is there already.
 
     None when the folder cannot hold it (read-only or full): the index is then kept in memory.
@@ -162,17 +260,14 @@ def _open_file(data: bytes, folder: Path) -> sqlite3.Connection | None:
                 set_aside(path, "the search index; it is written again")
             if not path.is_file():
                 write_atomically(path, data)
-            # Read-only and immutable: nothing is ever written to it, not even a lock.
-            connection = sqlite3.connect(f"{path.as_uri()}?mode=ro&immutable=1", uri=True,
-                                         check_same_thread=False, cached_statements=0)
-            connection.execute("SELECT count(*) FROM sqlite_master").fetchone()  # opened and read now
+            connection = _read_only(path)
         except (OSError, sqlite3.Error) as error:
             log.warning("the search index cannot be kept in %s (%s): it is held in memory", folder, error)
             return None
         for old in folder.glob(f"{INDEX_FILE_PREFIX}*.sqlite"):
             if old != path:
                 old.unlink(missing_ok=True)  # a connection still reading it keeps it until it closes
-    return connection
+    return connection, path
 
 
 def _connect() -> sqlite3.Connection:

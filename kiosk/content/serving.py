@@ -24,6 +24,7 @@ import ctypes.util
 import dataclasses
 import functools
 import gc
+import logging
 import multiprocessing
 import os
 import sqlite3
@@ -39,11 +40,14 @@ from flask import Flask, current_app, g
 from ..languages import LANGUAGES
 from ..signals import content_loading
 from .loader import load_library
-from .manifest import FileState, content_files
+from .manifest import FileState, content_files, listing_digest
 from .model import Library
 from .search import SearchIndex
-from .startup_cache import StartupCache
+from .startup_cache import StartRecord, StartupCache
+from .stored import let_go_of_pages_read
 from .words import KeyboardWords, keyboard_words
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -89,7 +93,8 @@ class ContentHolder:
     """Holds the content being served and swaps in a new version in one step."""
 
     def __init__(self, content: Content, waiting: Waiting | None = None, index_folder: Path | None = None,
-                 listed_at_start: Mapping[str, FileState] | None = None):
+                 listed_at_start: Mapping[str, FileState] | None = None, recorded: StartRecord | None = None,
+                 cache: StartupCache | None = None):
         self._content = content
         self.waiting = waiting
         """A version arriving that cannot be served yet, or None."""
@@ -98,6 +103,9 @@ class ContentHolder:
         self.listed_at_start = listed_at_start
         """The content files (sizes and times) as listed just before the start read them, if known:
         a look afterwards then sees any change made while they were read."""
+        self.recorded = recorded
+        """What the last start recorded, when this one serves it again without reading the folder."""
+        self._cache = cache
 
     @property
     def current(self) -> Content:
@@ -105,21 +113,24 @@ class ContentHolder:
         return self._content
 
     def start_as(self, version: str, published: bool, waiting: Waiting | None) -> None:
-        """Name the version served since the start (known once the folder is judged)."""
+        """Name the version served since the start (known once the folder is judged), and record its name."""
         self._content = dataclasses.replace(self._content, version=version, published=published)
         self.waiting = waiting
+        if self._cache is not None:
+            self._cache.name_version(version, published)
+            self._cache = None
 
     def index_again(self, damaged: Content) -> Content:
         """Build ``damaged``'s search index again (its file was damaged while served), unless done already."""
         with self._index_lock:
             if self._content is damaged:
-                index = prepare(damaged.library, index_folder=self._index_folder).index
+                index = _done(_index(damaged.library, self._index_folder, None))
                 self._content = dataclasses.replace(damaged, index=index)
             return self._content
 
     def replace(self, library: Library, version: str = "", published: bool = False) -> Content:
         """Index ``library`` and serve it from now on; requests already running keep the old one."""
-        content = prepare(library, version, published, self._index_folder)
+        content = prepare(library, version, published, self._index_folder, previous=self._content)
         self._content = content  # one assignment: a request sees the old content or the new, never a mix
         self.waiting = None
         return content
@@ -144,59 +155,69 @@ def _in_background(work, name: str) -> Future:
             future.set_result(work())
         except BaseException as error:  # the waiting request shows the error page
             future.set_exception(error)
+        finally:  # what the work read from a library on disk, and the room it took, are let go of
+            let_go_of_pages_read()
+            release_free_memory()
     threading.Thread(target=run, name=name, daemon=True).start()
     return future
 
 
-def prepare(library: Library, version: str = "", published: bool = False, index_folder: Path | None = None) -> Content:
-    """``library`` with its search index and keyboard words, worked out now, ready to be served.
+def prepare(library: Library, version: str = "", published: bool = False, index_folder: Path | None = None,
+            previous: Content | None = None) -> Content:
+    """``library`` with its search index worked out now and its keyboard words being worked out, ready to be served.
 
-    With an ``index_folder`` the index is kept there as a file (see ``SearchIndex.from_bytes``).
+    With an ``index_folder`` the index is kept there as a file (see ``SearchIndex.from_bytes``);
+    with the ``previous`` content too, the index is that content's, changed only where the articles differ.
     """
-    index = SearchIndex.build(library, INDEXED_LANGUAGES)
-    if index_folder is not None:
-        index = SearchIndex.from_bytes(index.to_bytes(), INDEXED_LANGUAGES, index.slugs, index_folder)
-    return Content(library, _done(index), _done(keyboard_words(library)), datetime.now(UTC),
+    words = _in_background(lambda: keyboard_words(library), "kiosk-keyboard-words")
+    return Content(library, _done(_index(library, index_folder, previous)), words, datetime.now(UTC),
                    version, published)
+
+
+def _index(library: Library, folder: Path | None, previous: Content | None) -> SearchIndex:
+    if folder is not None and previous is not None and previous.index.done():
+        try:
+            updated = previous.search.updated(previous.library, library, folder)
+        except (OSError, sqlite3.Error) as error:  # a new index is built whole instead
+            log.warning("the search index could not be changed (%s): it is built again", type(error).__name__)
+            updated = None
+        if updated is not None:
+            return updated
+    index = SearchIndex.build(library, INDEXED_LANGUAGES)
+    if folder is not None:
+        index = SearchIndex.from_bytes(index.to_bytes(), INDEXED_LANGUAGES, index.slugs, folder)
+    return index
 
 
 def _prepare_at_start(library: Library, cache: StartupCache) -> Content:
     """``library`` with the index the last start kept, or one being built in the background."""
     key = cache.index_key(INDEXED_LANGUAGES)
     stored = cache.index(key)
-    if stored is not None:
-        cache.save()
-        index = _done(SearchIndex.from_bytes(stored, INDEXED_LANGUAGES, tuple(library.articles), cache.path.parent))
+    index = SearchIndex.open(*stored, INDEXED_LANGUAGES) if stored else None
+    if index is not None:
         words = _in_background(lambda: keyboard_words(library), "kiosk-keyboard-words")
-        return Content(library, index, words, datetime.now(UTC))
+        return Content(library, _done(index), words, datetime.now(UTC))
 
-    receive = _index_in_a_child(library, cache, key)  # first: a fork is only safe while no thread runs
+    receive = _index_in_a_child(library)  # first: a fork is only safe while no thread runs
     words = _in_background(lambda: keyboard_words(library), "kiosk-keyboard-words")
 
     def finish() -> SearchIndex:
         data = receive() if receive else None
         if data is None:
-            data = _index_and_keep(library, cache, key)
+            data = SearchIndex.build(library, INDEXED_LANGUAGES).to_bytes()
         # A file of its own (or a fresh copy) holds the index alone, without the room building it took.
         index = SearchIndex.from_bytes(data, INDEXED_LANGUAGES, tuple(library.articles), cache.path.parent)
+        del data
+        cache.put_index(key, index)  # the next start opens it as it is
         release_free_memory()
         return index
 
     return Content(library, _in_background(finish, "kiosk-search-index"), words, datetime.now(UTC))
 
 
-def _index_and_keep(library: Library, cache: StartupCache, key: str) -> bytes:
-    """Index ``library``, and keep the index and the parsed library in the start-up cache."""
-    data = SearchIndex.build(library, INDEXED_LANGUAGES).to_bytes()
-    cache.put_index(key, data)
-    cache.save()
-    return data
+def _index_in_a_child(library: Library):
+    """Fork a process that indexes ``library`` and sends the index back; returns how to receive it.
 
-
-def _index_in_a_child(library: Library, cache: StartupCache, key: str):
-    """Fork a process that indexes ``library`` (and writes the start-up cache) and sends the index back.
-
-    Returns how to receive the index.
     Only while this process runs no other thread (a fork copies one thread, and
     another's locks with it); otherwise None, and the caller builds it itself.
     """
@@ -204,8 +225,7 @@ def _index_in_a_child(library: Library, cache: StartupCache, key: str):
         return None
     context = multiprocessing.get_context("fork")
     ours, theirs = context.Pipe(duplex=False)
-    child = context.Process(target=_send_index, args=(library, cache, key, theirs), name="kiosk-search-index",
-                            daemon=True)
+    child = context.Process(target=_send_index, args=(library, theirs), name="kiosk-search-index", daemon=True)
     child.start()
     theirs.close()
 
@@ -220,8 +240,8 @@ def _index_in_a_child(library: Library, cache: StartupCache, key: str):
     return receive
 
 
-def _send_index(library: Library, cache: StartupCache, key: str, connection) -> None:
-    connection.send_bytes(_index_and_keep(library, cache, key))
+def _send_index(library: Library, connection) -> None:
+    connection.send_bytes(SearchIndex.build(library, INDEXED_LANGUAGES).to_bytes())
     connection.close()
 
 
@@ -246,19 +266,44 @@ def _malloc_trim():
 
 
 def init_app(app: Flask) -> None:
-    """Load and validate the content folder (reusing what the last start parsed), and index it.
+    """Serve the library the last start built, if the start-up cache holds it; else read, validate and index it.
 
     Runs before any thread of the kiosk starts (see the module's docstring).
     Problems are logged as warnings (they name files, never patrons); the
-    kiosk serves everything that is valid.
+    kiosk serves everything that is valid. A restart reads no content file:
+    the updates watcher compares the folder with the files the library was
+    built from, and takes any change, as it does while the kiosk runs.
     """
+    folder = app.config["KIOSK_CONTENT"]
     cache = StartupCache(app.instance_path)
-    listed = content_files(app.config["KIOSK_CONTENT"])
-    library = load_library(app.config["KIOSK_CONTENT"], cache=cache, meanwhile=lambda: content_loading.send(app))
+    trusted = cache.trusted(folder)
+    listed, record = None, None
+    if trusted is not None and not _watched(app):
+        # No watcher will look at the folder (a test, or --content-poll-seconds 0): look now, without reading.
+        listed = content_files(folder)
+        if listing_digest(listed) != trusted[1].listed:
+            trusted = None
+    if trusted is not None:
+        library, record = trusted
+        listed = None  # compared: the record's digest stands for it from now on
+        content_loading.send(app)
+    else:
+        listed = listed if listed is not None else content_files(folder)
+        cache = StartupCache(app.instance_path, listed)
+        library = cache.keep(load_library(folder, cache=cache, meanwhile=lambda: content_loading.send(app)), listed)
+        release_free_memory()  # the parsed library is on disk now, and read from there
+    cache.forget_unused()
     content = _prepare_at_start(library, cache)
     for problem in library.problems:
         app.logger.warning("content: %s", problem)
-    app.extensions["kiosk_content"] = ContentHolder(content, index_folder=cache.path.parent, listed_at_start=listed)
+    app.extensions["kiosk_content"] = ContentHolder(content, index_folder=cache.path.parent, listed_at_start=listed,
+                                                    recorded=record, cache=None if record else cache)
+    app.teardown_request(lambda _error: let_go_of_pages_read())
+
+
+def _watched(app: Flask) -> bool:
+    """Whether the updates watcher will look at the content folder (``updates.init_app`` starts it)."""
+    return app.config["KIOSK_CONTENT_POLL_SECONDS"] > 0 and not app.testing
 
 
 def content_holder(app: Flask | None = None) -> ContentHolder:

@@ -1,32 +1,72 @@
-"""Parsed articles and their search index kept between starts, so an unchanged library starts quickly.
+"""The library as built from the content folder, kept on disk between starts and read as it is needed.
 
-Each article folder is stored under a fingerprint of everything its article
-depends on: the bytes of every file in the folder, the folder's own path, the
-topics that exist, and the code that parses and renders it. A changed file,
-topic list or kiosk version simply misses, and is parsed again. The search
-index is kept under the fingerprints of every article it holds. The file
-holds content only (never anything about patrons) and lives in the owner-only
-instance folder; it is written atomically, and a damaged one is ignored.
+One SQLite file in the instance folder holds every article folder parsed and
+rendered, under a fingerprint of everything its article depends on: its files
+(their sizes, times and inodes as the folder was just listed, else their bytes),
+the folder's own path, the topics that exist, and the code that parses and
+renders it. A changed file, topic list or kiosk
+version simply misses, and only that folder is parsed again: a one-article
+change in a big library costs one article. Rows are never changed, only added,
+so a request reading a version that is being replaced still finds its rows;
+those no version has used for a day are removed at a start.
+
+The file also holds what the last start served (``StartRecord``): a digest of
+the list of the folder's files (sizes and times) it was built from, the
+version's name, each article's fingerprint, the topics, the help list and the
+problems, and which search index file goes with it. A restart serves that at once, without reading a single
+content file; the updates watcher then compares the folder with that list, as
+it does every few seconds, and takes whatever changed while the kiosk was off.
+
+The served library holds only this light index in memory: each article is read
+from the file when a request asks for it (``stored.StoredArticles``), so memory
+does not grow with the library. The file holds content only (never anything about
+patrons) and lives in the owner-only instance folder; a request only ever
+reads it. A damaged file is set aside, named in one log line, and built again
+(at start, or while the kiosk serves: ``DamagedFile``).
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import pickle
-from collections.abc import Iterable
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..atomic import write_atomically
 from ..instance import set_aside
-from . import loader, markdown, model, narration, timings
+from . import loader, markdown, model, narration, stored, timings
+from .manifest import FileState, listing_digest
+from .model import Article, HelpList, Library, Problem, Topic
+from .stored import DAMAGED, StoredArticles, packed, unpacked, version_reader
+from .words import title_words
 
-CACHE_FILE = "content-cache.pickle"
-_FORMAT = 1
+if TYPE_CHECKING:  # search reads fingerprints from here
+    from .search import SearchIndex
+
+CACHE_FILE = "content-cache.sqlite"
+_FORMAT = 6
+KEPT_UNUSED_SECONDS = 86400
+"""How long rows no recorded library uses are kept (for another kiosk process on the same instance folder)."""
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS folders (key TEXT PRIMARY KEY, result BLOB NOT NULL, used_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS versions (key TEXT, language TEXT, version BLOB NOT NULL,
+                                     PRIMARY KEY (key, language)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS titles (word TEXT, language TEXT, key TEXT, position INTEGER, title TEXT);
+CREATE INDEX IF NOT EXISTS titles_by_word ON titles (word, language);
+CREATE INDEX IF NOT EXISTS titles_by_key ON titles (key);
+CREATE TABLE IF NOT EXISTS state (name TEXT PRIMARY KEY, value BLOB NOT NULL);
+"""
 
 
 def _code_key() -> bytes:
     digest = hashlib.blake2b(str(_FORMAT).encode(), digest_size=16)
-    for module in (loader, markdown, model, narration, timings):
+    digest.update(Path(__file__).read_bytes())  # how this file is laid out
+    for module in (loader, markdown, model, narration, stored, timings):
         digest.update(Path(module.__file__).read_bytes())
     from .. import languages
     from ..speech import parts  # narrations are matched to the parts Listen reads
@@ -40,40 +80,114 @@ def _files_in(folder: Path) -> list[Path]:
     return list(folder.iterdir()) if folder.is_dir() else []
 
 
-class StartupCache:
-    """A ``FolderCache`` backed by one pickle file in the instance folder."""
+def _connect(path: Path) -> sqlite3.Connection:
+    # No statement cache: a cached statement keeps its last bound values.
+    connection = sqlite3.connect(path, check_same_thread=False, cached_statements=0, timeout=30)
+    os.chmod(path, 0o600)
+    return connection
 
-    def __init__(self, instance: Path):
+
+@dataclass(frozen=True)
+class StartRecord:
+    """What one start or update served, enough to serve it again without reading the content folder."""
+
+    folder: str
+    """The content folder, resolved."""
+    listed: str
+    """A digest of the folder's files as listed just before they were read (``listing_digest``)."""
+    version: str
+    """The name of the version served (``manifest.json``'s, or ``local-...`` for a folder edited in place)."""
+    published: bool
+    topics: Mapping[str, Topic]
+    keys: tuple[tuple[str, str], ...]
+    """(slug, fingerprint) of every article served, in order (no fingerprint for one ``held``)."""
+    held: Mapping[str, Article]
+    """Articles served as they are nowhere in the file (a translation kept from the last good version)."""
+    problems: tuple[Problem, ...]
+    help: HelpList
+    index: tuple[str, str, int, str, tuple[str | None, ...]] | None = None
+    """(index key, index file name, its size, a digest of its first and last pages, the article of each row),
+    once it is written."""
+
+
+class StartupCache:
+    """A ``FolderCache`` backed by one SQLite file in the instance folder, and the last start's record."""
+
+    def __init__(self, instance: Path, listed: Mapping[str, FileState] | None = None):
+        """``listed``: the content folder's files as just listed (``content_files``); an article folder's
+        fingerprint is then taken from their sizes, times and inodes, without reading them."""
         self.path = Path(instance) / CACHE_FILE
         self._code = _code_key()
-        stored = self._read()
-        self._stored: dict[str, loader.FolderResult] = stored.get("entries", {})
-        self._stored_index: tuple[str, bytes] | None = stored.get("index")
+        self._listed_by_folder: dict[str, list[tuple[str, FileState]]] | None = None
+        if listed is not None:
+            self._listed_by_folder = {}
+            for name, state in listed.items():
+                parts = name.split("/", 2)
+                if len(parts) == 3 and parts[0] == "articles":
+                    self._listed_by_folder.setdefault(parts[1], []).append((parts[2], state))
         self._used: dict[str, loader.FolderResult] = {}
-        self._index: tuple[str, bytes] | None = None
+        self._new: dict[str, loader.FolderResult] = {}
+        self._record: StartRecord | None = None
+        self._local = threading.local()
         self.hits = 0
+        self.usable = self._open()
 
-    def _read(self) -> dict:
+    def _db(self) -> sqlite3.Connection:
+        """This thread's connection to the file (a fork's child opens its own)."""
+        connection = getattr(self._local, "connection", None)
+        if connection is None or self._local.pid != os.getpid():
+            connection = self._local.connection = _connect(self.path)
+            self._local.pid = os.getpid()
+        return connection
+
+    def _open(self) -> bool:
+        """Open the file, made afresh if another version of the kiosk wrote it; set aside if it is damaged."""
         try:
-            with self.path.open("rb") as file:
-                stored = pickle.load(file)
-        except FileNotFoundError:
-            return {}
-        except Exception:  # damaged (cut short by a full disk, say): start afresh
+            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            return self._check()
+        except DAMAGED:
+            self._local.connection = None
             set_aside(self.path, "the start-up cache; the content is read afresh")
-            return {}
-        if not isinstance(stored, dict):
-            set_aside(self.path, "the start-up cache; the content is read afresh")
-            return {}
-        if stored.get("code") != self._code:  # another version of the kiosk wrote it
-            return {}
-        return stored
+        except OSError:  # a read-only instance folder: everything is parsed at each start
+            return False
+        try:
+            return self._check()
+        except (OSError, *DAMAGED):
+            return False
+
+    def _check(self) -> bool:
+        if self.path.is_file() and self.path.stat().st_size == 0:  # cut short: every file written holds a schema
+            raise sqlite3.DatabaseError("empty")
+        db = self._db()
+        with db:
+            db.executescript(_SCHEMA)
+            code = db.execute("SELECT value FROM state WHERE name = 'code'").fetchone()
+            if code is None or code[0] != self._code:  # another version of the kiosk wrote it
+                db.execute("DELETE FROM folders")
+                db.execute("DELETE FROM state")
+                db.execute("INSERT INTO state VALUES ('code', ?)", (self._code,))
+                return True
+            record = db.execute("SELECT value FROM state WHERE name = 'start'").fetchone()
+        self._record = pickle.loads(record[0]) if record else None
+        if self._record is not None and not isinstance(self._record, StartRecord):
+            raise TypeError("not a start record")
+        return True
 
     def fingerprint(self, folder: Path, topics: frozenset[str] | None) -> str:
-        """A key over the folder's path and files, the topic list and the code."""
+        """A key over the folder's path and files, the topic list and the code.
+
+        With the folder's files listed, their sizes, times and inodes stand for them (as for the
+        updates watcher, which takes a new version when any of them changes); else they are read.
+        """
         digest = hashlib.blake2b(self._code, digest_size=20)
         topic_list = ",".join(sorted(topics)) if topics is not None else "\0unchecked"
         digest.update(str(folder.resolve()).encode() + b"\0" + topic_list.encode() + b"\0")
+        listed = self._listed_by_folder.get(folder.name) if self._listed_by_folder is not None else None
+        if listed is not None:
+            digest.update(b"listed\0")
+            for name, state in sorted(listed):
+                digest.update(f"{name}\0{state.size}\0{state.modified_ns}\0{state.inode}\n".encode())
+            return digest.hexdigest()
         # The article's own files, and its recordings and their timings (narration.FOLDER).
         for path in sorted([*folder.iterdir(), *_files_in(folder / narration.FOLDER)]):
             if path.is_file():
@@ -87,41 +201,142 @@ class StartupCache:
         return digest.hexdigest()
 
     def get(self, key: str) -> loader.FolderResult | None:
-        """The stored result for ``key``, if the last start stored one."""
-        result = self._stored.get(key)
+        """The stored result for ``key``, if an earlier load stored one."""
+        if not self.usable:
+            return None
+        try:
+            row = self._db().execute("SELECT result FROM folders WHERE key = ?", (key,)).fetchone()
+            result = unpacked(row[0], version_reader(self._db, self.path, key)) if row else None
+        except DAMAGED:  # one damaged row: that folder is parsed again
+            return None
         if result is not None:
             self.hits += 1
             self._used[key] = result
         return result
 
     def put(self, key: str, result: loader.FolderResult) -> None:
-        """Keep ``result`` for the next start."""
-        self._used[key] = result
+        """Keep ``result`` for later loads."""
+        self._used[key] = self._new[key] = result
 
     def index_key(self, languages: Iterable[str]) -> str:
-        """A key over every article this load used, in order, and the languages indexed."""
+        """A key over every article of the library last recorded, in order, and the languages indexed."""
         digest = hashlib.blake2b(self._code, digest_size=20)
-        digest.update(",".join(languages).encode() + b"\0" + "\0".join(self._used).encode())
+        digest.update(",".join(languages).encode() + b"\0")
+        if self._record is not None:
+            digest.update("\0".join(key for _, key in self._record.keys).encode() + b"\0")
+            if self._record.held:  # rare: kept from a last good version, and not in the file
+                digest.update(pickle.dumps(sorted(self._record.held.items()), protocol=pickle.HIGHEST_PROTOCOL))
         return digest.hexdigest()
 
-    def index(self, key: str) -> bytes | None:
-        """The search index stored under ``key`` by the last start, if any."""
-        if self._stored_index and self._stored_index[0] == key:
-            self._index = self._stored_index
-            return self._stored_index[1]
+    def trusted(self, folder: Path) -> tuple[Library, StartRecord] | None:
+        """The library the last start (or update) served from ``folder``, read from nothing but this file.
+
+        None when there is no such record (first start, another folder, another kiosk version).
+        """
+        record = self._record
+        if record is None or record.folder != str(Path(folder).resolve()):
+            return None
+        return self._library(Path(folder), record), record
+
+    def _library(self, folder: Path, record: StartRecord) -> Library:
+        return Library(folder=folder, topics=model.freeze(record.topics),
+                       articles=StoredArticles(self.path, record.keys, record.held),
+                       problems=record.problems, help=record.help)
+
+    def keep(self, library: Library, listed: Mapping[str, FileState], version: str = "",
+             published: bool = False) -> Library:
+        """Write what this load parsed, and record ``library`` as served (named ``version`` if it is known yet);
+        the same library, read from the file.
+
+        With a file that cannot be written, ``library`` itself (held in memory) is returned.
+        """
+        results = {result.slug: (key, result) for key, result in self._used.items()}
+        keys, held = [], {}
+        for slug, article in library.articles.items():
+            key, result = results.get(slug, (None, None))
+            if result is not None and result.article is article:
+                keys.append((slug, key))
+            else:
+                keys.append((slug, ""))
+                held[slug] = article
+        record = StartRecord(str(Path(library.folder).resolve()), listing_digest(listed), version, published,
+                             dict(library.topics), tuple(keys), held, library.problems, library.help)
+        try:
+            db = self._db()
+            with db:
+                now = int(time.time())
+                for key, result in self._new.items():
+                    data, versions = packed(result)
+                    db.execute("INSERT OR IGNORE INTO folders VALUES (?, ?, ?)", (key, data, now))
+                    db.executemany("INSERT OR IGNORE INTO versions VALUES (?, ?, ?)",
+                                   ((key, tag, version) for tag, version in versions))
+                    if result.article is not None and not db.execute("SELECT 1 FROM titles WHERE key = ? LIMIT 1",
+                                                                     (key,)).fetchone():
+                        db.executemany("INSERT INTO titles VALUES (?, ?, ?, ?, ?)", (
+                            (word, tag, key, position, version.title)
+                            for position, (tag, version) in enumerate(result.article.versions.items())
+                            for word in title_words(version.title)))
+                db.executemany("UPDATE folders SET used_at = ? WHERE key = ?", ((now, key) for _, key in keys if key))
+                db.execute("INSERT OR REPLACE INTO state VALUES ('start', ?)",
+                           (pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL),))
+        except (OSError, sqlite3.Error):  # a read-only or full instance folder costs memory, not service
+            return library
+        self._new, self._used = {}, {}  # written: the library is read from the file from now on
+        self._record = record
+        return self._library(Path(library.folder), record)
+
+    def forget_unused(self) -> None:
+        """Remove the rows no library has used for a day (a request, here or in another process, may read the rest)."""
+        try:
+            db = self._db()
+            with db:
+                db.execute("DELETE FROM folders WHERE used_at < ?", (int(time.time()) - KEPT_UNUSED_SECONDS,))
+                db.execute("DELETE FROM versions WHERE key NOT IN (SELECT key FROM folders)")
+                db.execute("DELETE FROM titles WHERE key NOT IN (SELECT key FROM folders)")
+        except sqlite3.Error:
+            pass  # removed at another start
+
+    def index(self, key: str) -> tuple[Path, tuple[str | None, ...]] | None:
+        """The search index file recorded for ``key`` and the article of each row, if it is there, whole, unchanged."""
+        stored = self._record.index if self._record is not None else None
+        if stored is None or stored[0] != key:
+            return None
+        path = self.path.parent / stored[1]
+        try:
+            if path.stat().st_size == stored[2] and _ends_digest(path) == stored[3]:
+                return path, stored[4]
+        except OSError:
+            return None
+        set_aside(path, "the search index; it is written again")
         return None
 
-    def put_index(self, key: str, data: bytes) -> None:
-        """Keep the search index for the next start."""
-        self._index = (key, data)
+    def name_version(self, version: str, published: bool) -> None:
+        """Name the version of the library last recorded (known once the folder is judged, after it is read)."""
+        if self._record is not None:
+            self._write_record(replace(self._record, version=version, published=published))
 
-    def save(self) -> None:
-        """Write what this load used (and nothing else) if it differs from what was stored."""
-        if self._used.keys() == self._stored.keys() and self._index == self._stored_index:
-            return
-        data = pickle.dumps({"code": self._code, "entries": self._used, "index": self._index},
-                            protocol=pickle.HIGHEST_PROTOCOL)
+    def _write_record(self, record: StartRecord) -> None:
         try:
-            write_atomically(self.path, data)
-        except OSError:  # a read-only instance folder only costs the next start some time
-            pass
+            db = self._db()
+            with db:
+                db.execute("INSERT OR REPLACE INTO state VALUES ('start', ?)",
+                           (pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL),))
+        except sqlite3.Error:
+            return
+        self._record = record
+
+    def put_index(self, key: str, index: SearchIndex) -> None:
+        """Record ``index`` as the search index of the library last recorded (under ``key``), if it is a file."""
+        if self._record is None or index.path is None:
+            return
+        path = index.path
+        self._write_record(replace(self._record, index=(key, path.name, path.stat().st_size, _ends_digest(path),
+                                                        index.slugs)))
+
+
+def _ends_digest(path: Path, length: int = 1 << 16) -> str:
+    """A digest of the first and last ``length`` bytes of ``path``: cheap, and enough to see a file cut or replaced."""
+    with path.open("rb") as file:
+        head = file.read(length)
+        file.seek(max(0, path.stat().st_size - length))
+        return hashlib.sha256(head + file.read(length)).hexdigest()

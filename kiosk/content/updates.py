@@ -19,27 +19,31 @@ version finishes with it. ``content_replaced`` then tells whoever renders ahead.
 
 from __future__ import annotations
 
-import hashlib
 import threading
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, current_app
+from werkzeug.exceptions import InternalServerError
 
+from ..instance import set_aside
 from ..signals import content_replaced
 from .loader import ContentFolderError, load_library
-from .manifest import MANIFEST, Checker, FileState, Manifest, ManifestError, content_files, read_manifest
-from .serving import ContentHolder, Waiting, content_holder
+from .manifest import (
+    MANIFEST,
+    Checker,
+    FileState,
+    Manifest,
+    ManifestError,
+    content_files,
+    listing_digest,
+    local_version,
+    read_manifest,
+)
+from .serving import INDEXED_LANGUAGES, ContentHolder, Waiting, content_holder
 from .startup_cache import StartupCache
-
-
-def local_version(files: Mapping[str, FileState]) -> str:
-    """A name for a folder edited in place: ``local-`` and a digest of its files' sizes and times."""
-    digest = hashlib.sha256()
-    for path, state in sorted(files.items()):
-        digest.update(f"{path}\0{state.size}\0{state.modified_ns}\n".encode())
-    return "local-" + digest.hexdigest()[:10]
+from .stored import DamagedFile
 
 
 def judge(folder: Path, files: Mapping[str, FileState], checker: Checker,
@@ -73,15 +77,22 @@ class ContentUpdates:
         self.settle_seconds = app.config["KIOSK_CONTENT_SETTLE_SECONDS"]
         self._clock = clock
         self._checker = Checker()
-        # Listed before the start read the folder, so that a change made while it read is seen.
-        self._seen = self.holder.listed_at_start
-        if self._seen is None:
-            self._seen = content_files(self.folder)
+        # Listed before the start read the folder, so that a change made while it read is seen; kept
+        # as a digest once the start is judged (the listing takes tens of MiB for a big library).
+        self._listed_at_start = self.holder.listed_at_start
+        if self.holder.recorded is not None:  # a restart serving what was recorded: its digest is enough
+            self._seen = self.holder.recorded.listed
+        else:
+            if self._listed_at_start is None:
+                self._listed_at_start = content_files(self.folder)
+            self._seen = listing_digest(self._listed_at_start)
         # Judged once more at the first look: a file may have changed while the kiosk started.
         self._changed_at: float | None = clock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()  # one look at a time: the thread's, or a staff change's
+        self._damaged_lock = threading.Lock()
+        self._set_aside: set[Path] = set()
 
     @property
     def holder(self) -> ContentHolder:
@@ -90,10 +101,16 @@ class ContentUpdates:
 
     def describe_start(self) -> tuple[str, bool, Waiting | None]:
         """The version of the folder as the kiosk starts: (version, published, waiting)."""
-        manifest, waiting = judge(self.folder, self._seen, self._checker)
+        recorded = self.holder.recorded
+        self.holder.listed_at_start = None  # judged once: a big library's listing takes tens of MiB
+        if recorded is not None:  # named when it was built; the first look judges the folder as it is now
+            self._listed_at_start = None
+            return recorded.version, recorded.published, None
+        files, self._listed_at_start = self._listed_at_start or {}, None
+        manifest, waiting = judge(self.folder, files, self._checker)
         if manifest is not None:
             return manifest.version, True, None
-        return local_version(self._seen), False, waiting
+        return local_version(files), False, waiting
 
     def check(self) -> bool:
         """Look at the folder once; True if a new version is served from now on."""
@@ -107,7 +124,7 @@ class ContentUpdates:
         """
         with self._lock:
             files = content_files(self.folder)
-            self._seen = files
+            self._seen = listing_digest(files)
             manifest, waiting = judge(self.folder, files, self._checker, self.holder.current.version)
             if waiting is not None:
                 self.holder.waiting, self._changed_at = waiting, None
@@ -115,11 +132,27 @@ class ContentUpdates:
             version = manifest.version if manifest is not None else local_version(files)
             return self._take(files, version, published=manifest is not None)
 
+    def build_again(self, damaged: Path) -> None:
+        """Set the damaged start-up cache file aside (once, with one log line) and build the library again,
+        in a thread of its own; a request meanwhile gets the error page, never a traceback."""
+        with self._damaged_lock:
+            if damaged in self._set_aside:
+                return
+            self._set_aside.add(damaged)
+            set_aside(damaged, "the start-up cache; the library is built again")
+        threading.Thread(target=self._build_again, name="kiosk-content-rebuild", daemon=True).start()
+
+    def _build_again(self) -> None:
+        with self._lock:
+            current = self.holder.current
+            self._take(content_files(self.folder), current.version, published=current.published)
+
     def _check(self) -> bool:
         files = content_files(self.folder)
         now = self._clock()
-        if files != self._seen:
-            self._seen, self._changed_at = files, now
+        listed = listing_digest(files)
+        if listed != self._seen:
+            self._seen, self._changed_at = listed, now
         elif self._changed_at is None:
             return False  # nothing changed since the last decision
         manifest, waiting = judge(self.folder, files, self._checker, self.holder.current.version)
@@ -143,7 +176,7 @@ class ContentUpdates:
 
     def _take(self, files: Mapping[str, FileState], version: str, *, published: bool) -> bool:
         current = self.holder.current
-        cache = StartupCache(self.app.instance_path)
+        cache = StartupCache(self.app.instance_path, files)
         try:
             library = load_library(self.folder, fallback=current.library, cache=cache)
         except ContentFolderError as error:
@@ -152,9 +185,10 @@ class ContentUpdates:
             return False
         if content_files(self.folder) != files:
             return False  # changed while it was read: read it again when it settles
-        self.holder.replace(library, version, published)
+        library = cache.keep(library, files, version, published)  # written, and from now on read from the file
+        content = self.holder.replace(library, version, published)
+        cache.put_index(cache.index_key(INDEXED_LANGUAGES), content.search)
         self._changed_at = None
-        cache.save()
         for problem in library.problems:
             self.app.logger.warning("content: %s", problem)
         self.app.logger.info("content: now serving version %s (%d articles)", version, len(library.articles))
@@ -187,9 +221,16 @@ def content_updates(app: Flask) -> ContentUpdates:
     return app.extensions["kiosk_content_updates"]
 
 
+def _damaged(error: DamagedFile):
+    content_updates(current_app).build_again(error.path)
+    return current_app.handle_http_exception(InternalServerError())
+
+
 def init_app(app: Flask) -> None:
-    """Name the version served from the start, and look for new ones (not in tests, which look when they choose)."""
+    """Name the version served from the start, and look for new ones (not in tests, which look when they choose);
+    build the library again if its file is damaged while it is served."""
     updates = app.extensions["kiosk_content_updates"] = ContentUpdates(app)
+    app.register_error_handler(DamagedFile, _damaged)
     version, published, waiting = updates.describe_start()
     holder = updates.holder
     holder.start_as(version, published, waiting)

@@ -18,6 +18,7 @@ import logging
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import Protocol
 
 from . import pinyin
 from .markdown import CJK_CHARACTER, fold_for_search, plain_text
@@ -43,6 +44,14 @@ class Completion:
     slug: str
 
 
+class TitlesOnDisk(Protocol):
+    """The titles of a library's articles kept on disk, found by the words that start them (``title_words``)."""
+
+    def find(self, words: list[str], language: str) -> list[tuple[tuple[int, int], Completion]]:
+        """Each title with every one of ``words`` starting one of its words, and its (article, version) place;
+        this language's first, and at most some thousands (a word of one letter starts very many)."""
+
+
 @dataclass(frozen=True)
 class KeyboardWords:
     """The titles, topic names and Chinese words of one library, ready to be matched."""
@@ -51,15 +60,23 @@ class KeyboardWords:
     """Each completion with the folded words it can be found by."""
     chinese: tuple[tuple[str, str], ...]
     """(pinyin without tones or spaces, word), most used first."""
+    titles: TitlesOnDisk | None = None
+    """The titles of the articles read from disk, looked up there (a big library's would take tens of MiB)."""
+    places: tuple[tuple[int, int], ...] = ()
+    """The (article, version) place of each completion held here, in library order (topics: after every article)."""
 
     def complete(self, typed: str, language: str) -> list[Completion]:
         """Titles and topics whose words start with the last word typed (after the others), this language first."""
         words = fold_for_search(typed).split()
         if not words:
             return []
-        found = [completion for keys, completion in self.completions if _matches(keys, words)]
-        found.sort(key=lambda completion: (completion.language != language, completion.endpoint != "patron.topic"))
-        return found[:MAX_COMPLETIONS]
+        places = self.places or [(index, 0) for index in range(len(self.completions))]
+        found = [(place, completion) for place, (keys, completion) in zip(places, self.completions, strict=True)
+                 if _matches(keys, words)]
+        if self.titles is not None:
+            found += self.titles.find(words, language)
+        found.sort(key=lambda entry: (entry[1].language != language, entry[1].endpoint != "patron.topic", entry[0]))
+        return [completion for _, completion in found[:MAX_COMPLETIONS]]
 
     def chinese_for(self, typed: str) -> list[str]:
         """Chinese words whose pinyin is, or starts with, what was typed (tone marks and spaces ignored)."""
@@ -84,21 +101,42 @@ def plain_pinyin(typed: str) -> str:
 
 
 def keyboard_words(library: Library, chinese_tag: str = "zh-Hans") -> KeyboardWords:
-    """Work out the completions and Chinese words of ``library``."""
-    completions = []
-    for article in library.articles.values():
-        for version in article.versions.values():
+    """Work out the completions and Chinese words of ``library``.
+
+    The titles of articles read from disk are looked up there; only the topics'
+    names (and any article held in memory) are held here.
+    """
+    from .stored import StoredArticles, StoredTitles  # it imports Completion from here
+
+    articles = library.articles
+    titles = StoredTitles(articles) if isinstance(articles, StoredArticles) else None
+    completions, places = [], []
+    for index, slug in enumerate(articles):
+        if titles is not None and titles.holds(slug):
+            continue
+        for position, version in enumerate(articles[slug].versions.values()):
             completions.append((_keys(version.title),
-                                Completion(version.title, version.language, "patron.article", article.slug)))
-    for topic in library.topics.values():
+                                Completion(version.title, version.language, "patron.article", slug)))
+            places.append((index, position))
+    for index, topic in enumerate(library.topics.values()):
         for tag, name in topic.names.items():
             completions.append((_keys(name), Completion(name, tag, "patron.topic", topic.slug)))
-    return KeyboardWords(tuple(completions), _chinese_words(library, chinese_tag))
+            places.append((len(articles) + index, 0))
+    return KeyboardWords(tuple(completions), _chinese_words(library, chinese_tag), titles, tuple(places))
 
 
 def _keys(text: str) -> tuple[str, ...]:
     folded = fold_for_search(text)
     return tuple(_WORD.findall(folded)) + tuple(_CJK_RUN.findall(folded))
+
+
+def title_words(title: str) -> list[str]:
+    """The words a title is found by when kept on disk: each word that what is typed may start, and every
+    ending of a run of Chinese characters (typed Chinese is found anywhere in the run)."""
+    words = set(_keys(title))
+    for run in _CJK_RUN.findall(fold_for_search(title)):
+        words.update(run[start:] for start in range(1, len(run)))
+    return sorted(words)
 
 
 def _chinese_words(library: Library, tag: str) -> tuple[tuple[str, str], ...]:
@@ -112,8 +150,10 @@ def _chinese_words(library: Library, tag: str) -> tuple[tuple[str, str], ...]:
     seen: set[int] = set()
     read = 0
     for article in library.articles.values():
+        if read > CHINESE_TEXT_READ:
+            break  # enough: a big library's other articles are not even read
         version = article.versions.get(tag)
-        if version is None or read > CHINESE_TEXT_READ:
+        if version is None:
             continue
         for text in (version.title, version.summary, plain_text(version.html)):
             if hash(text) in seen:  # a text met before (the same article filed twice) adds nothing

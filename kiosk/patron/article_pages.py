@@ -3,29 +3,47 @@
 An article page depends on the article, the language, and, per request, only
 on the text size and contrast its links carry and the date a printed copy
 shows. So ``patron/article.html`` is rendered once per article and language,
-whenever new content or settings are taken, with holes for those (and for the
-article's body, which the library already holds), and a request fills them in.
+whenever new content or settings are taken, with holes for those, and a
+request fills them in.
 
-Every article is rendered, read or not, in a background thread, so the kiosk
-serves at once: nothing here reflects what a patron opened. A request that
-arrives before its page is ready gets it rendered on the spot, identical, and
-not kept.
+The rendered pages are kept in the instance folder (``page_file``), by the
+article's fingerprint, the language, and a digest of everything else they
+depend on (the kiosk's code, templates and catalogs, its settings, the topics
+and the help list): a restart renders nothing, a new version of the library
+renders only the articles that changed, and memory does not grow with the
+library. Every article is rendered, read or not, in a background thread, so
+the kiosk serves at once: nothing here reflects what a patron opened, and a
+request reads its page in one read of the file, by an offset held in memory:
+the page holds all it needs (its title, and its content as UTF-8 text, the
+article's words in place). A request
+that arrives before its page is ready gets it rendered on the spot, identical,
+and not kept.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import pickle
 import threading
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app
+from markupsafe import escape
 
 from ..content.model import Article, ArticleVersion, Library
-from ..content.serving import content_holder, get_library
+from ..content.serving import content_holder, get_library, release_free_memory
+from ..content.startup_cache import KEPT_UNUSED_SECONDS
+from ..content.stored import fingerprints, let_go_of_pages_read
 from ..display import DisplayChoices
+from ..handouts.qr import codes_drawn_once
 from ..i18n import render_in_language
 from ..languages import Language
 from ..layout import Links, SlotTemplate, late, layouts, rendering_in
+from ..shipped import TRANSLATIONS
 from ..signals import content_replaced, settings_changed
+from .page_file import PAGES_FILE, PageFile, page_name
 
 
 class _VersionWithHoles:
@@ -40,12 +58,9 @@ class _VersionWithHoles:
         return getattr(self._version, name)
 
 
-def _render(article: Article, language: Language, shared: dict[str, str] | None = None) -> SlotTemplate:
-    """The article page's content for ``language``, with holes for what each request brings.
-
-    The article's own words and address are holes too, so the text around
-    them is the same on many pages of a language, and ``shared`` keeps it once.
-    """
+def _render(article: Article, language: Language) -> SlotTemplate:
+    """The article page's content for ``language``, with holes for the article's own words and address
+    and for what each request brings (filled by ``_stored``)."""
     library = get_library()
     with rendering_in(language):
         links = Links(layouts().rules, language.tag, late("display_alone"), late("display_after"))
@@ -53,19 +68,85 @@ def _render(article: Article, language: Language, shared: dict[str, str] | None 
             "patron/article.html", link=links, article=article, slug=late("slug"),
             version=_VersionWithHoles(article.version_for(language.tag)),
             topics=[library.topics[slug] for slug in article.topics if slug in library.topics],
-            body=late("body"), printed_on=late("printed_on")), shared)
+            body=late("body"), printed_on=late("printed_on")))
+
+
+REQUEST_HOLES = ("display_alone", "display_after", "printed_on")
+"""What a stored page leaves for each request to fill: the display choices in its links, and the date."""
+_HOLE = b"\xff"
+"""A hole in a stored page, followed by the hole's place in ``REQUEST_HOLES``: a byte UTF-8 never uses,
+so a request finds the holes by splitting the page once."""
+
+
+def _stored(article: Article, language: Language) -> tuple[str, bytes]:
+    """The article page's title and content for ``language`` as stored, in UTF-8: the article's own
+    words in place, holes left only for what each request brings (``REQUEST_HOLES``)."""
+    version = article.version_for(language.tag)
+    page = _render(article, language).fill({
+        **{name: late(name) for name in REQUEST_HOLES}, "slug": article.slug, "title": version.title,
+        "summary": version.summary, "attribution": version.attribution, "body": version.html}).encode()
+    for place, name in enumerate(REQUEST_HOLES):
+        page = page.replace(late(name).encode(), _HOLE + bytes((place,)))
+    return version.title, page
+
+
+def _filled(page: bytes, start: int, values: tuple[str, ...]) -> bytes:
+    """The stored page that begins at ``start`` in ``page`` with its holes filled with ``values`` (in the order
+    of ``REQUEST_HOLES``), each escaped: its pieces are joined as views of it, so it is copied once, whole."""
+    encoded = [str(escape(value)).encode() for value in values]
+    whole, parts = memoryview(page), []
+    hole = page.find(_HOLE, start)
+    while hole != -1:
+        parts += (whole[start:hole], encoded[page[hole + 1]])
+        start = hole + 2
+        hole = page.find(_HOLE, start)
+    parts.append(whole[start:])
+    return b"".join(parts)
+
+
+KIOSK = Path(__file__).resolve().parent.parent
+_BATCH = 200
+"""Pages rendered between two writes (and two looks at whether the library or settings changed meanwhile)."""
+_NOT_RENDERED_WITH = frozenset({"KIOSK_INSTANCE"})
+"""Settings a page does not depend on (so a copy of an instance folder keeps its pages)."""
+
+
+@functools.cache
+def _code_key() -> bytes:
+    """A digest of everything in the kiosk that a page is rendered with: its code, templates and catalogs."""
+    digest = hashlib.blake2b(digest_size=16)
+    for folder, pattern in ((KIOSK, "**/*.py"), (KIOSK / "templates", "**/*.html"), (TRANSLATIONS, "**/*.mo")):
+        for path in sorted(folder.glob(pattern)):
+            digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes())
+    return digest.digest()
+
+
+def _context_key(app: Flask, library: Library) -> str:
+    """A digest of what every page of ``library`` depends on beside its article: code, settings, topics, help."""
+    digest = hashlib.blake2b(_code_key(), digest_size=16)
+    settings = sorted((name, repr(value)) for name, value in app.config.items()
+                      if name.startswith("KIOSK_") and name not in _NOT_RENDERED_WITH)
+    digest.update(pickle.dumps((settings, sorted(library.topics.items()), library.help),
+                               protocol=pickle.HIGHEST_PROTOCOL))
+    return digest.hexdigest()
 
 
 class ArticlePages:
-    """The pre-rendered article pages of one library, rebuilt when the library or the settings change."""
+    """The pre-rendered article pages of the library served, kept on disk, rendered again for what changed.
+
+    A library read from disk (``StoredArticles``) has its pages stored by each
+    article's fingerprint: a restart renders nothing, and a new version renders
+    only the articles that changed. Any other library's pages (the instance
+    folder cannot be written) are rendered for each request.
+    """
 
     def __init__(self, app: Flask):
         self.app = app
-        # One tuple, replaced in one step: a reader never pairs one library with another's pages.
-        self._built: tuple[Library | None, dict[tuple[str, str], SlotTemplate]] = (None, {})
+        self._store = PageFile(Path(app.instance_path) / PAGES_FILE, damaged=self.rebuild)
+        # The context of the library being served, under one settings generation, replaced in one step.
+        self._context: tuple[Library | None, int, str] = (None, -1, "")
         # Counts settings changes, so that a build begun under the old settings is thrown away.
         self._settings_generation = 0
-        self._swap = threading.Lock()
         self._wanted = threading.Event()
         self._idle = threading.Event()
         self._thread = threading.Thread(target=self._keep_built, name="kiosk-article-pages", daemon=True)
@@ -76,17 +157,13 @@ class ArticlePages:
         self._thread.start()
 
     def rebuild(self, *_sender: Any, **_extra: Any) -> None:
-        """Build the pages again for new content; requests render their own page meanwhile.
-
-        (``main`` only uses pages built from the library being served.)"""
+        """Build the pages of new content; requests render the pages not built yet themselves."""
         self._idle.clear()
         self._wanted.set()
 
     def forget_and_rebuild(self, *_sender: Any, **_extra: Any) -> None:
-        """Drop the pages at once, as new settings (read aloud, languages) change them, and build them again."""
-        with self._swap:
-            self._settings_generation += 1
-            self._built = (None, {})
+        """Stop using the pages at once, as new settings (read aloud, languages) change them, and build them again."""
+        self._settings_generation += 1
         self.rebuild()
 
     def wait_until_built(self, timeout: float = 60.0) -> bool:
@@ -97,36 +174,77 @@ class ArticlePages:
         while True:
             self._wanted.wait()
             self._wanted.clear()
-            self._build()
+            try:
+                self._build()
+            except Exception as error:  # a damaged file is built again (and announced): never stop rendering
+                self.app.logger.warning("article pages: not rendered ahead this time (%s)", type(error).__name__)
             if not self._wanted.is_set():
                 self._idle.set()
 
-    def _build(self) -> None:
-        """Render every article in every offered language, for the library being served now."""
-        generation = self._settings_generation
-        with self.app.test_request_context():
-            library = content_holder(self.app).current.library
-            shared: dict[str, str] = {}
-            pages = {(article.slug, language.tag): _render(article, language, shared)
-                     for article in library.articles.values()
-                     for language in self.app.config["KIOSK_LANGUAGES"]}
-        with self._swap:
-            if generation == self._settings_generation:
-                self._built = (library, pages)
+    def pages_built(self) -> set[tuple[str, str]]:
+        """(article fingerprint, language) of every page stored for the library served now (for tests)."""
+        library = content_holder(self.app).current.library
+        context = self.context_of(library)
+        return {(key, language.tag) for key in fingerprints(library).values()
+                for language in self.app.config["KIOSK_LANGUAGES"]
+                if self._store.has(page_name(context, key, language.tag))}
 
-    def main(self, article: Article, language: Language, display: DisplayChoices, printed_on: str) -> str:
-        """The article page's content for this request."""
-        library, pages = self._built
-        page = pages.get((article.slug, language.tag)) if library is get_library() else None
-        if page is None:
-            page = _render(article, language)
+    def context_of(self, library: Library) -> str:
+        """The context key of ``library`` under the present settings (worked out once per library and settings)."""
+        known, generation, context = self._context
+        if known is library and generation == self._settings_generation:
+            return context
+        generation = self._settings_generation
+        context = _context_key(self.app, library)
+        self._context = (library, generation, context)
+        return context
+
+    def _build(self) -> None:
+        """Render every article in every offered language not stored yet, for the library being served now."""
+        if not self._store.usable:
+            return
+        try:
+            with self.app.test_request_context(), codes_drawn_once():
+                self._render_missing(content_holder(self.app).current.library)
+        finally:
+            # What this round read and rendered is let go of, so a big library's build leaves no room taken.
+            let_go_of_pages_read()
+            release_free_memory()
+
+    def _render_missing(self, library: Library) -> None:
+        generation = self._settings_generation
+        context = self.context_of(library)
+        keys = fingerprints(library)
+        rows: list[tuple[bytes, str, bytes]] = []  # (name, title, page)
+        rendered = False
+        for slug, key in keys.items():
+            if self._wanted.is_set() or generation != self._settings_generation:
+                return  # new content or settings: build those instead
+            missing = [language for language in self.app.config["KIOSK_LANGUAGES"]
+                       if not self._store.has(page_name(context, key, language.tag))]
+            if missing:
+                article = library.articles[slug]  # read once for all its languages
+                rows += [(page_name(context, key, language.tag), *_stored(article, language)) for language in missing]
+                rendered = True
+            if len(rows) >= _BATCH:
+                self._store.put(rows)
+                rows = []
+        self._store.put(rows)
+        if not rendered:
+            return  # a restart with every page kept: nothing more to leave out than at the last round
+        # The pages of versions and settings no longer served go once they take more room than the rest.
+        self._store.compact([page_name(context, key, language.tag) for key in keys.values()
+                             for language in self.app.config["KIOSK_LANGUAGES"]], KEPT_UNUSED_SECONDS)
+
+    def page(self, slug: str, language: Language, display: DisplayChoices, printed_on: str) -> tuple[str, bytes]:
+        """The title and content (in UTF-8) of the page of article ``slug`` (which the library served holds)
+        for this request: one read of the pages file when the page is stored, else rendered on the spot."""
+        library = get_library()
+        key = fingerprints(library).get(slug)
+        stored = self._store.get(page_name(self.context_of(library), key, language.tag)) if key else None
+        title, page, start = stored if stored is not None else (*_stored(library.articles[slug], language), 0)
         query = display.query
-        version = article.version_for(language.tag)
-        return page.fill({
-            "display_alone": f"?{query}" if query else "", "display_after": f"&{query}" if query else "",
-            "printed_on": printed_on, "slug": article.slug,
-            "title": version.title, "summary": version.summary, "attribution": version.attribution,
-            "body": version.html})
+        return title, _filled(page, start, (f"?{query}" if query else "", f"&{query}" if query else "", printed_on))
 
 
 def article_pages(app: Flask | None = None) -> ArticlePages:

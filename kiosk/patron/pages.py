@@ -34,11 +34,12 @@ def welcome():
     """Language choice, topics and every article."""
     library = get_library()
     language = current_language().tag
-    topics = [(topic, library.sorted_for(language, library.articles_in(topic.slug)))
+    articles = library.sorted_for(language)  # read once, for every list on the page
+    topics = [(topic, [article for article in articles if topic.slug in article.topics])
               for topic in library.topics.values()]
     pristine = current_language() == default_language() and not request.args
     return render_page("patron/welcome.html", gettext("Welcome"), kind="pristine" if pristine else "patron",
-                       topics=[entry for entry in topics if entry[1]], articles=library.sorted_for(language))
+                       topics=[entry for entry in topics if entry[1]], articles=articles)
 
 
 @bp.get("/<lang>/topics/<topic>")
@@ -46,29 +47,32 @@ def topic(topic: str):
     """The articles filed under one topic."""
     library = get_library()
     found = library.topics.get(topic)
-    articles = library.articles_in(topic) if found else ()
+    articles = [article for article in library.sorted_for(current_language().tag)
+                if topic in article.topics] if found else []
     if not articles:
         abort(404)
-    return render_page("patron/topic.html", found.name(current_language().tag), topic=found,
-                       articles=library.sorted_for(current_language().tag, articles))
+    return render_page("patron/topic.html", found.name(current_language().tag), topic=found, articles=articles)
 
 
 @bp.get("/<lang>/articles/<slug>")
 def article(slug: str):
     """One article, or with ``?compare=<lang2>`` two languages side by side."""
-    found = article_or_404(slug)
+    if slug not in get_library().articles:
+        abort(404)
     language = current_language()
-    title = found.version_for(language.tag).title
     # Most addresses carry at most the display choices; only others need their arguments read.
     other = None if is_display_query(request.query_string) else second_language("compare")
     if other is not None:
+        found = article_or_404(slug)
+        title = found.version_for(language.tag).title
         side_by_side = gettext("Side by side")
         columns = [(column, found.version_for(column.tag)) for column in (language, other)]
         rows = zip_longest(*(split_sections(version.html) for _, version in columns), fillvalue="")
         return render_page("patron/compare.html", f"{title} · {side_by_side}", article=found, columns=columns,
                            rows=list(rows), other=other, zip=zip)
     display = display_choices()
-    main = article_pages().main(found, language, display, printed_today(language))
+    # The page as stored reads one row, never the article itself.
+    title, main = article_pages().page(slug, language, display, printed_today(language))
     return fill_layout(main, title, language=language, display=display)
 
 
@@ -89,7 +93,7 @@ def search():
     query = clean_query(request.args.get("q", ""))
     library, language = get_library(), current_language()
     slugs = search_articles(language.tag, query) if query else []
-    results = [library.articles[slug] for slug in slugs if slug in library.articles]
+    results = library.read(slugs, language.tag)
     elsewhere = []  # words typed in another language: say where they are found
     if query and not results:
         for other in offered_languages():

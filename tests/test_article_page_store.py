@@ -1,0 +1,222 @@
+"""The article pages kept in the instance folder: one read of one file a page, found by an offset held in
+memory; a file of another format, damaged or cut short, is named in one line and its pages made again; a page
+whose name's digest is another's is never served for it; a new version adds the pages that changed, alone."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+
+import pytest
+
+from kiosk import create_app
+from kiosk.content.serving import content_holder
+from kiosk.content.updates import content_updates
+from kiosk.patron import article_pages as module
+from kiosk.patron import page_file
+from kiosk.patron.article_pages import article_pages
+from kiosk.patron.page_file import PAGES_FILE
+
+from .conftest import CONTENT, seeded
+
+ADDRESSES = [f"/{tag}/articles/{slug}{choice}" for tag in ("en", "ar") for slug in ("consent", "boundaries")
+             for choice in ("", "?size=3&contrast=high")]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """A copy of the shipped library and an instance folder in which a kiosk built it in two languages."""
+    folder = tmp_path_factory.mktemp("built")
+    content = shutil.copytree(CONTENT, folder / "content")
+    app = started(content, seeded(folder / "instance"))
+    content_holder(app).current.words.result()  # all its background work done before it is copied
+    return content, folder / "instance"
+
+
+def started(content, instance):
+    app = create_app({"TESTING": True, "instance": instance, "content": str(content), "languages": "en,ar"})
+    assert article_pages(app).wait_until_built()
+    return app
+
+
+@pytest.fixture
+def library_copy(built, tmp_path, request):
+    """The built library, or (``"its own"``, for a test that changes it) a copy of its own."""
+    if getattr(request, "param", None) == "its own":
+        return shutil.copytree(built[0], tmp_path / "content")
+    return built[0]
+
+
+@pytest.fixture
+def kiosk(built, library_copy, tmp_path):
+    """Start a kiosk over ``library_copy`` in two languages, from a copy of the built instance folder (as a restart),
+    its pages built."""
+    shutil.copytree(built[1], tmp_path / "instance")
+    return lambda: started(library_copy, tmp_path / "instance")
+
+
+@pytest.fixture
+def rendered(monkeypatch):
+    """The pages rendered on the spot by the requests of a test (their article and language)."""
+    real, calls = module._stored, []
+    monkeypatch.setattr(module, "_stored", lambda *arguments: (calls.append(arguments), real(*arguments))[1])
+    return calls
+
+
+@pytest.fixture
+def reads(monkeypatch):
+    """Every ``os.pread`` of the test, as (descriptor, bytes asked for)."""
+    real, calls = os.pread, []
+    monkeypatch.setattr(page_file.os, "pread",
+                        lambda descriptor, length, offset: (calls.append((descriptor, length)),
+                                                            real(descriptor, length, offset))[1])
+    return calls
+
+
+def pages_of(app) -> dict[str, bytes]:
+    client = app.test_client()
+    return {address: client.get(address).get_data() for address in ADDRESSES}
+
+
+def served_as_rendered(app, monkeypatch) -> dict[str, bytes]:
+    """The same addresses with nothing stored: each page rendered on the spot."""
+    with monkeypatch.context() as patch:
+        patch.setattr(page_file.PageFile, "get", lambda *arguments: None)
+        return pages_of(app)
+
+
+def test_a_page_is_one_read_of_the_pages_file_and_the_article_is_not_read(kiosk, reads, rendered):
+    app = kiosk()
+    reads.clear()  # what the start read and rendered
+    rendered.clear()
+    articles = content_holder(app).current.library.articles.reader()
+    statements: list[str] = []
+    articles.set_trace_callback(statements.append)
+    try:
+        page = app.test_client().get("/ar/articles/consent?size=2").get_data()
+    finally:
+        articles.set_trace_callback(None)
+    index = article_pages(app)._store._index
+    assert reads == [(index.file.number, index.lengths[index.find(page_file._digest(page_name_of(app)))])]
+    assert statements == [] and rendered == []  # its page holds all the page needs
+    assert b"/ar/articles/consent?size=2" in page
+
+
+def page_name_of(app) -> bytes:
+    pages = article_pages(app)
+    library = content_holder(app).current.library
+    return page_file.page_name(pages.context_of(library), library.articles.keys_on_disk["consent"], "ar")
+
+
+def test_a_stored_page_is_the_page_rendered_on_the_spot(kiosk, monkeypatch, rendered):
+    app = kiosk()
+    rendered.clear()
+    stored = pages_of(app)
+    assert rendered == []
+    assert served_as_rendered(app, monkeypatch) == stored
+    assert len(rendered) == len(ADDRESSES)
+    assert b"/en/articles/consent?size=3&amp;contrast=high" in stored["/en/articles/consent?size=3&contrast=high"]
+    assert all(b"\xff" not in page and "\ue000".encode() not in page for page in stored.values())
+
+
+def test_a_page_whose_digest_is_another_pages_is_never_served_for_it(kiosk, monkeypatch, rendered):
+    monkeypatch.setattr(page_file, "_digest", lambda name: 7)  # every name the same digest: one page stored
+    app = kiosk()
+    assert list(article_pages(app)._store._index.digests).count(7) == 1
+    rendered.clear()
+    assert pages_of(app) == served_as_rendered(app, monkeypatch)
+    assert len(rendered) >= 2 * len(ADDRESSES) - 2  # all but the one stored page were rendered both times
+
+
+def test_an_earlier_format_is_set_aside_and_made_again(kiosk, tmp_path, caplog):
+    instance = tmp_path / "instance"
+    (instance / PAGES_FILE).write_bytes(b"SQLite format 3\0" + bytes(4096))
+    (instance / "article-pages.sqlite").write_bytes(b"SQLite format 3\0")  # where the pages were kept before
+    app = kiosk()
+    assert len(article_pages(app).pages_built()) == 6 * 2
+    assert (instance / (PAGES_FILE + ".damaged")).exists() and not (instance / "article-pages.sqlite").exists()
+    assert len([record for record in caplog.records if PAGES_FILE in record.getMessage()]) == 1
+    assert "الموافقة".encode() in app.test_client().get("/ar/articles/consent").get_data()
+
+
+def test_a_file_cut_short_serves_its_whole_segments_and_makes_the_rest_again(kiosk, tmp_path, caplog, rendered):
+    app = kiosk()
+    path, whole = tmp_path / "instance" / PAGES_FILE, article_pages(app)._store._index.end
+    expected = pages_of(app)
+    segment = path.read_bytes()[len(page_file._FILE_HEAD):][:5000]
+    with open(path, "ab") as file:  # as a power cut while a segment was written leaves it
+        file.write(segment)
+    caplog.set_level(logging.WARNING)
+    rendered.clear()
+    restarted = kiosk()
+    assert [record.getMessage() for record in caplog.records if PAGES_FILE in record.getMessage()] == [
+        f"{path} (the pre-rendered article pages) was cut short: its 5000 bytes after byte {whole} are removed, "
+        "and those pages rendered again"]
+    assert path.stat().st_size == whole and rendered == []  # nothing else was lost
+    assert pages_of(restarted) == expected
+
+
+def test_a_page_damaged_while_served_is_never_served_and_the_file_is_made_again(kiosk, tmp_path, caplog,
+                                                                               monkeypatch, reads):
+    app = kiosk()
+    expected = served_as_rendered(app, monkeypatch)
+    pages = article_pages(app)
+    index = pages._store._index
+    place = index.find(page_file._digest(page_name_of(app)))
+    path = tmp_path / "instance" / PAGES_FILE
+    with open(path, "r+b") as file:  # a byte of the stored Arabic 'consent' page changed on disk
+        file.seek(index.offsets[place] + index.lengths[place] - 100)
+        file.write(b"#")
+    caplog.set_level(logging.WARNING)
+    assert pages_of(app) == expected
+    assert len([record for record in caplog.records if PAGES_FILE in record.getMessage()]) == 1
+    assert (tmp_path / "instance" / (PAGES_FILE + ".damaged")).exists()
+    assert pages.wait_until_built()
+    assert len(pages.pages_built()) == 6 * 2
+    reads.clear()
+    assert pages_of(app) == expected and len(reads) == len(ADDRESSES)  # from the file made again
+
+
+@pytest.mark.parametrize("library_copy", ["its own"], indirect=True)
+def test_a_new_version_adds_the_pages_of_the_article_that_changed_alone(kiosk, library_copy, tmp_path):
+    app = kiosk()
+    path = tmp_path / "instance" / PAGES_FILE
+    before, inode = path.read_bytes(), path.stat().st_ino
+    count = len(article_pages(app)._store._index.digests)
+    source = library_copy / "articles" / "boundaries" / "en.md"
+    source.write_text(source.read_text(encoding="utf-8").replace("title: ", "title: Zebrafinch ", 1),
+                      encoding="utf-8")
+    assert content_updates(app).take_now()
+    pages = article_pages(app)
+    pages.rebuild()  # as the new content's signal asks; waited for here
+    assert pages.wait_until_built()
+    after = path.read_bytes()
+    assert path.stat().st_ino == inode and after.startswith(before)  # added to, nothing rewritten
+    assert len(pages._store._index.digests) == count + 2  # the changed article in its two languages
+    assert len(after) - len(before) < 3 * max(len(page) for page in pages_of(app).values())
+    assert b"Zebrafinch " in app.test_client().get("/en/articles/boundaries").get_data()
+
+
+def test_pages_no_longer_served_go_once_they_take_more_room_than_the_rest(tmp_path):
+    pages = page_file.PageFile(tmp_path / PAGES_FILE)
+    old = [(f"old\0{number}\0en".encode(), f"Old {number}", bytes(200_000)) for number in range(10)]
+    kept = [(b"new\0consent\0en", "Consent", b"<main>yes</main>"), (b"new\0consent\0ar", "Consent", b"<main>")]
+    pages.put(old)
+    pages.put(kept)
+    served_before = pages._index
+    assert not pages.compact([name for name, *_ in kept], kept_unused_seconds=3600)  # written too recently
+    assert pages.compact([name for name, *_ in kept], kept_unused_seconds=0)
+    assert (tmp_path / PAGES_FILE).stat().st_size < 1000
+    assert [stored(pages, name) for name, *_ in kept] == [(title, page) for _name, title, page in kept]
+    assert pages.get(old[0][0]) is None
+    pages._index, now = served_before, pages._index  # a request that began before reads the old file still
+    assert stored(pages, old[0][0]) == ("Old 0", bytes(200_000))
+    pages._index = now
+    assert [stored(page_file.PageFile(tmp_path / PAGES_FILE), name) for name, *_ in kept] == [
+        (title, page) for _name, title, page in kept]  # as the next start finds it
+
+
+def stored(pages: page_file.PageFile, name: bytes) -> tuple[str, bytes]:
+    title, record, start = pages.get(name)
+    return title, record[start:]
