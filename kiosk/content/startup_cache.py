@@ -31,7 +31,6 @@ import hashlib
 import os
 import pickle
 import sqlite3
-import threading
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
@@ -128,17 +127,13 @@ class StartupCache:
         self._used: dict[str, loader.FolderResult] = {}
         self._new: dict[str, loader.FolderResult] = {}
         self._record: StartRecord | None = None
-        self._local = threading.local()
+        self._connections = stored.ThreadConnections(lambda: _connect(self.path))
         self.hits = 0
         self.usable = self._open()
 
     def _db(self) -> sqlite3.Connection:
         """This thread's connection to the file (a fork's child opens its own)."""
-        connection = getattr(self._local, "connection", None)
-        if connection is None or self._local.pid != os.getpid():
-            connection = self._local.connection = _connect(self.path)
-            self._local.pid = os.getpid()
-        return connection
+        return self._connections.get()
 
     def _open(self) -> bool:
         """Open the file, made afresh if another version of the kiosk wrote it; set aside if it is damaged."""
@@ -146,7 +141,7 @@ class StartupCache:
             self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             return self._check()
         except DAMAGED:
-            self._local.connection = None
+            self._connections.forget()
             set_aside(self.path, "the start-up cache; the content is read afresh")
         except OSError:  # a read-only instance folder: everything is parsed at each start
             return False

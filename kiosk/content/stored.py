@@ -39,6 +39,26 @@ def connect_to_read(path: Path) -> sqlite3.Connection:
                            cached_statements=0, timeout=30)
 
 
+class ThreadConnections:
+    """A connection to an SQLite file for each thread (and again in a fork's child), opened when first asked for."""
+
+    def __init__(self, connect: Callable[[], sqlite3.Connection]):
+        self._connect = connect
+        self._local = threading.local()
+
+    def get(self) -> sqlite3.Connection:
+        """This thread's connection."""
+        connection = getattr(self._local, "connection", None)
+        if connection is None or self._local.pid != os.getpid():
+            connection = self._local.connection = self._connect()
+            self._local.pid = os.getpid()
+        return connection
+
+    def forget(self) -> None:
+        """Drop this thread's connection (its file was set aside): the next ``get`` opens the new file."""
+        self._local.connection = None
+
+
 class DamagedFile(sqlite3.DatabaseError):
     """The start-up cache's file was damaged while it was served (overwritten, cut short)."""
 
@@ -163,15 +183,11 @@ class StoredArticles(Mapping):
         self._held = dict(held)
         self.keys_on_disk: Mapping[str, str] = model.freeze({slug: key for slug, key in self._keys.items() if key})
         """The fingerprint of each article read from the file, by slug (what is made from it is kept by it)."""
-        self._local = threading.local()  # a connection per thread, and per process after a fork
+        self._connections = ThreadConnections(lambda: connect_to_read(self._path))
 
     def reader(self) -> sqlite3.Connection:
         """This thread's read-only connection to the file."""
-        connection = getattr(self._local, "connection", None)
-        if connection is None or self._local.pid != os.getpid():
-            connection = self._local.connection = connect_to_read(self._path)
-            self._local.pid = os.getpid()
-        return connection
+        return self._connections.get()
 
     def __getitem__(self, slug: str) -> Article:
         held = self._held.get(slug)
