@@ -21,7 +21,7 @@ import urllib.request
 import pytest
 
 from kiosk import create_app
-from kiosk.content.manifest import publish
+from kiosk.content.manifest import MANIFEST, publish
 from kiosk.deploy.readiness import run_checks
 
 from .conftest import CONTENT, ROOT, free_port
@@ -88,17 +88,26 @@ def test_a_kiosk_fed_by_syncthing_takes_each_published_version_and_never_half_of
             line = next(str(check) for check in run_checks(app, path="") if check.name == "content updates")
             assert "a Syncthing folder, published version v1" in line
 
-            # A new article with a large publisher PDF, sent slowly: it takes seconds to arrive.
+            # A new article with a large publisher PDF, sent slowly: it takes seconds to arrive. v2 is
+            # made and published apart, then put in the publisher's folder manifest first: the folder
+            # is scanned every 2 s, and a scan between the PDF and the manifest that names it sent the
+            # PDF first (Syncthing pulls a file it learns of later after the ones it is pulling).
             pair.set_send_rate(1000)
-            article = pair.publisher_folder / "articles" / "water"
+            staging = tmp_path / "v2"
+            shutil.copytree(pair.publisher_folder, staging, ignore=shutil.ignore_patterns(".st*"))
+            article = staging / "articles" / "water"
             article.mkdir()
             (article / "en.md").write_text(WATER, encoding="utf-8")
             large = b"%PDF-1.4\n" + os.urandom(8 * 1024 * 1024) + b"\n%%EOF\n"
             (article / "water.pdf").write_bytes(large)
-            publish(pair.publisher_folder, "v2")
+            publish(staging, "v2")
+            (pair.publisher_folder / "articles" / "water").mkdir()
+            for name in (MANIFEST, "articles/water/en.md", "articles/water/water.pdf"):
+                os.replace(staging / name, pair.publisher_folder / name)
             pair.rescan()
 
             seen_waiting = False
+            looked: list[tuple] = []  # what each look found, for a failure to show
             deadline = time.monotonic() + 120
             while True:
                 # The article first, then the version: had v2 been served for the article, the
@@ -106,6 +115,8 @@ def test_a_kiosk_fed_by_syncthing_takes_each_published_version_and_never_half_of
                 water = get(base, "/en/articles/water")[0]
                 status = health(base)
                 arrived = pair.status()
+                looked.append((round(time.monotonic() - deadline + 120, 2), status["content_version"],
+                               status["content_waiting"], arrived["completion"].get("completion")))
                 if status["content_version"] == "v1":
                     assert water == 404  # nothing of v2 while it arrives
                     if status["content_waiting"] and status["content_waiting"]["version"] == "v2":
@@ -115,7 +126,7 @@ def test_a_kiosk_fed_by_syncthing_takes_each_published_version_and_never_half_of
                     break
                 assert time.monotonic() < deadline, f"v2 never taken: {status}, {arrived}"
                 time.sleep(0.2)
-            assert seen_waiting  # the kiosk saw v2 arriving, and said so, before it was complete
+            assert seen_waiting, looked  # the kiosk saw v2 arriving, and said so, before it was complete
             code, page = get(base, "/en/articles/water")
             assert code == 200 and b"Water keeps you well." in page
             assert get(base, "/en/articles/water/handout.pdf") == (200, large)
