@@ -44,14 +44,26 @@ def cpu_ticks(pid: int) -> int:
     return int(fields[11]) + int(fields[12])  # utime and stime
 
 
+def busy_threads(pid: int) -> int:
+    """How many of the process's threads are running or waiting to run (or for the disk)."""
+    states = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            states.append((task / "stat").read_text().rpartition(")")[2].split()[0])
+        except FileNotFoundError:  # the thread ended meanwhile
+            continue
+    return sum(state in ("R", "D") for state in states)
+
+
 def idle(pid: int) -> None:
-    """Wait until the process uses no CPU for a second: its background work is done."""
+    """Wait until the process's background work is done: no thread of it runs or waits to run, and it
+    used no CPU from one look to the next. A thread a loaded machine keeps waiting shows as runnable."""
     deadline = time.monotonic() + 120
     before = cpu_ticks(pid)
     while True:
-        time.sleep(1)
+        time.sleep(0.2)  # how often to look, not how long to wait
         now = cpu_ticks(pid)
-        if now == before:
+        if now == before and busy_threads(pid) == 0:
             return
         assert time.monotonic() < deadline, "the kiosk never settled"
         before = now
