@@ -4,9 +4,12 @@ whose name's digest is another's is never served for it; a new version adds the 
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import shutil
+import threading
+import weakref
 
 import pytest
 
@@ -220,3 +223,30 @@ def test_pages_no_longer_served_go_once_they_take_more_room_than_the_rest(tmp_pa
 def stored(pages: page_file.PageFile, name: bytes) -> tuple[str, bytes]:
     title, record, start = pages.get(name)
     return title, record[start:]
+
+
+@pytest.mark.parametrize("library_copy", ["its own"], indirect=True)
+def test_memory_is_given_back_after_a_round_that_rendered_and_not_after_one_that_found_every_page(
+        kiosk, library_copy, tmp_path, monkeypatch):
+    # Giving back memory is a full garbage collection: worth it after a build, wasted on a restart's round.
+    given_back = []
+    monkeypatch.setattr(module, "release_free_memory", lambda: given_back.append(True))
+    kiosk()  # the library's own copy is another folder: its pages are rendered
+    assert given_back == [True]
+    started(library_copy, tmp_path / "instance")  # a restart: every page kept
+    assert given_back == [True]
+
+
+def test_a_kiosk_let_go_of_is_freed_and_its_page_builder_ends(make_app):
+    before = set(threading.enumerate())
+    app = make_app()
+    assert article_pages(app).wait_until_built()
+    app.test_client().post("/reset")  # a patron session ended, as every kiosk's does
+    builders = [thread for thread in set(threading.enumerate()) - before if thread.name == "kiosk-article-pages"]
+    assert len(builders) == 1
+    gone = weakref.ref(app)
+    del app
+    gc.collect()
+    assert gone() is None, [type(holder).__name__ for holder in gc.get_referrers(gone())]
+    builders[0].join(timeout=30)
+    assert not builders[0].is_alive()

@@ -26,6 +26,7 @@ import functools
 import hashlib
 import pickle
 import threading
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -149,12 +150,16 @@ class ArticlePages:
         self._settings_generation = 0
         self._wanted = threading.Event()
         self._idle = threading.Event()
-        self._thread = threading.Thread(target=self._keep_built, name="kiosk-article-pages", daemon=True)
 
     def start(self) -> None:
         """Build the pages now, in the background, and again whenever ``rebuild`` is called."""
         self._wanted.set()
-        self._thread.start()
+        # The thread holds the pages weakly, and is woken to end once they are gone: a kiosk made and
+        # dropped (in tests, or by an embedding program) leaves neither a thread nor itself behind.
+        wanted = self._wanted
+        weakref.finalize(self, wanted.set)
+        threading.Thread(target=_keep_built, args=(weakref.ref(self), wanted), name="kiosk-article-pages",
+                         daemon=True).start()
 
     def rebuild(self, *_sender: Any, **_extra: Any) -> None:
         """Build the pages of new content; requests render the pages not built yet themselves."""
@@ -170,16 +175,15 @@ class ArticlePages:
         """Wait until every page of the present library and settings is built (for tests and benchmarks)."""
         return self._idle.wait(timeout)
 
-    def _keep_built(self) -> None:
-        while True:
-            self._wanted.wait()
-            self._wanted.clear()
-            try:
-                self._build()
-            except Exception as error:  # a damaged file is built again (and announced): never stop rendering
-                self.app.logger.warning("article pages: not rendered ahead this time (%s)", type(error).__name__)
-            if not self._wanted.is_set():
-                self._idle.set()
+    def _build_round(self) -> None:
+        """One round of building, woken by ``rebuild``: the idle flag is set once no other round is wanted."""
+        self._wanted.clear()
+        try:
+            self._build()
+        except Exception as error:  # a damaged file is built again (and announced): never stop rendering
+            self.app.logger.warning("article pages: not rendered ahead this time (%s)", type(error).__name__)
+        if not self._wanted.is_set():
+            self._idle.set()
 
     def pages_built(self) -> set[tuple[str, str]]:
         """(article fingerprint, language) of every page stored for the library served now (for tests)."""
@@ -203,15 +207,19 @@ class ArticlePages:
         """Render every article in every offered language not stored yet, for the library being served now."""
         if not self._store.usable:
             return
+        rendered = True
         try:
             with self.app.test_request_context(), codes_drawn_once():
-                self._render_missing(content_holder(self.app).current.library)
+                rendered = self._render_missing(content_holder(self.app).current.library)
         finally:
-            # What this round read and rendered is let go of, so a big library's build leaves no room taken.
-            let_go_of_pages_read()
-            release_free_memory()
+            # What this round read and rendered is let go of, so a big library's build leaves no room taken
+            # (a round that found every page kept, as at a restart, read and made nothing to let go of).
+            if rendered:
+                let_go_of_pages_read()
+                release_free_memory()
 
-    def _render_missing(self, library: Library) -> None:
+    def _render_missing(self, library: Library) -> bool:
+        """Render and keep the pages ``library`` lacks; whether any article was read and rendered."""
         generation = self._settings_generation
         context = self.context_of(library)
         keys = fingerprints(library)
@@ -219,7 +227,7 @@ class ArticlePages:
         rendered = False
         for slug, key in keys.items():
             if self._wanted.is_set() or generation != self._settings_generation:
-                return  # new content or settings: build those instead
+                return rendered  # new content or settings: build those instead
             missing = [language for language in self.app.config["KIOSK_LANGUAGES"]
                        if not self._store.has(page_name(context, key, language.tag))]
             if missing:
@@ -231,10 +239,11 @@ class ArticlePages:
                 rows = []
         self._store.put(rows)
         if not rendered:
-            return  # a restart with every page kept: nothing more to leave out than at the last round
+            return False  # a restart with every page kept: nothing more to leave out than at the last round
         # The pages of versions and settings no longer served go once they take more room than the rest.
         self._store.compact([page_name(context, key, language.tag) for key in keys.values()
                              for language in self.app.config["KIOSK_LANGUAGES"]], KEPT_UNUSED_SECONDS)
+        return True
 
     def page(self, slug: str, language: Language, display: DisplayChoices, printed_on: str) -> tuple[str, bytes]:
         """The title and content (in UTF-8) of the page of article ``slug`` (which the library served holds)
@@ -245,6 +254,17 @@ class ArticlePages:
         title, page, start = stored if stored is not None else (*_stored(library.articles[slug], language), 0)
         query = display.query
         return title, _filled(page, start, (f"?{query}" if query else "", f"&{query}" if query else "", printed_on))
+
+
+def _keep_built(held: weakref.ref[ArticlePages], wanted: threading.Event) -> None:
+    """A round of building each time one is ``wanted``, for as long as the pages ``held`` are in use."""
+    while True:
+        wanted.wait()
+        pages = held()
+        if pages is None:
+            return
+        pages._build_round()
+        del pages  # held only weakly between rounds
 
 
 def article_pages(app: Flask | None = None) -> ArticlePages:

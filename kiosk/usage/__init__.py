@@ -15,6 +15,6 @@ def init_app(app: Flask) -> None:
     """
     recorder = app.extensions["kiosk_usage"] = UsageRecorder(app)
     app.after_request(recorder.after_request)
-    patron_session_ended.connect(recorder.end_session, weak=False)
+    patron_session_ended.connect(recorder.end_session, sender=app)
     if not app.testing:
         recorder.start()

@@ -76,10 +76,9 @@ class UsageRecorder:
             self.counts.count(name)
             self.counts.saw_language(language)
 
-    def end_session(self, app: Flask) -> None:
+    def end_session(self, _app: Flask) -> None:
         """The patron session ended: its tally joins the day's totals, and is forgotten."""
-        if app is self.app:
-            self.counts.end_session()
+        self.counts.end_session()
 
     def release(self, today: date | None = None) -> None:
         """Release the day so far (or the day before ``today``, at midnight) and drop its true counts."""
