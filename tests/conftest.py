@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import atexit
 import functools
+import gc
 import os
 import re
 import shutil
@@ -221,6 +222,16 @@ def make_app(tmp_path):
         return create_app({"TESTING": True, "instance": seeded(tmp_path / "instance"), "languages": TEST_LANGUAGES,
                            **config})
     return build
+
+
+def pytest_collection_finish(session):
+    """Every test module and what it imports is loaded: the garbage collector leaves those objects alone.
+
+    A kiosk gives back memory with a full collection (after building, at each session's end),
+    which in a test process would otherwise walk every test module's and pytest's own objects
+    too (some sixty thousand and more) each time: a third of the collections' time.
+    """
+    gc.freeze()
 
 
 def pytest_terminal_summary(terminalreporter):
