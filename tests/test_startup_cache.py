@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -176,6 +177,60 @@ def test_a_restart_serves_the_kept_library_without_reading_a_content_file(librar
     content = str(library_copy.resolve())
     assert [path for path in opened if os.path.abspath(path).startswith(content)] == []
     assert len(content_holder(restarted).current.library.articles) == 6
+
+
+def test_a_restart_that_does_not_poll_serves_at_once_and_then_takes_what_changed_while_it_was_off(
+        library_copy, make_app, tmp_path, monkeypatch):
+    from kiosk import create_app
+    from kiosk.content import serving, updates
+    from kiosk.content.serving import content_holder
+    from kiosk.content.updates import content_updates
+    from kiosk.patron.article_pages import article_pages
+    assert article_pages(make_app(content=library_copy)).wait_until_built()
+    source = library_copy / "articles" / "boundaries" / "en.md"
+    source.write_text(source.read_text(encoding="utf-8").replace("title: ", "title: Zebrafinch ", 1),
+                      encoding="utf-8")
+    listed = []
+    for module in (serving, updates):
+        monkeypatch.setattr(module, "content_files", lambda folder, real=module.content_files: (
+            listed.append(threading.current_thread().name), real(folder))[1])
+    # Not a test kiosk: one whose threads run, as --content-poll-seconds 0 starts it.
+    app = create_app({"instance": tmp_path / "instance", "content": library_copy, "languages": "en,ar",
+                      "content_poll_seconds": 0})
+    look = content_updates(app)._thread
+    look.join(timeout=120)
+    # The start served the build it kept without listing the folder: one look did, in a thread of its own.
+    assert not look.is_alive() and listed == ["kiosk-content-look"]
+    assert content_holder(app).current.library.articles["boundaries"].versions["en"].title.startswith("Zebrafinch ")
+    assert "Zebrafinch" in app.test_client().get("/en/articles/boundaries").get_data(as_text=True)
+
+
+def test_an_update_lists_the_folder_once_and_reads_again_a_file_changed_while_it_was_read(library_copy, make_app,
+                                                                                        monkeypatch):
+    from kiosk.content import startup_cache, updates
+    from kiosk.content.serving import content_holder
+    from kiosk.content.updates import content_updates
+    app = make_app(content=library_copy)
+    source = library_copy / "articles" / "boundaries" / "en.md"
+    text = source.read_text(encoding="utf-8")
+    source.write_text(text.replace("title: ", "title: Zebrafinch ", 1), encoding="utf-8")
+    listed = []
+    for module in (updates, startup_cache):
+        monkeypatch.setattr(module, "content_files", lambda folder, real=module.content_files: (
+            listed.append(folder.relative_to(library_copy).as_posix()), real(folder))[1])
+    real_load_folder = loader._load_folder
+
+    def edited_while_read(folder, topics):
+        result = real_load_folder(folder, topics)
+        if not listed.count("articles/boundaries"):  # the first read only: edited again, longer, meanwhile
+            source.write_text(text.replace("title: ", "title: Zebrafinches ", 1), encoding="utf-8")
+        return result
+    monkeypatch.setattr(loader, "_load_folder", edited_while_read)
+    assert not content_updates(app).take_now()  # what was read is not served
+    assert listed == [".", "articles/boundaries"]  # the folder once, the article read once more
+    assert content_updates(app).take_now()
+    assert content_holder(app).current.library.articles["boundaries"].versions["en"].title.startswith(
+        "Zebrafinches ")
 
 
 def test_a_one_article_change_reads_that_article_and_changes_the_index_for_it_alone(library_copy, make_app,

@@ -270,16 +270,18 @@ def init_app(app: Flask) -> None:
 
     Runs before any thread of the kiosk starts (see the module's docstring).
     Problems are logged as warnings (they name files, never patrons); the
-    kiosk serves everything that is valid. A restart reads no content file:
-    the updates watcher compares the folder with the files the library was
-    built from, and takes any change, as it does while the kiosk runs.
+    kiosk serves everything that is valid. A restart reads no content file,
+    nor even lists the folder: the updates watcher compares the folder with the
+    files the library was built from, and takes any change, as it does while
+    the kiosk runs (a kiosk that does not poll looks once, as it starts). A test
+    kiosk, which runs no thread of its own, looks before it serves.
     """
     folder = app.config["KIOSK_CONTENT"]
     cache = StartupCache(app.instance_path)
     trusted = cache.trusted(folder)
     listed, record = None, None
-    if trusted is not None and not _watched(app):
-        # No watcher will look at the folder (a test, or --content-poll-seconds 0): look now, without reading.
+    if trusted is not None and app.testing:
+        # No thread will look at the folder: look now, without reading.
         listed = content_files(folder)
         if listing_digest(listed) != trusted[1].listed:
             trusted = None
@@ -300,10 +302,6 @@ def init_app(app: Flask) -> None:
                                                     recorded=record, cache=None if record else cache)
     app.teardown_request(lambda _error: let_go_of_pages_read())
 
-
-def _watched(app: Flask) -> bool:
-    """Whether the updates watcher will look at the content folder (``updates.init_app`` starts it)."""
-    return app.config["KIOSK_CONTENT_POLL_SECONDS"] > 0 and not app.testing
 
 
 def content_holder(app: Flask | None = None) -> ContentHolder:

@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING
 
 from ..instance import set_aside
 from . import loader, markdown, model, narration, stored, timings
-from .manifest import FileState, listing_digest
+from .manifest import FileState, content_files, listing_digest
 from .model import Article, HelpList, Library, Problem, Topic
 from .stored import DAMAGED, StoredArticles, packed, unpacked, version_reader
 from .words import title_words
@@ -118,12 +118,15 @@ class StartupCache:
         self.path = Path(instance) / CACHE_FILE
         self._code = _code_key()
         self._listed_by_folder: dict[str, list[tuple[str, FileState]]] | None = None
+        self._listed_elsewhere: list[tuple[str, FileState]] = []  # topics, help, the manifest
         if listed is not None:
             self._listed_by_folder = {}
             for name, state in listed.items():
                 parts = name.split("/", 2)
                 if len(parts) == 3 and parts[0] == "articles":
                     self._listed_by_folder.setdefault(parts[1], []).append((parts[2], state))
+                else:
+                    self._listed_elsewhere.append((name, state))
         self._used: dict[str, loader.FolderResult] = {}
         self._new: dict[str, loader.FolderResult] = {}
         self._record: StartRecord | None = None
@@ -194,6 +197,25 @@ class StartupCache:
                     digest.update(path.read_bytes())
                 digest.update(b"\0")
         return digest.hexdigest()
+
+    def changed_since_listed(self, folder: Path) -> bool:
+        """Whether a file this load read has changed since the folder was listed (while it was read): each
+        article folder it parsed is listed again, and every file outside the articles looked at again. The
+        rest was taken from this file by the listing itself; a change there is seen at the next look."""
+        if self._listed_by_folder is None:
+            return False
+        for result in self._new.values():
+            now = content_files(folder / "articles" / result.slug)
+            if now != dict(self._listed_by_folder.get(result.slug, ())):
+                return True
+        for name, state in self._listed_elsewhere:
+            try:
+                found = os.stat(folder / name, follow_symlinks=False)
+            except OSError:
+                return True
+            if FileState(found.st_size, found.st_mtime_ns, found.st_ino) != state:
+                return True
+        return False
 
     def get(self, key: str) -> loader.FolderResult | None:
         """The stored result for ``key``, if an earlier load stored one."""

@@ -12,9 +12,15 @@ nothing more happens unless that list changed. Then:
   have stayed unchanged for ``--content-settle-seconds``.
 
 Either way the folder is read into a new library (a file that is now broken
-keeps its last good version), checked not to have changed while it was read,
-indexed, and served from then on in one step: a request that began with the old
-version finishes with it. ``content_replaced`` then tells whoever renders ahead.
+keeps its last good version), checked not to have changed while it was read
+(the files read are looked at again, not the whole folder), indexed, and served
+from then on in one step: a request that began with the old version finishes
+with it. ``content_replaced`` then tells whoever renders ahead.
+
+A kiosk that does not poll (``--content-poll-seconds 0``) looks once, in the
+background, when it restarts serving the build it kept: what changed while it
+was off is taken as soon as the folder is listed, and the first page does not
+wait for a big library's listing.
 """
 
 from __future__ import annotations
@@ -123,14 +129,28 @@ class ContentUpdates:
         A published folder is still taken only if every file matches its manifest.
         """
         with self._lock:
-            files = content_files(self.folder)
-            self._seen = listing_digest(files)
-            manifest, waiting = judge(self.folder, files, self._checker, self.holder.current.version)
-            if waiting is not None:
-                self.holder.waiting, self._changed_at = waiting, None
-                return False
-            version = manifest.version if manifest is not None else local_version(files)
-            return self._take(files, version, published=manifest is not None)
+            return self._take_listed(content_files(self.folder))
+
+    def _take_listed(self, files: Mapping[str, FileState]) -> bool:
+        self._seen = listing_digest(files)
+        manifest, waiting = judge(self.folder, files, self._checker, self.holder.current.version)
+        if waiting is not None:
+            self.holder.waiting, self._changed_at = waiting, None
+            return False
+        version = manifest.version if manifest is not None else local_version(files)
+        return self._take(files, version, published=manifest is not None)
+
+    def _look_once(self) -> None:
+        """Take what changed in the folder while the kiosk was off (a restart serving its kept build, with no
+        watcher to come): the start served at once, and the folder's files (120,000 in a big library) are
+        listed here, meanwhile."""
+        try:
+            with self._lock:
+                files = content_files(self.folder)
+                if listing_digest(files) != self._seen:
+                    self._take_listed(files)
+        except Exception as error:  # the kept build is served on
+            self.app.logger.error("content: could not take the new version (%s)", type(error).__name__)
 
     def build_again(self, damaged: Path) -> None:
         """Set the damaged start-up cache file aside (once, with one log line) and build the library again,
@@ -183,7 +203,7 @@ class ContentUpdates:
             self.holder.waiting = Waiting(None, (str(error),), "unreadable")
             self._changed_at = None
             return False
-        if content_files(self.folder) != files:
+        if cache.changed_since_listed(self.folder):
             return False  # changed while it was read: read it again when it settles
         library = cache.keep(library, files, version, published)  # written, and from now on read from the file
         content = self.holder.replace(library, version, published)
@@ -196,10 +216,16 @@ class ContentUpdates:
         return True
 
     def start(self) -> None:
-        """Look at the folder every ``poll_seconds``, in a thread of its own, until ``stop``."""
-        if self.poll_seconds <= 0 or self._thread is not None:
+        """Look at the folder every ``poll_seconds``, in a thread of its own, until ``stop``; with no polling,
+        once, if the start served its kept build (which it does without looking: ``serving.init_app``)."""
+        if self._thread is not None:
             return
-        self._thread = threading.Thread(target=self._run, name="kiosk-content-updates", daemon=True)
+        if self.poll_seconds > 0:
+            self._thread = threading.Thread(target=self._run, name="kiosk-content-updates", daemon=True)
+        elif self.holder.recorded is not None:
+            self._thread = threading.Thread(target=self._look_once, name="kiosk-content-look", daemon=True)
+        else:
+            return
         self._thread.start()
 
     def stop(self) -> None:
