@@ -112,6 +112,13 @@ def page_name_of(app) -> bytes:
     return page_file.page_name(pages.context_of(library), library.articles.keys_on_disk["consent"], "ar")
 
 
+def test_a_restart_with_every_page_stored_looks_none_of_them_up(kiosk, monkeypatch):
+    real, looked = page_file.PageFile.has, []
+    monkeypatch.setattr(page_file.PageFile, "has", lambda pages, name: (looked.append(name), real(pages, name))[1])
+    kiosk()
+    assert len(looked) == 1  # the mark that they are all stored, not each of the 12 pages
+
+
 def test_a_stored_page_is_the_page_rendered_on_the_spot(kiosk, monkeypatch, rendered):
     app = kiosk()
     rendered.clear()
@@ -196,7 +203,8 @@ def test_a_new_version_adds_the_pages_of_the_article_that_changed_alone(kiosk, l
     assert pages.wait_until_built()
     after = path.read_bytes()
     assert path.stat().st_ino == inode and after.startswith(before)  # added to, nothing rewritten
-    assert len(pages._store._index.digests) == count + 2  # the changed article in its two languages
+    # The changed article in its two languages, and the mark that every page of the new version is stored.
+    assert len(pages._store._index.digests) == count + 3
     assert len(after) - len(before) < 3 * max(len(page) for page in pages_of(app).values())
     assert b"Zebrafinch " in app.test_client().get("/en/articles/boundaries").get_data()
 

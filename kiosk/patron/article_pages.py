@@ -27,6 +27,7 @@ import hashlib
 import pickle
 import threading
 import weakref
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -132,6 +133,13 @@ def _context_key(app: Flask, library: Library) -> str:
     return digest.hexdigest()
 
 
+def _complete_mark(context: str, keys: Mapping[str, str]) -> bytes:
+    """The name of the empty page stored once every page of a library is: its context and every article's
+    fingerprint (the pages file only ever loses pages whole, so the mark goes with them)."""
+    digest = hashlib.blake2b("\0".join(keys.values()).encode(), digest_size=16).hexdigest()
+    return page_name(context, "every page of " + digest, "*")
+
+
 class ArticlePages:
     """The pre-rendered article pages of the library served, kept on disk, rendered again for what changed.
 
@@ -223,6 +231,9 @@ class ArticlePages:
         generation = self._settings_generation
         context = self.context_of(library)
         keys = fingerprints(library)
+        complete = _complete_mark(context, keys)
+        if not keys or self._store.has(complete):
+            return False  # a restart with every page kept: not one of them (120,000 in a big library) is looked up
         rows: list[tuple[bytes, str, bytes]] = []  # (name, title, page)
         rendered = False
         for slug, key in keys.items():
@@ -237,12 +248,12 @@ class ArticlePages:
             if len(rows) >= _BATCH:
                 self._store.put(rows)
                 rows = []
-        self._store.put(rows)
+        self._store.put([*rows, (complete, "", b"")])
         if not rendered:
-            return False  # a restart with every page kept: nothing more to leave out than at the last round
+            return False  # nothing more to leave out than at the last round
         # The pages of versions and settings no longer served go once they take more room than the rest.
-        self._store.compact([page_name(context, key, language.tag) for key in keys.values()
-                             for language in self.app.config["KIOSK_LANGUAGES"]], KEPT_UNUSED_SECONDS)
+        self._store.compact([complete, *(page_name(context, key, language.tag) for key in keys.values()
+                                         for language in self.app.config["KIOSK_LANGUAGES"])], KEPT_UNUSED_SECONDS)
         return True
 
     def page(self, slug: str, language: Language, display: DisplayChoices, printed_on: str) -> tuple[str, bytes]:
