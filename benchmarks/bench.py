@@ -527,17 +527,24 @@ def library_at_scale(work: Path, articles: int, shipped_rss: float) -> dict:
     generate_library(content, articles)
     slugs = sorted(path.name for path in (content / "articles").iterdir())
     instance = work / f"scale-{articles}-instance"
-    figures: dict = {"articles": articles, "languages": len(SCALE_LANGUAGES)}
     port = free_port()
     began = time.perf_counter()
     process, first = start(scale_kiosk_code(port, instance, content), port, f"/en/articles/{slugs[0]}", SCRUBBING,
                            wait_s=7200)
     try:
         settle(port)
-        figures["build_s"] = round(time.perf_counter() - began, 1)
-        figures["cold_first_article_s"] = round(first, 2)
+        built = {"build_s": round(time.perf_counter() - began, 1), "cold_first_article_s": round(first, 2)}
     finally:
         stop(process)
+    return built | built_library(work, content, instance, shipped_rss)
+
+
+def built_library(work: Path, content: Path, instance: Path, shipped_rss: float) -> dict:
+    """``library_at_scale``'s figures after the build, for the library in ``content`` built in ``instance``
+    (``--built``: a library built before is measured again, without the build, after a change of the kiosk's
+    that keeps what it builds). Changes one article of ``content``."""
+    slugs = sorted(path.name for path in (content / "articles").iterdir())
+    figures: dict = {"articles": len(slugs), "languages": len(SCALE_LANGUAGES)}
     figures["build_mib_on_disk"] = round(sum(path.stat().st_size for path in instance.iterdir()
                                              if path.is_file()) / 2**20, 1)
     restarts = []
@@ -560,15 +567,18 @@ def library_at_scale(work: Path, articles: int, shipped_rss: float) -> dict:
         step = max(1, len(slugs) // SCALE_COMPARED)
         compared = [f"/{SCALE_LANGUAGES[index % len(SCALE_LANGUAGES)]}/articles/{slugs[(index * step + 1) % len(slugs)]}"
                     for index in range(SCALE_COMPARED)]
-        figures["article_pages"] = beside_bare(work, port, compared, f"scale-{articles}")
+        figures["article_pages"] = beside_bare(work, port, compared, f"scale-{len(slugs)}")
         changed = content / "articles" / slugs[len(slugs) // 2] / "en.md"
-        changed.write_text(changed.read_text(encoding="utf-8").replace("title: ", "title: Changed ", 1),
-                           encoding="utf-8")
+        text = changed.read_text(encoding="utf-8")
+        # A library measured again is changed back and forth: each time a new version of the article.
+        text = (text.replace("title: Changed ", "title: ", 1) if "title: Changed " in text
+                else text.replace("title: ", "title: Changed ", 1))
+        changed.write_text(text, encoding="utf-8")
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=3600)
         connection.request("POST", "/bench/take-now")
         taken = json.loads(connection.getresponse().read())
         page, _headers = fetch(port, f"/en/articles/{slugs[len(slugs) // 2]}")
-        assert taken["taken"] and b"Changed " in page, taken
+        assert taken["taken"] and (b"Changed " in page) == ("title: Changed " in text), taken
         figures["update_s"] = round(taken["seconds"], 2)
         figures["rss_after_update_mib"] = resident_mib(process.pid)
     finally:
@@ -853,16 +863,35 @@ def scale(work: Path, sizes: list[int]) -> dict:
     return results
 
 
+def scale_built(work: Path, content: Path, instance: Path) -> dict:
+    """``built_library`` for a library built before, beside the shipped library's memory; printed."""
+    print("The shipped library, measured as the large ones are:", flush=True)
+    shipped_rss, shipped_restart = shipped_figures(work)
+    print(f"  resident memory {shipped_rss} MiB, restart to first article {shipped_restart} s", flush=True)
+    figures = built_library(work, content.resolve(), instance.resolve(), shipped_rss)
+    print_scale(figures | {"build_s": "-", "cold_first_article_s": "-"}, shipped_rss)
+    return {"shipped_rss_mib": shipped_rss, "shipped_restart_s": shipped_restart, "targets": SCALE_TARGETS,
+            str(figures["articles"]): figures}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--large", action="store_true",
                         help=f"only the library at scale, at {SMALL_SCALE:,} and {LARGE_SCALE:,} articles "
                              "(the larger takes several minutes to build)")
     machine = f"{os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}"
-    if parser.parse_args().large:
+    parser.add_argument("--built", nargs=2, type=Path, metavar=("CONTENT", "INSTANCE"),
+                        help="only the library at scale's figures after the build, for the library in CONTENT built "
+                             "before in INSTANCE (by --large's build, or a kiosk started over it); changes one "
+                             "article of CONTENT")
+    arguments = parser.parse_args()
+    if arguments.large or arguments.built:
         print(f"Benchmark of the library at scale on {machine}", flush=True)
         with tempfile.TemporaryDirectory() as folder:
-            results = {"machine": machine, "library_at_scale": scale(Path(folder), [SMALL_SCALE, LARGE_SCALE])}
+            if arguments.built:
+                results = {"machine": machine, "library_at_scale": scale_built(Path(folder), *arguments.built)}
+            else:
+                results = {"machine": machine, "library_at_scale": scale(Path(folder), [SMALL_SCALE, LARGE_SCALE])}
         write_results(results, "scale.json")
         return
     results: dict = {"machine": machine, "targets": TARGETS}
