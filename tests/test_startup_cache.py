@@ -384,3 +384,11 @@ def test_every_template_is_compiled_in_every_language_while_the_content_is_read(
     assert set(compiled_when_loaded) == {language.tag for language in app.config["KIOSK_LANGUAGES"]}
     for tag, compiled in compiled_when_loaded.items():
         assert len(compiled) == len(names), tag
+
+
+def test_a_start_imports_nothing_only_the_content_check_needs():
+    # The readability formula's word lists and HTML parser took a tenth of a second of every start.
+    code = ("import sys; from kiosk import create_app; "
+            "print(sorted({'new_dale_chall_readability', 'bs4'} & set(sys.modules)))")
+    imported = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert imported.stdout.strip() == "[]"

@@ -12,7 +12,6 @@ from flask.cli import AppGroup
 from .loader import ContentFolderError, load_library
 from .manifest import ManifestError, publish, verify
 from .model import Library
-from .readability import readability_report
 from .status import format_report, status_report, translation_notes
 
 content_group = AppGroup("content", help="Check the content folder, see how complete it is, and publish it.")
@@ -64,6 +63,8 @@ def content_check(folder: Path | None) -> None:
     or told) are printed too, but do not fail the check. Each English article's
     grade on the New Dale-Chall formula is printed with them.
     """
+    # Imported here: its word lists and HTML parser take a tenth of a second, which every start of the kiosk paid.
+    from .readability import readability_report
     library = load_for_command(folder)
     for problem in library.problems:
         click.echo(str(problem))
