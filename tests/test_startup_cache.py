@@ -392,3 +392,21 @@ def test_a_start_imports_nothing_only_the_content_check_needs():
             "print(sorted({'new_dale_chall_readability', 'bs4'} & set(sys.modules)))")
     imported = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert imported.stdout.strip() == "[]"
+
+
+def test_rows_unused_for_a_day_go_with_their_versions_and_titles_and_a_start_with_none_looks_for_none(
+        library_copy, tmp_path):
+    import sqlite3
+    library, cache = load(library_copy, tmp_path / "instance")
+    key = library.articles.keys_on_disk["consent"]
+    statements = []
+    cache._db().set_trace_callback(statements.append)
+    cache.forget_unused()
+    assert not [statement for statement in statements if "versions" in statement or "titles" in statement]
+    with sqlite3.connect(cache.path) as db:
+        db.execute("UPDATE folders SET used_at = 0 WHERE key = ?", (key,))
+    cache.forget_unused()
+    with sqlite3.connect(cache.path) as db:
+        assert [db.execute(f"SELECT count(*) FROM {table} WHERE key = ?", (key,)).fetchone()[0]
+                for table in ("folders", "versions", "titles")] == [0, 0, 0]
+        assert db.execute("SELECT count(*) FROM versions").fetchone()[0] > 0
