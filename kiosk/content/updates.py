@@ -47,7 +47,7 @@ from .manifest import (
     local_version,
     read_manifest,
 )
-from .serving import INDEXED_LANGUAGES, ContentHolder, Waiting, content_holder
+from .serving import INDEXED_LANGUAGES, ContentHolder, Waiting, content_holder, release_free_memory
 from .startup_cache import StartupCache
 from .stored import DamagedFile
 
@@ -151,6 +151,8 @@ class ContentUpdates:
                     self._take_listed(files)
         except Exception as error:  # the kept build is served on
             self.app.logger.error("content: could not take the new version (%s)", type(error).__name__)
+        finally:  # the listing (tens of MiB for a big library) is given back
+            release_free_memory()
 
     def build_again(self, damaged: Path) -> None:
         """Set the damaged start-up cache file aside (once, with one log line) and build the library again,
