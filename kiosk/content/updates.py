@@ -30,7 +30,7 @@ import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from flask import Flask, current_app
+from flask import Flask, Response, current_app
 from werkzeug.exceptions import InternalServerError
 
 from ..instance import set_aside
@@ -50,6 +50,9 @@ from .manifest import (
 from .serving import INDEXED_LANGUAGES, ContentHolder, Waiting, content_holder, release_free_memory
 from .startup_cache import StartupCache
 from .stored import DamagedFile
+
+LOOK_AT_THE_LATEST_SECONDS = 10
+"""How long a restart that does not poll waits for its first page to be served before it looks at the folder."""
 
 
 def judge(folder: Path, files: Mapping[str, FileState], checker: Checker,
@@ -99,6 +102,7 @@ class ContentUpdates:
         self._lock = threading.Lock()  # one look at a time: the thread's, or a staff change's
         self._damaged_lock = threading.Lock()
         self._set_aside: set[Path] = set()
+        self._first_page = threading.Event()
 
     @property
     def holder(self) -> ContentHolder:
@@ -140,10 +144,17 @@ class ContentUpdates:
         version = manifest.version if manifest is not None else local_version(files)
         return self._take(files, version, published=manifest is not None)
 
+    def first_page_served(self, response: Response) -> Response:
+        """Let the look a restart makes begin (``_look_once``): the first page is out."""
+        if not self._first_page.is_set():
+            self._first_page.set()
+        return response
+
     def _look_once(self) -> None:
         """Take what changed in the folder while the kiosk was off (a restart serving its kept build, with no
         watcher to come): the start served at once, and the folder's files (120,000 in a big library) are
-        listed here, meanwhile."""
+        listed here, once the first page is served (listing them took the first page as long again)."""
+        self._first_page.wait(LOOK_AT_THE_LATEST_SECONDS)
         try:
             with self._lock:
                 files = content_files(self.folder)
@@ -258,6 +269,7 @@ def init_app(app: Flask) -> None:
     """Name the version served from the start, and look for new ones (not in tests, which look when they choose);
     build the library again if its file is damaged while it is served."""
     updates = app.extensions["kiosk_content_updates"] = ContentUpdates(app)
+    app.after_request(updates.first_page_served)
     app.register_error_handler(DamagedFile, _damaged)
     version, published, waiting = updates.describe_start()
     holder = updates.holder
