@@ -119,6 +119,18 @@ def test_a_restart_with_every_page_stored_looks_none_of_them_up(kiosk, monkeypat
     assert len(looked) == 1  # the mark that they are all stored, not each of the 12 pages
 
 
+def test_the_pages_file_is_read_in_the_background_and_a_page_asked_for_before_is_rendered(kiosk, monkeypatch,
+                                                                                         rendered):
+    real, opened = page_file.PageFile.__init__, []
+    monkeypatch.setattr(page_file.PageFile, "__init__", lambda pages, *arguments, **named: (
+        opened.append(threading.current_thread().name), real(pages, *arguments, **named))[1])
+    app = kiosk()
+    assert opened == ["kiosk-article-pages"]  # not the start's own thread: the first page did not wait for it
+    stored = app.test_client().get("/ar/articles/consent").get_data()
+    article_pages(app)._store = None  # as before the renderer has read it
+    assert app.test_client().get("/ar/articles/consent").get_data() == stored and len(rendered) == 1
+
+
 def test_a_stored_page_is_the_page_rendered_on_the_spot(kiosk, monkeypatch, rendered):
     app = kiosk()
     rendered.clear()

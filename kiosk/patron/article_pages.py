@@ -151,7 +151,9 @@ class ArticlePages:
 
     def __init__(self, app: Flask):
         self.app = app
-        self._store = PageFile(Path(app.instance_path) / PAGES_FILE, damaged=self.rebuild)
+        self._store: PageFile | None = None
+        """Opened by the background renderer, not at the start: reading the index of a big library's file
+        (120,000 pages and more) held up a restart's first page; a page asked for before is rendered on the spot."""
         # The context of the library being served, under one settings generation, replaced in one step.
         self._context: tuple[Library | None, int, str] = (None, -1, "")
         # Counts settings changes, so that a build begun under the old settings is thrown away.
@@ -186,6 +188,8 @@ class ArticlePages:
     def _build_round(self) -> None:
         """One round of building, woken by ``rebuild``: the idle flag is set once no other round is wanted."""
         self._wanted.clear()
+        if self._store is None:  # the first round opens the pages file (see ``__init__``)
+            self._store = PageFile(Path(self.app.instance_path) / PAGES_FILE, damaged=self.rebuild)
         try:
             self._build()
         except Exception as error:  # a damaged file is built again (and announced): never stop rendering
@@ -197,6 +201,8 @@ class ArticlePages:
         """(article fingerprint, language) of every page stored for the library served now (for tests)."""
         library = content_holder(self.app).current.library
         context = self.context_of(library)
+        if self._store is None:
+            return set()
         return {(key, language.tag) for key in fingerprints(library).values()
                 for language in self.app.config["KIOSK_LANGUAGES"]
                 if self._store.has(page_name(context, key, language.tag))}
@@ -260,8 +266,8 @@ class ArticlePages:
         """The title and content (in UTF-8) of the page of article ``slug`` (which the library served holds)
         for this request: one read of the pages file when the page is stored, else rendered on the spot."""
         library = get_library()
-        key = fingerprints(library).get(slug)
-        stored = self._store.get(page_name(self.context_of(library), key, language.tag)) if key else None
+        key, store = fingerprints(library).get(slug), self._store
+        stored = store.get(page_name(self.context_of(library), key, language.tag)) if key and store else None
         title, page, start = stored if stored is not None else (*_stored(library.articles[slug], language), 0)
         query = display.query
         return title, _filled(page, start, (f"?{query}" if query else "", f"&{query}" if query else "", printed_on))
