@@ -412,3 +412,18 @@ def test_rows_unused_for_a_day_go_with_their_versions_and_titles_and_a_start_wit
         assert [db.execute(f"SELECT count(*) FROM {table} WHERE key = ?", (key,)).fetchone()[0]
                 for table in ("folders", "versions", "titles")] == [0, 0, 0]
         assert db.execute("SELECT count(*) FROM versions").fetchone()[0] > 0
+
+
+def test_a_folder_s_digest_worked_out_while_it_is_walked_is_its_listing_s(library_copy):
+    from kiosk.content.manifest import folder_digest, listing_digest
+    articles = library_copy / "articles"
+    for name in ("consent-2", "consent.b", "consent b"):  # each sorts before "consent/" but after "consent"
+        shutil.copytree(articles / "consent", articles / name)
+    (articles / "consent" / "en.md~").write_text("a backup")
+    (articles / "consent" / ".hidden").write_text("not content")
+    (articles / "consent-2" / "narration").mkdir()
+    (articles / "consent-2" / "narration" / "en.json").write_text("{}")
+    (library_copy / "topics.yaml-link").symlink_to(library_copy / "topics.yaml")
+    assert folder_digest(library_copy) == listing_digest(content_files(library_copy))
+    (articles / "consent.b" / "en.md").write_text("changed")
+    assert folder_digest(library_copy) == listing_digest(content_files(library_copy))

@@ -43,6 +43,7 @@ from .manifest import (
     Manifest,
     ManifestError,
     content_files,
+    folder_digest,
     listing_digest,
     local_version,
     read_manifest,
@@ -157,9 +158,8 @@ class ContentUpdates:
         self._first_page.wait(LOOK_AT_THE_LATEST_SECONDS)
         try:
             with self._lock:
-                files = content_files(self.folder)
-                if listing_digest(files) != self._seen:
-                    self._take_listed(files)
+                if folder_digest(self.folder) != self._seen:  # the folder is listed only when it changed
+                    self._take_listed(content_files(self.folder))
         except Exception as error:  # the kept build is served on
             self.app.logger.error("content: could not take the new version (%s)", type(error).__name__)
         finally:  # the listing (tens of MiB for a big library) is given back
