@@ -229,9 +229,24 @@ def pytest_collection_finish(session):
 
     A kiosk gives back memory with a full collection (after building, at each session's end),
     which in a test process would otherwise walk every test module's and pytest's own objects
-    too (some sixty thousand and more) each time: a third of the collections' time.
+    too (some sixty thousand and more) each time.
     """
     gc.freeze()
+
+
+_tests_since_frozen = 0
+FROZEN_EVERY = 20
+"""Tests between two freezes of what has lived on: modules imported since (WeasyPrint's, Playwright's),
+the fixtures of a module or the run. What a finished test left as garbage is collected first."""
+
+
+def pytest_runtest_logfinish(nodeid, location):
+    global _tests_since_frozen
+    _tests_since_frozen += 1
+    if _tests_since_frozen >= FROZEN_EVERY:
+        _tests_since_frozen = 0
+        gc.collect()
+        gc.freeze()
 
 
 def pytest_terminal_summary(terminalreporter):
