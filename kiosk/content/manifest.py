@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -42,60 +42,10 @@ def synced_by_syncthing(folder: Path) -> bool:
     return (folder / ".stfolder").exists()
 
 
-def content_files(folder: Path) -> dict[str, FileState]:
-    """Every content file under ``folder`` (the manifest included), by path relative to it, with ``/``."""
-    found: dict[str, FileState] = {}
-    root = str(folder)
-
-    def scan(directory: str, prefix: str) -> None:
-        try:
-            entries = list(os.scandir(directory))
-        except OSError:  # removed while we looked: the next look sees the change
-            return
-        for entry in entries:
-            if entry.name.startswith(".") or entry.name.endswith("~"):
-                continue
-            try:
-                if entry.is_dir(follow_symlinks=False):
-                    scan(entry.path, prefix + entry.name + "/")
-                elif entry.is_file(follow_symlinks=False):
-                    stat = entry.stat(follow_symlinks=False)
-                    found[prefix + entry.name] = FileState(stat.st_size, stat.st_mtime_ns, stat.st_ino)
-            except OSError:
-                continue
-    scan(root, "")
-    return found
-
-
-def local_version(files: Mapping[str, FileState]) -> str:
-    """A name for a folder edited in place: ``local-`` and a digest of its files' sizes and times."""
-    digest = hashlib.sha256()
-    for path, state in sorted(files.items()):
-        digest.update(f"{path}\0{state.size}\0{state.modified_ns}\n".encode())
-    return "local-" + digest.hexdigest()[:10]
-
-
-def listing_digest(files: Mapping[str, FileState]) -> str:
-    """A digest of a listing by ``content_files``: it differs whenever any file's path, size, time or inode does.
-
-    Kept instead of the listing itself, which takes tens of MiB for a library of a hundred thousand files.
-    """
-    digest = hashlib.sha256()
-    for path, state in sorted(files.items()):
-        digest.update(f"{path}\0{state.size}\0{state.modified_ns}\0{state.inode}\n".encode())
-    return digest.hexdigest()
-
-
-def folder_digest(folder: Path) -> str:
-    """``listing_digest(content_files(folder))``, worked out while the folder is walked, without the listing.
-
-    A listing of a hundred thousand files takes tens of MiB, which, made while a kiosk serves, stay
-    scattered in its memory once given back. Each folder's entries are taken in the order their paths
-    sort in (a folder's name followed by ``/``), so the digest is the same.
-    """
-    digest = hashlib.sha256()
-
-    def walk(directory: str, prefix: str) -> None:
+def _walked(folder: Path) -> Iterator[tuple[str, FileState]]:
+    """Every content file under ``folder`` (the manifest included), by path relative to it with ``/``, in the
+    order the paths sort in: each folder's entries are taken as their names sort, a folder's with ``/``."""
+    def walk(directory: str, prefix: str) -> Iterator[tuple[str, FileState]]:
         try:
             entries = list(os.scandir(directory))
         except OSError:  # removed while we looked: the next look sees the change
@@ -113,14 +63,50 @@ def folder_digest(folder: Path) -> str:
                 continue
         for name, entry in sorted(kept, key=lambda pair: pair[0]):
             if name.endswith("/"):
-                walk(entry.path, prefix + name)
+                yield from walk(entry.path, prefix + name)
                 continue
             try:
                 stat = entry.stat(follow_symlinks=False)
             except OSError:
                 continue
-            digest.update(f"{prefix}{name}\0{stat.st_size}\0{stat.st_mtime_ns}\0{stat.st_ino}\n".encode())
-    walk(str(folder), "")
+            yield prefix + name, FileState(stat.st_size, stat.st_mtime_ns, stat.st_ino)
+    return walk(str(folder), "")
+
+
+def content_files(folder: Path) -> dict[str, FileState]:
+    """Every content file under ``folder`` (the manifest included), by path relative to it, with ``/``."""
+    return dict(_walked(folder))
+
+
+def local_version(files: Mapping[str, FileState]) -> str:
+    """A name for a folder edited in place: ``local-`` and a digest of its files' sizes and times."""
+    digest = hashlib.sha256()
+    for path, state in sorted(files.items()):
+        digest.update(f"{path}\0{state.size}\0{state.modified_ns}\n".encode())
+    return "local-" + digest.hexdigest()[:10]
+
+
+def listing_digest(files: Mapping[str, FileState]) -> str:
+    """A digest of a listing by ``content_files``: it differs whenever any file's path, size, time or inode does.
+
+    Kept instead of the listing itself, which takes tens of MiB for a library of a hundred thousand files.
+    """
+    return _digest(sorted(files.items()))
+
+
+def folder_digest(folder: Path) -> str:
+    """``listing_digest(content_files(folder))``, worked out while the folder is walked, without the listing.
+
+    A listing of a hundred thousand files takes tens of MiB, which, made while a kiosk serves, stay
+    scattered in its memory once given back.
+    """
+    return _digest(_walked(folder))
+
+
+def _digest(files: Iterable[tuple[str, FileState]]) -> str:
+    digest = hashlib.sha256()
+    for path, state in files:
+        digest.update(f"{path}\0{state.size}\0{state.modified_ns}\0{state.inode}\n".encode())
     return digest.hexdigest()
 
 

@@ -303,7 +303,6 @@ def init_app(app: Flask) -> None:
     app.teardown_request(lambda _error: let_go_of_pages_read())
 
 
-
 def content_holder(app: Flask | None = None) -> ContentHolder:
     """The holder of ``app``'s content (or the current app's)."""
     return (app or current_app).extensions["kiosk_content"]
