@@ -19,6 +19,14 @@ SHORTEST_DELAY = 1.0
 LONGEST_DELAY = 60.0
 HEALTHY_RUN_SECONDS = 30.0
 """A browser that ran this long before exiting is restarted at once; a quicker exit doubles the wait."""
+DISABLED_FEATURES = (
+    "Translate", "TranslateUI", "OverscrollHistoryNavigation", "MediaRouter",
+    # The address bar's list of suggestions is a web page of its own, kept loaded in a renderer
+    # process of its own beside every window and redrawn at every navigation. A kiosk has no
+    # address bar, so it is memory and CPU spent on nothing.
+    "WebUIOmniboxPopup", "WebUIOmniboxAimPopup", "WebUIOmniboxFullPopup",
+)
+"""Chromium features a kiosk turns off (Chromium keeps only the last ``--disable-features`` given)."""
 
 
 def find_browser(path: str | None = None) -> str | None:
@@ -49,7 +57,7 @@ def browser_command(browser: str, url: str, profile: str, as_root: bool) -> list
         "--disable-session-crashed-bubble",
         "--disable-infobars",
         "--disable-translate",
-        "--disable-features=Translate,TranslateUI,OverscrollHistoryNavigation,MediaRouter",
+        f"--disable-features={','.join(DISABLED_FEATURES)}",
         "--disable-pinch",
         "--overscroll-history-navigation=0",
         "--disable-background-networking",

@@ -12,15 +12,29 @@ import shutil
 import pytest
 
 from kiosk import create_app
+from kiosk.deploy.launcher import DISABLED_FEATURES
 
 from ..conftest import LiveKiosk, seeded
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+PLAYWRIGHT_DISABLED_FEATURES = (
+    "AvoidUnnecessaryBeforeUnloadCheckSync", "DestroyProfileOnBrowserClose", "HttpsUpgrades",
+    "HttpsFirstBalancedModeAutoEnable", "LensOverlay", "MediaRouter", "PaintHolding",
+    "ThirdPartyStoragePartitioning", "AvoidCorsURLLoaderRestartOnRedirect", "TcpPortRandomizationWin",
+    "OptimizationHints", "NetworkTimeServiceQuerying", "AimEnabled", "PreconnectToSearch",
+    "msForceBrowserSignIn", "msEdgeUpdateLaunchServicesPreferredVersion",
+)
+"""What Playwright turns off in its own ``--disable-features`` (its chromiumSwitches.ts).
+
+Chromium keeps only the last ``--disable-features`` it is given, and ours comes after Playwright's:
+so ours names Playwright's too, or they would be on again (``test_chromium_flags.py`` checks it)."""
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-background-networking", "--disable-component-update",
     "--disable-sync", "--no-first-run", "--disable-gpu", "--disable-quic",
-    "--disable-features=Translate,OptimizationHints,MediaRouter", "--autoplay-policy=no-user-gesture-required",
+    "--disable-features=" + ",".join(dict.fromkeys(PLAYWRIGHT_DISABLED_FEATURES + DISABLED_FEATURES)),
+    "--autoplay-policy=no-user-gesture-required",
 ]
+"""The kiosk's own features off (as its launcher has them), and what the tests need."""
 
 
 def pytest_collection_modifyitems(config, items):
