@@ -200,11 +200,6 @@ def right_offset(box, viewport):
             round(box["width"], 1), round(box["height"], 1))
 
 
-def right_offset_box(page, viewport):
-    """Quick exit's box on ``page`` as it is, measured from the top right corner of the screen."""
-    return right_offset(page.locator(".exit-button").bounding_box(), viewport)
-
-
 # Quick exit's box with each of several classes on <html> in turn, measured in one visit to
 # the page rather than a round trip each (the layout is worked out anew for every class).
 BOXES_BY_CLASS = """names => names.map(name => {
@@ -223,28 +218,35 @@ def display_class(size, contrast):
 
 
 def test_quick_exit_has_one_place_on_every_page(touch, live_kiosk):
-    # Every page type in every language and orientation is loaded once; the other seven display
-    # choices are the layout's class on <html> put in place on that page (loading each again took
-    # seven minutes). That the class alone decides where Quick exit is, the address's own
-    # display choices are loaded for real on the article page in a left-to-right and a
-    # right-to-left language.
+    # Every page type in every language is loaded once, and looked at upright and on its side (the
+    # screen turned, as a kiosk's can be); the other seven display choices are the layout's class
+    # on <html> put in place on that page (loading each again took seven minutes). That the class
+    # alone decides where Quick exit is, the address's own display choices are loaded for real on
+    # the article page in a left-to-right and a right-to-left language.
     boxes = {}
-    for viewport in (PORTRAIT, LANDSCAPE):
-        page = touch(viewport)
-        for tag in SHIPPED_TAGS:
-            other = "en" if tag != "en" else "ar"
-            for page_type in PAGE_TYPES:
-                address = page_type.format(tag=tag, other=other)
+    page = touch(PORTRAIT)
+    names = [display_class(size, contrast) for size, contrast in DISPLAYS]
+
+    def place(box, viewport, *where):
+        boxes.setdefault(right_offset(box, viewport), []).append((viewport["width"], *where))
+
+    for tag in SHIPPED_TAGS:
+        other = "en" if tag != "en" else "ar"
+        for page_type in PAGE_TYPES:
+            address = page_type.format(tag=tag, other=other)
+            page.goto(f"{live_kiosk.url}{address}", wait_until="domcontentloaded")
+            for viewport in (PORTRAIT, LANDSCAPE):
+                page.set_viewport_size(viewport)
+                for display, box in zip(DISPLAYS, page.evaluate(BOXES_BY_CLASS, names), strict=True):
+                    place(box, viewport, address, *display)
+        if tag in ("en", "ar"):
+            for size, contrast in DISPLAYS:
+                address = f"/{tag}/articles/consent?size={size}" + ("&contrast=high" if contrast else "")
                 page.goto(f"{live_kiosk.url}{address}", wait_until="domcontentloaded")
-                names = [display_class(size, contrast) for size, contrast in DISPLAYS]
-                for (size, contrast), box in zip(DISPLAYS, page.evaluate(BOXES_BY_CLASS, names), strict=True):
-                    boxes.setdefault(right_offset(box, viewport), []).append((viewport["width"], address, size, contrast))
-            if tag in ("en", "ar"):
-                for size, contrast in DISPLAYS:
-                    address = f"/{tag}/articles/consent?size={size}" + ("&contrast=high" if contrast else "")
-                    page.goto(f"{live_kiosk.url}{address}", wait_until="domcontentloaded")
-                    assert page.evaluate("document.documentElement.className") == display_class(size, contrast)
-                    boxes.setdefault(right_offset_box(page, viewport), []).append((viewport["width"], address))
+                assert page.evaluate("document.documentElement.className") == display_class(size, contrast)
+                for viewport in (PORTRAIT, LANDSCAPE):
+                    page.set_viewport_size(viewport)
+                    place(page.locator(".exit-button").bounding_box(), viewport, address)
     assert len(boxes) == 1, {box: places[:3] for box, places in boxes.items()}
 
 
