@@ -13,6 +13,9 @@ import pytest
 from markupsafe import escape
 from pypdf import PdfReader
 
+from kiosk.handouts.pdf import laid_out
+from kiosk.local_help import AT_ARTICLE_END
+
 from .conftest import EVERY_LANGUAGE, FIXTURES, SHIPPED_TAGS, SLUGS
 
 PUBLISHER = FIXTURES / "publisher"
@@ -68,6 +71,38 @@ def test_the_longest_article_fits_two_pages_on_either_paper(app, make_app, shipp
         assert pages <= 2, (lang, longest.slug)
         width = float(PdfReader(io.BytesIO(data)).pages[0].mediabox.width)
         assert round(width) == (595 if paper == "A4" else 612)
+
+
+@pytest.mark.parametrize("lang", ["en", "ar", "ur"])
+def test_help_near_you_on_paper_is_a_row_of_services_each_with_its_code_at_its_end(client, lang):
+    from weasyprint.formatting_structure.boxes import BlockLevelBox, GridContainerBox
+
+    document = laid_out(client.get(f"/{lang}/articles/consent/handout").get_data(as_text=True), "A4")
+    boxes = [box for page in document.pages for box in page._page_box.descendants(placeholders=True)]
+
+    def blocks(name, among=boxes):
+        return [box for box in among if isinstance(box, BlockLevelBox) and name in (box.element.get("class") or "").split()]
+
+    def left(box):
+        return box.border_box_x()
+
+    def right(box):
+        return box.border_box_x() + box.border_width()
+
+    [section] = blocks("help-here")
+    # WeasyPrint lays out a grid by laying out its items again and again: the row is the only one
+    # (a grid in each service of it took a third of a handout's time).
+    assert [box for box in section.descendants() if isinstance(box, GridContainerBox)] == blocks("services")
+    services = blocks("service")
+    assert len(services) == AT_ARTICLE_END and len({round(box.position_y) for box in services}) == 1
+    # The first service where the line starts: on the left, or on the right in a right-to-left language.
+    assert [left(box) for box in services] == sorted((left(box) for box in services), reverse=lang != "en")
+    for service in services:
+        [codes] = blocks("service-codes", service.descendants(placeholders=True))
+        assert left(service) < left(codes) and right(codes) < right(service)
+        assert codes.border_box_y() + codes.border_height() <= service.border_box_y() + service.border_height()
+        for text in (box for box in service.children if box is not codes and isinstance(box, BlockLevelBox)):
+            assert right(text) <= left(codes) if lang == "en" else left(text) >= right(codes), text.element.tag
 
 
 def embedded_fonts(data: bytes) -> set[str]:

@@ -19,6 +19,25 @@ WEASYPRINT_RTL_GRID = """
 html[dir="rtl"] .handout-bilingual > .handout-column:first-child { grid-column: 2; grid-row: 1; }
 html[dir="rtl"] .handout-bilingual > .handout-column:last-child { grid-column: 1; grid-row: 1; }
 """
+# WeasyPrint works out a grid's rows by laying out its items again and again, and help near you
+# nests a grid in every service of its row of three: a third of a handout's time. On paper each
+# service is a plain block instead, room kept at its end for its code, which is placed there (on
+# screen, and in the browser's print, it stays a grid). WeasyPrint places a positioned box wrongly
+# in a right-to-left box, and maps logical sides by the page's direction rather than the box's: so
+# there the service is laid out left to right, its text kept right to left, and its sides named;
+# and as with a bilingual handout's columns, the row of services is mirrored by hand.
+WEASYPRINT_SERVICES = """
+.help-here .service { display: block; position: relative; padding-right: calc(13mm + 2mm + 3pt);
+  min-block-size: calc(13mm + 6pt); }
+.help-here .service-codes { position: absolute; top: 1.5pt; right: 3pt; }
+.help-here .service-details { display: block; }
+html[dir="rtl"] .help-here .service { direction: ltr; padding-right: 3pt; padding-left: calc(13mm + 2mm + 3pt); }
+html[dir="rtl"] .help-here .service > :not([dir]) { direction: rtl; }
+html[dir="rtl"] .help-here .service-codes { right: auto; left: 3pt; }
+html[dir="rtl"] .help-here .service:nth-child(1) { grid-column: 3; grid-row: 1; }
+html[dir="rtl"] .help-here .service:nth-child(2) { grid-column: 2; grid-row: 1; }
+html[dir="rtl"] .help-here .service:nth-child(3) { grid-column: 1; grid-row: 1; }
+"""
 # A PDF's text layer maps each glyph to one piece of text. Noto Nastaliq Urdu draws a letter as a
 # skeleton and its dots, each shared by several letters (one dot below is both ب and ج), so no
 # map can be right and Urdu read back as other letters. Noto Naskh Arabic has a glyph of its own
@@ -76,15 +95,21 @@ def page_stylesheet(url: str):
 def _for_paper(paper_size: str):
     import weasyprint
 
-    return weasyprint.CSS(string=f"@page {{ size: {paper_size}; }}" + WEASYPRINT_RTL_GRID + WEASYPRINT_URDU_FONT)
+    return weasyprint.CSS(string=f"@page {{ size: {paper_size}; }}" + WEASYPRINT_RTL_GRID + WEASYPRINT_SERVICES
+                          + WEASYPRINT_URDU_FONT)
 
 
-def html_to_pdf(html: str, paper_size: str) -> bytes:
-    """Render one handout page to PDF on ``paper_size`` (``A4`` or ``letter``)."""
+def laid_out(html: str, paper_size: str):
+    """One handout page laid out by WeasyPrint on ``paper_size`` (``A4`` or ``letter``): its pages and their boxes."""
     import weasyprint
 
     stylesheets = [page_stylesheet(f"http://kiosk.invalid{url}") for url, media in LINKED_STYLESHEET.findall(html)
                    if media in ("", "print", "all")]
     document = weasyprint.HTML(string=LINKED_STYLESHEET.sub("", html), base_url="http://kiosk.invalid/",
                                url_fetcher=_local_fetcher())
-    return document.write_pdf(stylesheets=[*stylesheets, _for_paper(paper_size)], pdf_variant=PDF_VARIANT)
+    return document.render(stylesheets=[*stylesheets, _for_paper(paper_size)], pdf_variant=PDF_VARIANT)
+
+
+def html_to_pdf(html: str, paper_size: str) -> bytes:
+    """Render one handout page to PDF on ``paper_size`` (``A4`` or ``letter``)."""
+    return laid_out(html, paper_size).write_pdf(pdf_variant=PDF_VARIANT)
