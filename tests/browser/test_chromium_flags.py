@@ -63,7 +63,7 @@ def test_a_kiosk_started_by_its_launcher_loads_no_address_bar_page(browser, live
         try:
             port = devtools_port(Path(profile), process)
             kiosk_browser = browser.browser_type.connect_over_cdp(f"http://127.0.0.1:{port}")
-            shown = kiosk_browser.contexts[0].pages[0]
+            shown = shown_page(kiosk_browser)
             shown.wait_for_url(address)
             shown.wait_for_load_state("load")
             targets = every_target(kiosk_browser)
@@ -73,6 +73,12 @@ def test_a_kiosk_started_by_its_launcher_loads_no_address_bar_page(browser, live
             process.wait(timeout=30)
     assert [target["url"] for target in targets if target["type"] == "page"] == [address]
     assert not [target for target in targets if target["url"].startswith(ADDRESS_BAR_PAGE)], targets
+
+
+def shown_page(browser):
+    """The page a browser started on an address shows, once Playwright has it (it may come after connecting)."""
+    context = browser.contexts[0]
+    return context.pages[0] if context.pages else context.wait_for_event("page")
 
 
 def devtools_port(profile: Path, process: subprocess.Popen, seconds: float = 60) -> int:
