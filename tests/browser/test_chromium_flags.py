@@ -34,7 +34,7 @@ def every_target(browser) -> list[dict]:
         session.detach()
 
 
-def test_the_tests_chromium_keeps_every_feature_playwright_turns_off_off(browser):
+def test_the_tests_chromium_still_has_off_every_feature_playwright_turns_off(browser):
     session = browser.new_browser_cdp_session()
     process = next(info for info in session.send("SystemInfo.getProcessInfo")["processInfo"] if info["type"] == "browser")
     session.detach()
