@@ -19,6 +19,7 @@ from flask_babel import format_number
 from markupsafe import Markup
 
 from .content.model import Article, ArticleVersion, TranslationState
+from .content.search import Card
 from .content.serving import get_library
 from .i18n import choose_language, current_language, render_in_language, translations
 from .languages import LANGUAGES, Language
@@ -128,8 +129,8 @@ SMALL_NUMBERS = 100
 _small_numbers = _SmallNumbers()
 
 
-def reading_time(version: ArticleVersion) -> str:
-    """How long ``version`` takes to read, in the interface language."""
+def reading_time(version: ArticleVersion | Card) -> str:
+    """How long ``version`` (or a search result's card of it) takes to read, in the interface language."""
     minutes = version.reading_minutes
     return translations().ungettext("Reading time: %(num)s minute", "Reading time: %(num)s minutes", minutes) % {
         "num": _small_numbers.write(minutes, current_language())}

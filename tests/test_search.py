@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 
 import pytest
 
-from kiosk.content.search import SearchIndex, match_expression
+from kiosk.content.search import Card, SearchIndex, match_expression
 
 from .conftest import FIXTURES, SHIPPED_TAGS
 
@@ -92,9 +93,48 @@ def test_search_results_link_to_articles_in_the_same_language(client, shipped_li
 
 
 @pytest.fixture(scope="module")
-def fixture_index():
+def fixture_library():
     from kiosk.content.loader import load_library
-    return SearchIndex.build(load_library(FIXTURES / "mixed"), ["en", "es", "ar", "fr"])
+    return load_library(FIXTURES / "mixed")
+
+
+@pytest.fixture(scope="module")
+def fixture_index(fixture_library):
+    return SearchIndex.build(fixture_library, ["en", "es", "ar", "fr"])
+
+
+@pytest.mark.parametrize("lang, word", [("en", "water"), ("es", "agua"), ("fr", "water")])
+def test_a_result_card_is_the_version_a_reader_of_the_language_is_shown(fixture_index, fixture_library, lang, word):
+    # French has no translation: the card is the English source's, in English, as a list shows it.
+    version = fixture_library.articles["good"].version_for(lang)
+    assert fixture_index.cards(lang, word) == [
+        Card("good", version.title, version.summary, version.language, version.reading_minutes)]
+
+
+def test_a_search_shows_its_results_without_reading_an_article(app, client, shipped_library, monkeypatch):
+    from kiosk.content.serving import content_holder
+    from kiosk.content.stored import StoredArticles
+    from kiosk.patron.article_pages import article_pages
+    version = shipped_library.articles["consent"].version_for("es")
+    content_holder(app).current.words.result()  # the kiosk's own background reading done
+    assert article_pages(app).wait_until_built()
+    read = []
+    monkeypatch.setattr(StoredArticles, "read_all", lambda self, *arguments: read.append(arguments))
+    monkeypatch.setattr(StoredArticles, "__getitem__", lambda self, slug: read.append(slug))
+    text = client.get("/es/search", query_string={"q": "consentimiento"}).get_data(as_text=True)
+    assert f'<span class="card-title" lang="es">{version.title}</span>' in text
+    assert "Tiempo de lectura" in text
+    assert read == []  # a body is many times what a card shows: twenty of them took longer than the ranking
+
+
+def test_an_index_laid_out_by_an_earlier_kiosk_is_built_again_not_set_aside(tmp_path, fixture_library):
+    index = SearchIndex.build(fixture_library, ["en"])
+    kept = SearchIndex.from_bytes(index.to_bytes(), ["en"], index.slugs, tmp_path)
+    assert SearchIndex.open(kept.path, index.slugs, ["en"]) is not None
+    with sqlite3.connect(kept.path) as earlier:
+        earlier.execute("PRAGMA user_version = 1")
+    assert SearchIndex.open(kept.path, index.slugs, ["en"]) is None
+    assert [path.name for path in tmp_path.iterdir()] == [kept.path.name]  # not damaged: replaced when built
 
 
 def test_accents_are_ignored_both_ways(fixture_index):

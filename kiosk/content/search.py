@@ -6,7 +6,10 @@ read-only file in the instance folder. A new version of a library read from
 disk is indexed by changing a copy of the last index: only the articles that
 changed are taken out and put in again, so a one-article change in a big
 library costs one article. The tables are contentless: the text itself is
-already in the library, so only the index is kept.
+already in the library, so only the index is kept, with what a result shows
+of each article (its card: title, summary, reading time), so a search reads
+no article (a body is many times a card, and reading twenty took longer than
+ranking them).
 Text and queries are folded the same way (case, accents, Arabic vowel marks);
 runs of Chinese, Japanese or Korean characters are indexed as overlapping
 pairs, so a two-character word is found without a word segmenter. Queries are
@@ -41,6 +44,8 @@ CHANGED_IN_PLACE = 8
 """Articles taken out or put in that an index is always changed for, rather than built whole (or a quarter)."""
 INDEX_FILE_PREFIX = "search-index-"
 """Index files in the instance folder are named by this and a digest of their bytes."""
+INDEX_LAYOUT = 2
+"""How an index file is laid out (its ``PRAGMA user_version``): a file laid out otherwise is built again."""
 _INDEX_FILES_LOCK = threading.Lock()
 _TERM = re.compile(rf"[{CJK_CHARACTER}]+|[^\W{CJK_CHARACTER}]+")
 _CJK_RUN = re.compile(rf"[{CJK_CHARACTER}]+")
@@ -81,6 +86,22 @@ def match_expression(query: str) -> str | None:
 
 
 @dataclass(frozen=True)
+class Card:
+    """What a search result shows of an article to a reader of one language (as a list's card does)."""
+
+    slug: str
+    title: str
+    summary: str
+    language: str
+    """The language of the version shown: the source's, where there is no translation."""
+    reading_minutes: int
+
+
+class OtherLayout(sqlite3.DatabaseError):
+    """An index file laid out by another version of the kiosk (not damaged: built again, and replaced)."""
+
+
+@dataclass(frozen=True)
 class SearchIndex:
     """An in-memory FTS5 index of one library, shared by all request threads."""
 
@@ -99,21 +120,22 @@ class SearchIndex:
         One table per language, so a query ranks only its own language's rows.
         """
         connection = _connect()
-        tables = [_table(language) for language in languages]
+        languages = sorted(languages)
         slugs = []
         with connection:
-            for table in tables:
+            for language in languages:
                 connection.execute(
-                    f"CREATE VIRTUAL TABLE {table} USING fts5(title, summary, body, content='', "
+                    f"CREATE VIRTUAL TABLE {_table(language)} USING fts5(title, summary, body, content='', "
                     "tokenize = 'unicode61 remove_diacritics 2')")
+            connection.execute("CREATE TABLE cards (language TEXT, row INTEGER, title TEXT, summary TEXT, "
+                               "shown_in TEXT, reading_minutes INTEGER, PRIMARY KEY (row, language)) WITHOUT ROWID")
+            connection.execute(f"PRAGMA user_version = {INDEX_LAYOUT}")
             # Article by article: a library read from disk is never held whole.
             for row, article in enumerate(library.articles.values(), start=1):
-                prepared: dict[int, tuple[str, str, str]] = {}  # a source shown in several languages is folded once
-                for language, table in zip(languages, tables, strict=True):
-                    connection.execute(f"INSERT INTO {table}(rowid, title, summary, body) VALUES (?, ?, ?, ?)",
-                                       (row, *_prepared(prepared, article.version_for(language))))
+                _put_in(connection, languages, row, article)
                 slugs.append(article.slug)
-            for table in tables:
+            for language in languages:
+                table = _table(language)
                 connection.execute(f"INSERT INTO {table}({table}) VALUES ('optimize')")
         return cls(connection=connection, lock=threading.Lock(), languages=frozenset(languages), slugs=tuple(slugs))
 
@@ -146,10 +168,13 @@ class SearchIndex:
     def open(cls, path: Path, slugs: tuple[str | None, ...], languages: Collection[str]) -> SearchIndex | None:
         """The index file ``path`` (written by ``from_bytes``), read as it is needed; None if it is damaged.
 
-        A damaged file is set aside (with one log line naming it).
+        A damaged file is set aside (with one log line naming it); one laid out by another
+        version of the kiosk is left to be replaced by the index built again.
         """
         try:
             connection = _read_only(path)
+        except OtherLayout:
+            return None
         except sqlite3.Error:
             set_aside(path, "the search index; it is written again")
             return None
@@ -172,7 +197,7 @@ class SearchIndex:
             f"{slug}={new_keys.get(slug, '')}" for slug in sorted({*out, *put_in})).encode()).hexdigest()
         path = folder / f"{INDEX_FILE_PREFIX}{digest[:20]}.sqlite"
         slugs: list[str | None] = list(self.slugs)
-        tables = [_table(language) for language in sorted(self.languages)]
+        languages = sorted(self.languages)
         with _INDEX_FILES_LOCK:
             temporary = folder / f".{path.name}.tmp"
             shutil.copyfile(self.path, temporary)
@@ -182,11 +207,11 @@ class SearchIndex:
                 with connection:
                     for slug in out:
                         row = rows[slug]
-                        self._index_article(connection, tables, row, before.articles[slug], remove=True)
+                        _take_out(connection, languages, row, before.articles[slug])
                         slugs[row - 1] = None
                     for slug in put_in:
                         slugs.append(slug)
-                        self._index_article(connection, tables, len(slugs), after.articles[slug])
+                        _put_in(connection, languages, len(slugs), after.articles[slug])
             finally:
                 connection.close()
             with temporary.open("rb+") as file:
@@ -198,46 +223,49 @@ class SearchIndex:
         return SearchIndex(connection=_read_only(path), lock=threading.Lock(), languages=self.languages,
                            slugs=tuple(slugs), path=path)
 
-    def _index_article(self, connection: sqlite3.Connection, tables: list[str], row: int, article: Article,
-                       remove: bool = False) -> None:
-        """Put ``article`` in every table at ``row``, or take it out (a contentless table is told its words)."""
-        prepared: dict[int, tuple[str, str, str]] = {}
-        for language, table in zip(sorted(self.languages), tables, strict=True):
-            words = _prepared(prepared, article.version_for(language))
-            if remove:
-                connection.execute(f"INSERT INTO {table}({table}, rowid, title, summary, body) "
-                                   "VALUES ('delete', ?, ?, ?, ?)", (row, *words))
-            else:
-                connection.execute(f"INSERT INTO {table}(rowid, title, summary, body) VALUES (?, ?, ?, ?)",
-                                   (row, *words))
-
     def search(self, language: str, query: str) -> list[str]:
         """Slugs of the articles matching ``query`` in ``language``, best first.
 
         Matches in the title weigh most, then the summary, then the body.
         """
+        return [slug for slug, *_card in self._ranked(language, query, cards=False)]
+
+    def cards(self, language: str, query: str) -> list[Card]:
+        """The cards of the articles matching ``query`` in ``language``, best first (as ``search`` ranks them)."""
+        return [Card(slug, *card) for slug, *card in self._ranked(language, query, cards=True)]
+
+    def _ranked(self, language: str, query: str, cards: bool) -> list[tuple]:
+        """(slug, and with ``cards`` its card's title, summary, language and reading time) of the best matches."""
         expression = match_expression(query)
         if expression is None or language not in self.languages:
             return []
         table = _table(language)
+        ranked = (f"SELECT rowid, bm25({table}, 10.0, 4.0, 1.0) AS score FROM {table} WHERE {table} MATCH ? "
+                  "ORDER BY score LIMIT ?")
+        if cards:
+            sql = (f"SELECT ranked.rowid, title, summary, shown_in, reading_minutes FROM ({ranked}) AS ranked "
+                   "JOIN cards ON cards.row = ranked.rowid AND cards.language = ? ORDER BY ranked.score")
+            values: tuple = (expression, MAX_RESULTS, language)
+        else:
+            sql, values = f"SELECT rowid FROM ({ranked})", (expression, MAX_RESULTS)
         with self.lock:
-            rows = self.connection.execute(
-                f"SELECT rowid FROM {table} WHERE {table} MATCH ? "
-                f"ORDER BY bm25({table}, 10.0, 4.0, 1.0) LIMIT ?",
-                (expression, MAX_RESULTS)).fetchall()
+            rows = self.connection.execute(sql, values).fetchall()
             # SQLite keeps the pages a query read; let go of them, so which pages the
             # connection holds never hints at what was looked for.
             self.connection.execute("PRAGMA shrink_memory")
-        return [self.slugs[row - 1] for (row,) in rows]
+        return [(self.slugs[row - 1], *card) for row, *card in rows]
 
 
 def _read_only(path: Path) -> sqlite3.Connection:
-    """A connection that only reads ``path``, opened and read now (an error if it is not a sound database)."""
+    """A connection that only reads ``path``, opened and read now (an error if it is not a sound database,
+    ``OtherLayout`` if it is another version's index)."""
     # Read-only and immutable: nothing is ever written to it, not even a lock.
     connection = sqlite3.connect(f"{path.as_uri()}?mode=ro&immutable=1", uri=True,
                                  check_same_thread=False, cached_statements=0)
     try:
         connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        if connection.execute("PRAGMA user_version").fetchone()[0] != INDEX_LAYOUT:
+            raise OtherLayout(f"{path} is laid out by another version")
     except sqlite3.Error:
         connection.close()
         raise
@@ -273,6 +301,28 @@ def _open_file(data: bytes, folder: Path) -> tuple[sqlite3.Connection, Path] | N
 def _connect() -> sqlite3.Connection:
     # No statement cache: a cached statement keeps its last bound values, the last search.
     return sqlite3.connect(":memory:", check_same_thread=False, cached_statements=0)
+
+
+def _put_in(connection: sqlite3.Connection, languages: list[str], row: int, article: Article) -> None:
+    """Index ``article`` at ``row`` for readers of each of ``languages``, with its card."""
+    prepared: dict[int, tuple[str, str, str]] = {}  # a source shown in several languages is folded once
+    for language in languages:
+        version = article.version_for(language)
+        table = _table(language)
+        connection.execute(f"INSERT INTO {table}(rowid, title, summary, body) VALUES (?, ?, ?, ?)",
+                           (row, *_prepared(prepared, version)))
+        connection.execute("INSERT INTO cards VALUES (?, ?, ?, ?, ?, ?)",
+                           (language, row, version.title, version.summary, version.language, version.reading_minutes))
+
+
+def _take_out(connection: sqlite3.Connection, languages: list[str], row: int, article: Article) -> None:
+    """Take ``article`` out of ``row`` (a contentless table is told the words it held), and its cards."""
+    prepared: dict[int, tuple[str, str, str]] = {}
+    for language in languages:
+        table = _table(language)
+        connection.execute(f"INSERT INTO {table}({table}, rowid, title, summary, body) VALUES ('delete', ?, ?, ?, ?)",
+                           (row, *_prepared(prepared, article.version_for(language))))
+    connection.execute("DELETE FROM cards WHERE row = ?", (row,))
 
 
 def _prepared(memo: dict[int, tuple[str, str, str]], version: ArticleVersion) -> tuple[str, str, str]:

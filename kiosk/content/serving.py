@@ -29,7 +29,7 @@ import multiprocessing
 import os
 import sqlite3
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -42,7 +42,7 @@ from ..signals import content_loading
 from .loader import load_library
 from .manifest import FileState, content_files, listing_digest
 from .model import Library
-from .search import SearchIndex
+from .search import Card, SearchIndex
 from .startup_cache import StartRecord, StartupCache
 from .stored import let_go_of_pages_read
 from .words import KeyboardWords, keyboard_words
@@ -326,14 +326,24 @@ def get_search() -> SearchIndex:
 
 
 def search_articles(language: str, query: str) -> list[str]:
-    """Slugs of the articles matching ``query`` in ``language``, best first.
+    """Slugs of the articles matching ``query`` in ``language``, best first."""
+    return _searched(lambda index: index.search(language, query))
+
+
+def search_cards(language: str, query: str) -> list[Card]:
+    """The cards of the articles matching ``query`` in ``language``, best first, as a search shows them."""
+    return _searched(lambda index: index.cards(language, query))
+
+
+def _searched(search: Callable[[SearchIndex], list]) -> list:
+    """What ``search`` finds in the search index this request uses.
 
     An index file damaged on disk while it is served is set aside and built
     again from the library (``_open_file`` says so in one log line naming it),
     and the search asked again.
     """
     try:
-        return get_search().search(language, query)
+        return search(get_search())
     except sqlite3.DatabaseError:
         g.content = content_holder().index_again(current_content())
-        return get_search().search(language, query)
+        return search(get_search())

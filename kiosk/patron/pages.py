@@ -9,7 +9,7 @@ from flask_babel import gettext
 
 from ..content.markdown import split_sections
 from ..content.search import clean_query
-from ..content.serving import get_library, search_articles
+from ..content.serving import get_library, search_articles, search_cards
 from ..display import display_choices, is_display_query
 from ..i18n import (
     current_language,
@@ -91,9 +91,8 @@ def about():
 def search():
     """Articles matching the patron's words, in the page's language."""
     query = clean_query(request.args.get("q", ""))
-    library, language = get_library(), current_language()
-    slugs = search_articles(language.tag, query) if query else []
-    results = library.read(slugs, language.tag)
+    language = current_language()
+    results = search_cards(language.tag, query) if query else []  # read with the ranking: no article is read
     elsewhere = []  # words typed in another language: say where they are found
     if query and not results:
         for other in offered_languages():
