@@ -26,6 +26,8 @@ from __future__ import annotations
 import bisect
 import fcntl
 import hashlib
+import heapq
+import itertools
 import logging
 import os
 import struct
@@ -326,23 +328,35 @@ class PageFile:
 
 
 def _merged(file: _Descriptor, parts: list[tuple[bytes, int, int]], end: int) -> _Index:
-    """The index of a file's segments (their index bytes, page count and time), a later page replacing an earlier."""
-    digests, offsets, lengths, times = array("Q"), array("Q"), array("I"), array("I")
+    """The index of a file's segments (their index bytes, page count and time), a later page replacing an earlier.
+
+    Each segment is sorted, so they are merged one page at a time: sorting a list of every page's
+    digest as objects took more than twice the room, and left some of it scattered in the kiosk's
+    memory once given back (2 MiB at 120,000 pages in two segments).
+    """
+    segments = []
     for table, count, written_at in parts:
+        digests, offsets, lengths = array("Q"), array("Q"), array("I")
         digests.frombytes(table[:8 * count])
         offsets.frombytes(table[8 * count:16 * count])
         lengths.frombytes(table[16 * count:])
-        times.extend(array("I", [written_at]) * count)
-    if len(parts) > 1:  # each segment is sorted; together they are sorted again, the later of two the same kept
-        order = [key & _PLACE for key in sorted(digest << 32 | place for place, digest in enumerate(digests))]
-        order = [place for number, place in enumerate(order)
-                 if number + 1 == len(order) or digests[order[number + 1]] != digests[place]]
-        digests, offsets = array("Q", [digests[p] for p in order]), array("Q", [offsets[p] for p in order])
-        lengths, times = array("I", [lengths[p] for p in order]), array("I", [times[p] for p in order])
+        segments.append((digests, offsets, lengths, written_at))
+    if len(segments) == 1:
+        digests, offsets, lengths, written_at = segments[0]
+        return _Index(file, digests, offsets, lengths, array("I", [written_at]) * len(digests), end)
+    digests, offsets, lengths, times = array("Q"), array("Q"), array("I"), array("I")
+    # Of two pages with the same digest, the later segment's comes first (its number negated), and is kept.
+    pages = heapq.merge(*(zip(segment[0], itertools.repeat(-number), segment[1], segment[2])
+                          for number, segment in enumerate(segments)))
+    last = None
+    for digest, later, offset, length in pages:
+        if digest != last:
+            digests.append(digest)
+            offsets.append(offset)
+            lengths.append(length)
+            times.append(segments[-later][3])
+            last = digest
     return _Index(file, digests, offsets, lengths, times, end)
-
-
-_PLACE = (1 << 32) - 1
 
 
 class _Descriptor:
