@@ -414,8 +414,8 @@ def scale_kiosk_code(port: int, instance: Path, content: Path | None) -> str:
     """)
 
 
-SCRUBBING = {"PYTHONMALLOC": "pymalloc_debug"}
-"""The allocator the kiosk runs under (``kiosk/deploy/command.py``): its memory is measured as it is served."""
+SCRUBBING = {"PYTHONMALLOC": "pymalloc_debug", "MALLOC_ARENA_MAX": "2"}
+"""The allocator and pools the kiosk runs under (``kiosk/deploy/command.py``): its memory is measured as it is served."""
 
 
 def generate_library(folder: Path, articles: int, languages: tuple[str, ...] = SCALE_LANGUAGES) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import urllib.request
@@ -56,3 +57,21 @@ def test_serves_pages_and_logs_nothing_about_the_visit():
     assert "Reading kiosk ready" in kiosk.output
     for trace in ("consent", "secretword", "getting-help", "when-something", "not-there", "/es/", "GET"):
         assert trace not in kiosk.output, (trace, kiosk.output)
+
+
+def test_the_kiosk_starts_again_under_the_scrubbing_allocator_with_few_memory_pools(monkeypatch):
+    from kiosk.deploy import command
+
+    class StartedAgain(Exception):
+        pass
+
+    def execv(path, arguments):
+        raise StartedAgain(dict(os.environ))
+    monkeypatch.delenv("PYTHONMALLOC", raising=False)
+    monkeypatch.delenv("MALLOC_ARENA_MAX", raising=False)
+    monkeypatch.setattr(os, "execv", execv)
+    with pytest.raises(StartedAgain) as started:
+        command.run()
+    environment = started.value.args[0]
+    # Freed memory overwritten at once; two pools, not eight a core each keeping what its threads gave back.
+    assert (environment["PYTHONMALLOC"], environment["MALLOC_ARENA_MAX"]) == ("pymalloc_debug", "2")
