@@ -123,7 +123,7 @@ def test_a_search_shows_its_results_without_reading_an_article(client, shipped_l
     text = client.get("/es/search", query_string={"q": "consentimiento"}).get_data(as_text=True)
     assert f'<span class="card-title" lang="es">{version.title}</span>' in text
     assert "Tiempo de lectura" in text
-    assert read == []  # a body is many times what a card shows: twenty of them took longer than the ranking
+    assert read == []  # a body is many times what a card shows: reading twenty took about as long as ranking them
 
 
 def test_an_index_laid_out_by_an_earlier_kiosk_is_built_again_not_set_aside(tmp_path, fixture_library):

@@ -8,7 +8,7 @@ changed are taken out and put in again, so a one-article change in a big
 library costs one article. The tables are contentless: the text itself is
 already in the library, so only the index is kept, with what a result shows
 of each article (its card: title, summary, reading time), so a search reads
-no article (a body is many times a card, and reading twenty took longer than
+no article (a body is many times a card, and reading twenty took about as long as
 ranking them).
 Text and queries are folded the same way (case, accents, Arabic vowel marks);
 runs of Chinese, Japanese or Korean characters are indexed as overlapping
