@@ -17,7 +17,7 @@ layout is rendered whether or not anyone uses it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -60,78 +60,89 @@ def late_link(language: str, display: DisplayChoices) -> Markup:
 class SlotTemplate:
     """Finished HTML with named holes, split once into its text and its holes.
 
-    ``shared`` (a dict) lets many templates keep one copy of each piece of text,
-    and of the list of holes, that they have in common.
+    A ``link`` hole (``late_link``) is the page's own address in another
+    language or with other display choices. It is split here into what every
+    page shares (``/es/`` before, ``?size=2`` after) and a hole for the page's
+    own path, which a request fills once for all its links.
     """
 
-    __slots__ = ("_parts", "_holes", "_encoded")
+    __slots__ = ("_parts", "_encoded", "_values", "_here")
 
-    def __init__(self, source: str, shared: dict | None = None):
-        parts: list[str | None] = []
-        holes: list[tuple[int, str, tuple[str, ...]]] = []
+    def __init__(self, source: str):
+        alone: list[str | None] = []  # for a page whose address has no query arguments of its own
+        after: list[str | None] = []  # and for one that has (``?q=...``), after which choices follow ``&``
+        values: list[tuple[int, str]] = []
+        here: list[int] = []
         for index, part in enumerate(source.split(SLOT_START)):
             if index:
                 hole, _, part = part.partition(SLOT_END)
                 name, *arguments = hole.split(SLOT_SEPARATOR)
-                holes.append((len(parts), name, tuple(arguments)))
-                parts.append(None)
-            parts.append(part if shared is None else shared.setdefault(part, part))
-        self._parts = parts
-        self._holes = tuple(holes) if shared is None else shared.setdefault(tuple(holes), tuple(holes))
-        self._encoded: list[bytes | None] | None = None
+                if name == "link":
+                    language, display_query = arguments
+                    alone.append(f"/{language}/")
+                    after.append(alone[-1])
+                    here.append(len(alone))
+                    alone.append(None)
+                    after.append(None)
+                    alone.append(str(escape(f"?{display_query}")) if display_query else "")
+                    after.append(str(escape(f"&{display_query}")) if display_query else "")
+                else:
+                    values.append((len(alone), name))
+                    alone.append(None)
+                    after.append(None)
+            alone.append(part)
+            after.append(part)
+        self._parts = (alone, after if here else alone)
+        self._encoded: tuple[list[bytes | None], ...] | None = None
+        self._values = tuple(values)
+        self._here = tuple(here)
 
-    def fill(self, values: Mapping[str, Any], link: Callable[..., str] | None = None) -> str:
-        """The HTML with every hole filled with ``values[name]``, escaped unless it is one of ``HTML_HOLES``.
-
-        A ``link`` hole is filled by calling ``link(*arguments)``, which returns it escaped.
-        """
-        parts = self._parts.copy()
-        escaped: dict[str, str] = {}  # a value in many holes (an article's slug) is escaped once
-        for index, name, arguments in self._holes:
-            if name == "link":
-                parts[index] = link(*arguments)
-            elif name in HTML_HOLES:
-                parts[index] = values[name]
-            else:
-                text = escaped.get(name)
-                if text is None:
-                    text = escaped[name] = escape(values[name])
-                parts[index] = text
-        return "".join(parts)
+    def fill(self, values: Mapping[str, Any], here: PageAddress | None = None) -> str:
+        """The HTML with every hole filled with ``values[name]``, escaped unless it is one of ``HTML_HOLES``,
+        and every link with the page's address ``here``."""
+        return "".join(self._filled(self._parts, values, here, str))
 
     def encode(self) -> SlotTemplate:
         """Keep the text in UTF-8 too, for ``fill_encoded`` (done for every layout ahead of time, whatever is used)."""
-        self._encoded = [None if part is None else part.encode() for part in self._parts]
+        self._encoded = tuple([None if part is None else part.encode() for part in parts] for parts in self._parts)
         return self
 
-    def fill_encoded(self, values: Mapping[str, Any], link: Callable[..., str] | None = None) -> bytes:
+    def fill_encoded(self, values: Mapping[str, Any], here: PageAddress | None = None) -> bytes:
         """``fill``, in UTF-8: a value in one of ``HTML_HOLES`` may be UTF-8 already (a page read from disk),
         and goes in without being decoded and encoded again. Needs ``encode`` first."""
-        parts = self._encoded.copy()
-        for index, name, arguments in self._holes:
-            if name == "link":
-                value = link(*arguments)
-            elif name in HTML_HOLES:
-                value = values[name]
-            else:
-                value = escape(values[name])
-            parts[index] = value if isinstance(value, bytes) else value.encode()
-        return b"".join(parts)
+        return b"".join(self._filled(self._encoded, values, here, bytes))
+
+    def _filled(self, variants: tuple[list, ...], values: Mapping[str, Any], here: PageAddress | None,
+                kind: type) -> list:
+        parts = variants[here is not None and here.has_arguments].copy()
+        done: dict[str, Any] = {}  # a value in many holes (an article's slug) is escaped once
+        for index, name in self._values:
+            value = done.get(name)
+            if value is None:
+                value = values[name] if name in HTML_HOLES else escape(values[name])
+                if not isinstance(value, kind):
+                    value = value.encode()
+                done[name] = value
+            parts[index] = value
+        if self._here:
+            path = here.path if kind is str else here.path.encode()
+            for index in self._here:
+                parts[index] = path
+        return parts
 
 
 class PageAddress:
-    """Where a page is, apart from its language and display choices.
+    """Where a page is, apart from its language and display choices: ``tail`` is the path after
+    ``/<lang>/``, ``arguments`` the page's own query arguments (a search, a second language), which
+    its links to other languages and display choices keep."""
 
-    ``tail`` is the path after ``/<lang>/``; ``arguments`` the page's own query
-    arguments (a search, a second language), which every variant keeps.
-    """
-
-    __slots__ = ("_path", "_arguments", "_endings")
+    __slots__ = ("path", "has_arguments")
 
     def __init__(self, tail: str, arguments: tuple[tuple[str, str], ...] = ()):
-        self._path = quote(tail)
-        self._arguments = urlencode(arguments)
-        self._endings: dict[str, str] = {}
+        query = urlencode(arguments)
+        self.has_arguments = bool(query)
+        self.path = str(escape(f"{quote(tail)}?{query}" if query else quote(tail)))
+        """The address after ``/<lang>/``, escaped for HTML."""
 
     @classmethod
     def of_request(cls) -> PageAddress:
@@ -144,14 +155,6 @@ class PageAddress:
             return cls(tail)
         return cls(tail, tuple((key, value) for key, value in request.args.items(multi=True)
                                if key not in DISPLAY_ARGUMENTS))
-
-    def link(self, language: str, display_query: str) -> Markup:
-        """This page's address in ``language`` with the display choices of ``display_query``, escaped."""
-        ending = self._endings.get(display_query)
-        if ending is None:
-            query = "&".join(part for part in (self._arguments, display_query) if part)
-            ending = self._endings[display_query] = str(escape(f"{self._path}?{query}" if query else self._path))
-        return Markup(f"/{language}/{ending}")
 
 
 class Links:
@@ -282,7 +285,7 @@ def fill_layout(main: str | bytes, title: str, *, kind: str = "patron", language
         display = DEFAULT_DISPLAY
     layout = layouts().get(kind, (language or current_language()).tag, display or display_choices())
     fill = layout.fill_encoded if isinstance(main, bytes) else layout.fill
-    return fill({"title": title, "main": main, "query": "", **values}, PageAddress.of_request().link)
+    return fill({"title": title, "main": main, "query": "", **values}, PageAddress.of_request())
 
 
 def render_page(template: str, title: str, *, kind: str = "patron", layout_values: Mapping[str, Any] = {},

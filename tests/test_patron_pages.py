@@ -287,13 +287,21 @@ def test_staff_order_decides_which_languages_come_first(make_app):
 
 
 def test_every_hole_is_filled_escaped_even_when_one_value_fills_many():
-    from kiosk.layout import SlotTemplate, late
+    from kiosk.layout import PageAddress, SlotTemplate, late
     template = SlotTemplate(f"<h1>{late('title')}</h1><a href='/x/{late('slug')}'>{late('title')}</a>"
-                            f"<div>{late('body')}</div>{late('link', 'es', '?size=2')}")
-    filled = template.fill({"title": "Sex & <b>you</b>", "slug": "a\"b", "body": "<p>kept</p>"},
-                           lambda language, query: f"/{language}/x{query}")
-    assert filled == ("<h1>Sex &amp; &lt;b&gt;you&lt;/b&gt;</h1><a href='/x/a&#34;b'>Sex &amp; &lt;b&gt;you&lt;/b&gt;</a>"
-                      "<div><p>kept</p></div>/es/x?size=2")
+                            f"<div>{late('body')}</div><a href='{late('link', 'es', 'size=2&contrast=high')}'>"
+                            f"<a href='{late('link', 'fr', '')}'>")
+    values = {"title": "Sex & <b>you</b>", "slug": "a\"b", "body": "<p>kept</p>"}
+    start = ("<h1>Sex &amp; &lt;b&gt;you&lt;/b&gt;</h1><a href='/x/a&#34;b'>Sex &amp; &lt;b&gt;you&lt;/b&gt;</a>"
+             "<div><p>kept</p></div>")
+    assert template.fill(values, PageAddress("articles/a b")) == (
+        f"{start}<a href='/es/articles/a%20b?size=2&amp;contrast=high'><a href='/fr/articles/a%20b'>")
+    # The page's own query arguments are kept, and the display choices follow them.
+    searched = PageAddress("search", (("q", "<b> & c"),))
+    assert template.fill(values, searched) == (
+        f"{start}<a href='/es/search?q=%3Cb%3E+%26+c&amp;size=2&amp;contrast=high'><a href='/fr/search?q=%3Cb%3E+%26+c'>")
+    assert template.encode().fill_encoded({**values, "body": b"<p>kept</p>"}, searched) == (
+        template.fill(values, searched).encode())
 
 
 def test_a_search_for_markup_is_shown_as_text(client):
