@@ -78,6 +78,7 @@ def is_display_query(query_string: bytes) -> bool:
 
 def display_choices() -> DisplayChoices:
     """The display choices of the current request."""
-    if "display" not in g:
-        g.display = _BY_QUERY.get(request.query_string) or DisplayChoices.from_query(request.args)
-    return g.display
+    display = g.get("display")
+    if display is None:
+        display = g.display = _BY_QUERY.get(request.query_string) or DisplayChoices.from_query(request.args)
+    return display

@@ -108,9 +108,14 @@ class SlotTemplate:
         return self
 
     def fill_encoded(self, values: Mapping[str, Any], here: PageAddress | None = None) -> bytes:
-        """``fill``, in UTF-8: a value in one of ``HTML_HOLES`` may be UTF-8 already (a page read from disk),
-        and goes in without being decoded and encoded again. Needs ``encode`` first."""
-        return b"".join(self._filled(self._encoded, values, here, bytes))
+        """``fill``, in UTF-8: a value in one of ``HTML_HOLES`` may be UTF-8 already, even in pieces (a page read
+        from disk, its own holes filled), and goes in without being decoded, encoded or joined again. Needs
+        ``encode`` first."""
+        parts = self._filled(self._encoded, values, here, bytes)
+        for index, _name in reversed(self._values):
+            if isinstance(parts[index], list):
+                parts[index:index + 1] = parts[index]
+        return b"".join(parts)
 
     def _filled(self, variants: tuple[list, ...], values: Mapping[str, Any], here: PageAddress | None,
                 kind: type) -> list:
@@ -120,7 +125,7 @@ class SlotTemplate:
             value = done.get(name)
             if value is None:
                 value = values[name] if name in HTML_HOLES else escape(values[name])
-                if not isinstance(value, kind):
+                if isinstance(value, str) and kind is bytes:
                     value = value.encode()
                 done[name] = value
             parts[index] = value
@@ -139,9 +144,9 @@ class PageAddress:
     __slots__ = ("path", "has_arguments")
 
     def __init__(self, tail: str, arguments: tuple[tuple[str, str], ...] = ()):
-        query = urlencode(arguments)
-        self.has_arguments = bool(query)
-        self.path = str(escape(f"{quote(tail)}?{query}" if query else quote(tail)))
+        self.has_arguments = bool(arguments)
+        # Quoted, a path has nothing HTML must escape; the arguments have their "&".
+        self.path = f"{quote(tail)}?{escape(urlencode(arguments))}" if arguments else quote(tail)
         """The address after ``/<lang>/``, escaped for HTML."""
 
     @classmethod
@@ -273,18 +278,18 @@ def links() -> Links:
     return g.links
 
 
-def fill_layout(main: str | bytes, title: str, *, kind: str = "patron", language: Language | None = None,
-                display: DisplayChoices | None = None, **values: Any) -> str | bytes:
+def fill_layout(main: str | bytes | list[bytes | memoryview], title: str, *, kind: str = "patron",
+                language: Language | None = None, display: DisplayChoices | None = None, **values: Any) -> str | bytes:
     """The whole page: ``main`` (finished HTML) inside its layout, for this request.
 
     ``language`` and ``display`` save looking up the request's own again. A
-    ``main`` in UTF-8 (a page read from disk) gives the whole page in UTF-8,
-    never decoded and encoded again.
+    ``main`` in UTF-8 (a page read from disk), whole or in pieces, gives the
+    whole page in UTF-8, never decoded and encoded again.
     """
     if kind not in ("patron", "pristine"):
         display = DEFAULT_DISPLAY
     layout = layouts().get(kind, (language or current_language()).tag, display or display_choices())
-    fill = layout.fill_encoded if isinstance(main, bytes) else layout.fill
+    fill = layout.fill if isinstance(main, str) else layout.fill_encoded
     return fill({"title": title, "main": main, "query": "", **values}, PageAddress.of_request())
 
 

@@ -310,9 +310,10 @@ def content_holder(app: Flask | None = None) -> ContentHolder:
 
 def current_content() -> Content:
     """The content this request uses, from its first look to its end."""
-    if "content" not in g:
-        g.content = content_holder().current
-    return g.content
+    content = g.get("content")
+    if content is None:
+        content = g.content = content_holder().current
+    return content
 
 
 def get_library() -> Library:

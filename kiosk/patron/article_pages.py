@@ -38,7 +38,7 @@ from ..content.model import Article, ArticleVersion, Library
 from ..content.serving import content_holder, get_library, release_free_memory
 from ..content.startup_cache import KEPT_UNUSED_SECONDS
 from ..content.stored import fingerprints, let_go_of_pages_read
-from ..display import DisplayChoices
+from ..display import ALL_DISPLAY_CHOICES, DisplayChoices
 from ..handouts.qr import codes_drawn_once
 from ..i18n import render_in_language
 from ..languages import Language
@@ -92,18 +92,24 @@ def _stored(article: Article, language: Language) -> tuple[str, bytes]:
     return version.title, page
 
 
-def _filled(page: bytes, start: int, values: tuple[str, ...]) -> bytes:
+def _filled(page: bytes, start: int, values: tuple[bytes, ...]) -> list[bytes | memoryview]:
     """The stored page that begins at ``start`` in ``page`` with its holes filled with ``values`` (in the order
-    of ``REQUEST_HOLES``), each escaped: its pieces are joined as views of it, so it is copied once, whole."""
-    encoded = [str(escape(value)).encode() for value in values]
-    whole, parts = memoryview(page), []
+    of ``REQUEST_HOLES``, escaped and encoded), as pieces: views of the page between the holes, and the
+    values. The layout joins them with its own, so the page is copied once, whole."""
+    whole, pieces = memoryview(page), []
     hole = page.find(_HOLE, start)
     while hole != -1:
-        parts += (whole[start:hole], encoded[page[hole + 1]])
+        pieces += (whole[start:hole], values[page[hole + 1]])
         start = hole + 2
         hole = page.find(_HOLE, start)
-    parts.append(whole[start:])
-    return b"".join(parts)
+    pieces.append(whole[start:])
+    return pieces
+
+
+_DISPLAY_HOLES = {display: tuple(str(escape(f"{joint}{display.query}" if display.query else "")).encode()
+                                 for joint in "?&")
+                  for display in ALL_DISPLAY_CHOICES}
+"""What fills a stored page's ``display_alone`` and ``display_after`` holes, for each display choice."""
 
 
 KIOSK = Path(__file__).resolve().parent.parent
@@ -262,15 +268,15 @@ class ArticlePages:
                                          for language in self.app.config["KIOSK_LANGUAGES"])], KEPT_UNUSED_SECONDS)
         return True
 
-    def page(self, slug: str, language: Language, display: DisplayChoices, printed_on: str) -> tuple[str, bytes]:
-        """The title and content (in UTF-8) of the page of article ``slug`` (which the library served holds)
-        for this request: one read of the pages file when the page is stored, else rendered on the spot."""
-        library = get_library()
+    def page(self, library: Library, slug: str, language: Language, display: DisplayChoices,
+             printed_on: str) -> tuple[str, list[bytes | memoryview]]:
+        """The title and content (in UTF-8, in pieces) of the page of article ``slug`` (which ``library``, the one
+        served, holds) for this request: one read of the pages file when the page is stored, else rendered on
+        the spot."""
         key, store = fingerprints(library).get(slug), self._store
         stored = store.get(page_name(self.context_of(library), key, language.tag)) if key and store else None
         title, page, start = stored if stored is not None else (*_stored(library.articles[slug], language), 0)
-        query = display.query
-        return title, _filled(page, start, (f"?{query}" if query else "", f"&{query}" if query else "", printed_on))
+        return title, _filled(page, start, (*_DISPLAY_HOLES[display], str(escape(printed_on)).encode()))
 
 
 def _keep_built(held: weakref.ref[ArticlePages], wanted: threading.Event) -> None:

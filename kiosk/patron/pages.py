@@ -57,7 +57,8 @@ def topic(topic: str):
 @bp.get("/<lang>/articles/<slug>")
 def article(slug: str):
     """One article, or with ``?compare=<lang2>`` two languages side by side."""
-    if slug not in get_library().articles:
+    library = get_library()
+    if slug not in library.articles:
         abort(404)
     language = current_language()
     # Most addresses carry at most the display choices; only others need their arguments read.
@@ -72,7 +73,7 @@ def article(slug: str):
                            rows=list(rows), other=other, zip=zip)
     display = display_choices()
     # The page as stored reads one row, never the article itself.
-    title, main = article_pages().page(slug, language, display, printed_today(language))
+    title, main = article_pages().page(library, slug, language, display, printed_today(language))
     return fill_layout(main, title, language=language, display=display)
 
 
