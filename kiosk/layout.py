@@ -108,14 +108,9 @@ class SlotTemplate:
         return self
 
     def fill_encoded(self, values: Mapping[str, Any], here: PageAddress | None = None) -> bytes:
-        """``fill``, in UTF-8: a value in one of ``HTML_HOLES`` may be UTF-8 already, even in pieces (a page read
-        from disk, its own holes filled), and goes in without being decoded, encoded or joined again. Needs
-        ``encode`` first."""
-        parts = self._filled(self._encoded, values, here, bytes)
-        for index, _name in reversed(self._values):
-            if isinstance(parts[index], list):
-                parts[index:index + 1] = parts[index]
-        return b"".join(parts)
+        """``fill``, in UTF-8: a value in one of ``HTML_HOLES`` may be UTF-8 already (a page read from disk),
+        and goes in without being decoded and encoded again. Needs ``encode`` first."""
+        return b"".join(self._filled(self._encoded, values, here, bytes))
 
     def _filled(self, variants: tuple[list, ...], values: Mapping[str, Any], here: PageAddress | None,
                 kind: type) -> list:
@@ -278,13 +273,13 @@ def links() -> Links:
     return g.links
 
 
-def fill_layout(main: str | bytes | list[bytes | memoryview], title: str, *, kind: str = "patron",
+def fill_layout(main: str | bytes, title: str, *, kind: str = "patron",
                 language: Language | None = None, display: DisplayChoices | None = None, **values: Any) -> str | bytes:
     """The whole page: ``main`` (finished HTML) inside its layout, for this request.
 
     ``language`` and ``display`` save looking up the request's own again. A
-    ``main`` in UTF-8 (a page read from disk), whole or in pieces, gives the
-    whole page in UTF-8, never decoded and encoded again.
+    ``main`` in UTF-8 (a page read from disk) gives the whole page in UTF-8,
+    never decoded and encoded again.
     """
     if kind not in ("patron", "pristine"):
         display = DEFAULT_DISPLAY
