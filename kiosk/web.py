@@ -84,6 +84,13 @@ class KioskFlask(Flask):
         frames = "".join(traceback.format_tb(tb))
         self.logger.error("Unhandled %s while serving a page\n%s", kind.__name__, frames)
 
+    def send_static_file(self, filename: str) -> Response:
+        """A static file, kept by the browser for good when its address names its present content (``?v=``)."""
+        response = super().send_static_file(filename)
+        current = self.extensions["kiosk_static_hashes"].get(filename)
+        response.headers["Cache-Control"] = IMMUTABLE if current and request.args.get("v") == current else "no-cache"
+        return response
+
     def ensure_sync(self, func):
         """Flask's, with a quicker look at a plain function or method: Flask asks this of every hook and
         view on every request, and ``inspect``'s own look costs more than some of the hooks."""
@@ -130,14 +137,6 @@ class ProtectiveHeaders:
         return self.wsgi_app(environ, start_protected)
 
 
-def _cache_static_files(response: Response) -> Response:
-    if request.endpoint == "static":
-        hashes = current_app.extensions["kiosk_static_hashes"]
-        current = hashes.get((request.view_args or {}).get("filename", ""))
-        response.headers["Cache-Control"] = IMMUTABLE if current and request.args.get("v") == current else "no-cache"
-    return response
-
-
 def _render_error(error: HTTPException):
     code = error.code if error.code in ERROR_MESSAGES else (500 if (error.code or 500) >= 500 else 400)
     title, advice = ERROR_MESSAGES[code]
@@ -177,7 +176,6 @@ def init_app(app: Flask) -> None:
     requests left in memory forgotten at the end of each patron session."""
     app.extensions["kiosk_static_hashes"] = static_hashes(Path(app.static_folder))
     app.url_defaults(_add_static_hash)
-    app.after_request(_cache_static_files)
     app.wsgi_app = ProtectiveHeaders(app.wsgi_app)
     # Unexpected exceptions reach this too, as InternalServerError, after log_exception.
     app.register_error_handler(HTTPException, _render_error)

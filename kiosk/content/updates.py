@@ -30,7 +30,7 @@ import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from flask import Flask, Response, current_app
+from flask import Flask, current_app, request_finished
 from werkzeug.exceptions import InternalServerError
 
 from ..instance import set_aside
@@ -145,11 +145,11 @@ class ContentUpdates:
         version = manifest.version if manifest is not None else local_version(files)
         return self._take(files, version, published=manifest is not None)
 
-    def first_page_served(self, response: Response) -> Response:
-        """Let the look a restart makes begin (``_look_once``): the first page is out."""
-        if not self._first_page.is_set():
-            self._first_page.set()
-        return response
+    def first_page_served(self, _app: Flask, **_extra: object) -> None:
+        """Let the look a restart makes begin (``_look_once``): the first page is out. Heard from Flask's
+        ``request_finished`` once, and then no more, so later pages pay nothing for it."""
+        request_finished.disconnect(self.first_page_served)
+        self._first_page.set()
 
     def _look_once(self) -> None:
         """Take what changed in the folder while the kiosk was off (a restart serving its kept build, with no
@@ -269,7 +269,7 @@ def init_app(app: Flask) -> None:
     """Name the version served from the start, and look for new ones (not in tests, which look when they choose);
     build the library again if its file is damaged while it is served."""
     updates = app.extensions["kiosk_content_updates"] = ContentUpdates(app)
-    app.after_request(updates.first_page_served)
+    request_finished.connect(updates.first_page_served, sender=app)
     app.register_error_handler(DamagedFile, _damaged)
     version, published, waiting = updates.describe_start()
     holder = updates.holder
