@@ -8,6 +8,7 @@ from flask import Blueprint, abort, current_app, redirect, request, url_for
 from flask_babel import gettext
 
 from ..content.markdown import split_sections
+from ..content.model import Article, ArticleVersion
 from ..content.search import clean_query
 from ..content.serving import get_library, search_articles, search_cards
 from ..display import display_choices, is_display_query
@@ -39,7 +40,7 @@ def welcome():
               for topic in library.topics.values()]
     pristine = current_language() == default_language() and not request.args
     return render_page("patron/welcome.html", gettext("Welcome"), kind="pristine" if pristine else "patron",
-                       topics=[entry for entry in topics if entry[1]], articles=articles)
+                       topics=[entry for entry in topics if entry[1]], articles=_cards(articles, language))
 
 
 @bp.get("/<lang>/topics/<topic>")
@@ -51,7 +52,13 @@ def topic(topic: str):
                 if topic in article.topics] if found else []
     if not articles:
         abort(404)
-    return render_page("patron/topic.html", found.name(current_language().tag), topic=found, articles=articles)
+    return render_page("patron/topic.html", found.name(current_language().tag), topic=found,
+                       articles=_cards(articles, current_language().tag))
+
+
+def _cards(articles: list[Article], language: str) -> list[tuple[str, ArticleVersion]]:
+    """What a list of ``articles`` shows of each (``article_cards``): its slug, and its version for ``language``."""
+    return [(article.slug, article.version_for(language)) for article in articles]
 
 
 @bp.get("/<lang>/articles/<slug>")
@@ -93,7 +100,8 @@ def search():
     """Articles matching the patron's words, in the page's language."""
     query = clean_query(request.args.get("q", ""))
     language = current_language()
-    results = search_cards(language.tag, query) if query else []  # read with the ranking: no article is read
+    # Read with the ranking: no article is read.
+    results = [(card.slug, card) for card in search_cards(language.tag, query)] if query else []
     elsewhere = []  # words typed in another language: say where they are found
     if query and not results:
         for other in offered_languages():
