@@ -7,6 +7,7 @@ looking at its folder ten times a second while pages are asked for.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import io
 import json
@@ -17,6 +18,7 @@ import sys
 import threading
 import time
 import urllib.request
+import weakref
 from pathlib import Path
 
 import pytest
@@ -27,6 +29,7 @@ from kiosk.content.manifest import MANIFEST, Checker, content_files, publish, re
 from kiosk.content.serving import content_holder
 from kiosk.content.updates import ContentUpdates, content_updates
 from kiosk.deploy.readiness import run_checks
+from kiosk.patron.article_pages import article_pages
 
 from .conftest import ROOT, free_port, seeded, signed_in
 
@@ -431,3 +434,22 @@ def test_a_hundred_versions_under_load_never_fail_or_mix(tmp_path):
         server.terminate()
         log = server.communicate(timeout=10)[1]
     assert "/en/articles" not in log and "compare" not in log  # the log names no page
+
+
+def test_a_running_kiosk_let_go_of_is_freed_and_its_threads_end(tmp_path):
+    before = set(threading.enumerate())
+    # Not a test kiosk: it polls its folder, releases each day's usage figures and writes health metrics,
+    # each in a thread of its own.
+    app = create_app({"instance": seeded(tmp_path / "instance"), "languages": "en,ar", "content_poll_seconds": 60,
+                      "usage_figures": "on", "metrics_folder": str(tmp_path / "metrics")})
+    names = {"kiosk-content-updates", "kiosk-usage-days", "kiosk-metrics"}
+    threads = [thread for thread in set(threading.enumerate()) - before if thread.name in names]
+    assert {thread.name for thread in threads} == names
+    assert article_pages(app).wait_until_built()  # a round of rendering holds its kiosk while it runs
+    gone = weakref.ref(app)
+    del app
+    gc.collect()
+    assert gone() is None, [type(holder).__name__ for holder in gc.get_referrers(gone())]
+    for thread in threads:
+        thread.join(timeout=30)
+        assert not thread.is_alive(), thread.name

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import threading
 import time
+import weakref
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -234,7 +235,11 @@ class ContentUpdates:
         if self._thread is not None:
             return
         if self.poll_seconds > 0:
-            self._thread = threading.Thread(target=self._run, name="kiosk-content-updates", daemon=True)
+            # The thread holds the watcher weakly, and is woken to end once it is gone: a kiosk made and
+            # dropped (in tests, or by an embedding program) leaves neither a thread nor itself behind.
+            weakref.finalize(self, self._stop.set)
+            self._thread = threading.Thread(target=_look_every, args=(weakref.ref(self), self._stop, self.poll_seconds),
+                                            name="kiosk-content-updates", daemon=True)
         elif self.holder.recorded is not None:
             self._thread = threading.Thread(target=self._look_once, name="kiosk-content-look", daemon=True)
         else:
@@ -247,12 +252,22 @@ class ContentUpdates:
         if self._thread is not None:
             self._thread.join()
 
-    def _run(self) -> None:
-        while not self._stop.wait(self.poll_seconds):
-            try:
-                self.check()
-            except Exception as error:  # never let one bad look stop the next
-                self.app.logger.error("content: could not take the new version (%s)", type(error).__name__)
+    def look(self) -> None:
+        """One look of the watcher's: a failed one is logged, and the next is made all the same."""
+        try:
+            self.check()
+        except Exception as error:  # never let one bad look stop the next
+            self.app.logger.error("content: could not take the new version (%s)", type(error).__name__)
+
+
+def _look_every(held: weakref.ref[ContentUpdates], stop: threading.Event, seconds: float) -> None:
+    """A look every ``seconds`` until ``stop``, for as long as the watcher ``held`` is in use."""
+    while not stop.wait(seconds):
+        updates = held()
+        if updates is None:
+            return
+        updates.look()
+        del updates  # held only weakly between looks
 
 
 def content_updates(app: Flask) -> ContentUpdates:

@@ -16,6 +16,7 @@ own (paper, jam, door), never a job's.
 from __future__ import annotations
 
 import threading
+import weakref
 from pathlib import Path
 
 from flask import Flask
@@ -171,7 +172,11 @@ class MetricsWriter:
     def __init__(self, app: Flask):
         self.app = app
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="kiosk-metrics", daemon=True)
+        # The thread holds the writer weakly, and is woken to end once it is gone: a kiosk made and
+        # dropped (in tests, or by an embedding program) leaves neither a thread nor itself behind.
+        weakref.finalize(self, self._stop.set)
+        self._thread = threading.Thread(target=_write_every, args=(weakref.ref(self), self._stop),
+                                        name="kiosk-metrics", daemon=True)
 
     def start(self) -> None:
         """Start writing."""
@@ -182,11 +187,22 @@ class MetricsWriter:
         self._stop.set()
         self._thread.join()
 
-    def _run(self) -> None:
-        while True:
-            try:
-                write_metrics(self.app)
-            except Exception as error:  # noqa: BLE001 -- a full disk or a busy CUPS must not stop the next minute's file
-                self.app.logger.error("health metrics not written (%s)", type(error).__name__)
-            if self._stop.wait(WRITE_EVERY_SECONDS):
-                return
+    def write(self) -> None:
+        """Write the metrics file once; a failure is logged, and the next minute's file written all the same."""
+        try:
+            write_metrics(self.app)
+        except Exception as error:  # noqa: BLE001 -- a full disk or a busy CUPS must not stop the next minute's file
+            self.app.logger.error("health metrics not written (%s)", type(error).__name__)
+
+
+def _write_every(held: weakref.ref[MetricsWriter], stop: threading.Event) -> None:
+    """The metrics file written now and every ``WRITE_EVERY_SECONDS`` until ``stop``, for as long as the
+    writer ``held`` is in use."""
+    while True:
+        writer = held()
+        if writer is None:
+            return
+        writer.write()
+        del writer  # held only weakly between writes
+        if stop.wait(WRITE_EVERY_SECONDS):
+            return

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import threading
+import weakref
 from datetime import date, datetime, timedelta
 
 from flask import Flask, Response, current_app, request
@@ -90,25 +91,41 @@ class UsageRecorder:
                         self.app.config["KIOSK_USAGE_EPSILON"])
 
     def start(self) -> None:
-        """Release each day at midnight, in a thread of its own."""
-        threading.Thread(target=self._run, name="kiosk-usage-days", daemon=True).start()
+        """Release each day at midnight, in a thread of its own.
+
+        The thread holds the recorder weakly, and is woken to end once it is gone: a kiosk made and
+        dropped (in tests, or by an embedding program) leaves neither a thread nor itself behind.
+        """
+        weakref.finalize(self, self._stop.set)
+        threading.Thread(target=_release_each_day, args=(weakref.ref(self), self._stop), name="kiosk-usage-days",
+                         daemon=True).start()
 
     def stop(self) -> None:
         """Stop waiting for midnights (for tests)."""
         self._stop.set()
 
-    def _run(self) -> None:
-        while True:
-            now = datetime.now()
-            midnight = datetime.combine(now.date() + timedelta(days=1), datetime.min.time())
-            # Woken at least every 10 minutes: a clock set forward, or a suspended machine, is noticed.
-            if self._stop.wait(min((midnight - now).total_seconds(), 600)):
-                return
-            if date.today() != self.counts.day:
-                try:
-                    self.release(date.today())
-                except Exception as error:  # noqa: BLE001 -- the next day must still be counted
-                    self.app.logger.error("usage figures not released (%s)", type(error).__name__)
+    def release_if_a_new_day(self) -> None:
+        """Release the day before once the date has changed; a failure is logged, and the next day counted."""
+        if date.today() != self.counts.day:
+            try:
+                self.release(date.today())
+            except Exception as error:  # noqa: BLE001 -- the next day must still be counted
+                self.app.logger.error("usage figures not released (%s)", type(error).__name__)
+
+
+def _release_each_day(held: weakref.ref[UsageRecorder], stop: threading.Event) -> None:
+    """Each midnight, the day released, until ``stop``, for as long as the recorder ``held`` is in use."""
+    while True:
+        now = datetime.now()
+        midnight = datetime.combine(now.date() + timedelta(days=1), datetime.min.time())
+        # Woken at least every 10 minutes: a clock set forward, or a suspended machine, is noticed.
+        if stop.wait(min((midnight - now).total_seconds(), 600)):
+            return
+        recorder = held()
+        if recorder is None:
+            return
+        recorder.release_if_a_new_day()
+        del recorder  # held only weakly between looks
 
 
 def _figure_of(endpoint: str | None, args: dict, lang: str) -> str | None:
