@@ -40,6 +40,10 @@ class Language:
     """For a language with no voice: the language with one that its speakers most likely also
     understand, which speaking mode offers instead."""
 
+    def __reduce__(self):
+        # Compared by identity, so a copy (pickled, or copied) must be the registered language itself.
+        return find_language, (self.tag,)
+
 
 LANGUAGES: tuple[Language, ...] = (
     Language("en", "English", "English", "ltr", "en", "en", "fonts-noto-core", voice="en"),

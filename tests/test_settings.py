@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import copy
+import pickle
 import re
 from pathlib import Path
 
 import pytest
 
-from kiosk.languages import BY_TAG
+from kiosk.languages import BY_TAG, parse_language_list
 from kiosk.settings import SETTINGS, SettingsError, load_settings, markdown_table
 
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -62,3 +64,10 @@ def test_every_setting_has_help_and_a_kiosk_variable():
     for setting in SETTINGS:
         assert setting.help.strip().endswith(".")
         assert setting.env.startswith("KIOSK_")
+
+
+def test_a_copied_language_is_the_registered_one_as_languages_are_compared_by_identity():
+    arabic = BY_TAG["ar"]
+    assert pickle.loads(pickle.dumps(arabic)) is arabic
+    assert copy.deepcopy((arabic,)) == (arabic,) and copy.copy(arabic) is arabic
+    assert parse_language_list("en,ar")[1] is arabic
