@@ -46,12 +46,14 @@ import platform
 import shutil
 import socket
 import statistics
+import struct
 import subprocess
 import sys
 import tempfile
 import textwrap
 import threading
 import time
+import zlib
 from pathlib import Path
 from urllib.parse import quote
 
@@ -84,9 +86,15 @@ def free_port() -> int:
 
 def start(code: str, port: int, probe: str, env: dict[str, str] | None = None,
           wait_s: float = 180) -> tuple[subprocess.Popen, float]:
-    """Start a server process; return it and the seconds until ``probe`` answered 200."""
+    """Start a server process running Python ``code``; return it and the seconds until ``probe`` answered 200."""
+    return start_command([PYTHON, "-c", code], port, probe, env, wait_s)
+
+
+def start_command(command: list[str], port: int, probe: str, env: dict[str, str] | None = None,
+                  wait_s: float = 180) -> tuple[subprocess.Popen, float]:
+    """Start the server ``command``; return it and the seconds until ``probe`` answered 200."""
     began = time.perf_counter()
-    process = subprocess.Popen([PYTHON, "-c", code], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                env={**os.environ, **(env or {})})
     while time.perf_counter() < began + wait_s:
         try:
@@ -568,6 +576,7 @@ def built_library(work: Path, content: Path, instance: Path, shipped_rss: float)
         compared = [f"/{SCALE_LANGUAGES[index % len(SCALE_LANGUAGES)]}/articles/{slugs[(index * step + 1) % len(slugs)]}"
                     for index in range(SCALE_COMPARED)]
         figures["article_pages"] = beside_bare(work, port, compared, f"scale-{len(slugs)}")
+        figures["kiwix"] = beside_kiwix(work, port, slugs, views, compared, figures["article_pages"]["kiosk_p50_ms"])
         changed = content / "articles" / slugs[len(slugs) // 2] / "en.md"
         text = changed.read_text(encoding="utf-8")
         # A library measured again is changed back and forth: each time a new version of the article.
@@ -583,15 +592,85 @@ def built_library(work: Path, content: Path, instance: Path, shipped_rss: float)
         figures["rss_after_update_mib"] = resident_mib(process.pid)
     finally:
         stop(process)
-    figures["kiwix"] = beside_kiwix()
     return figures
 
 
-def beside_kiwix() -> dict:
-    """kiwix-serve on a ZIM of the same pages, when ``kiwix-tools`` is installed."""
-    if not shutil.which("kiwix-serve"):
-        return {"skipped": "kiwix-serve is not installed (apt-get install kiwix-tools): no comparison"}
-    return {"skipped": "kiwix-serve is installed, but writing a ZIM of the pages is not part of the bench yet"}
+ZIM_TOOLS = {"kiwix-serve": "kiwix-tools", "zimwriterfs": "zim-tools"}
+"""The programs the comparison with kiwix-serve needs, and the Debian packages they come in."""
+
+
+def beside_kiwix(work: Path, port: int, slugs: list[str], views: list[str], compared: list[str],
+                 kiosk_p50_ms: float) -> dict:
+    """kiwix-serve on a ZIM of the same pages, when ``kiwix-tools`` and ``zim-tools`` are installed.
+
+    Every article in every language, as the kiosk on ``port`` serves it (its default display), is
+    written into a ZIM by ``zimwriterfs`` (no full-text index: the comparison is of pages), then
+    kiwix-serve is measured as the kiosk was: restart to the first article (median of ``STARTS``),
+    resident memory after the same ``views``, and the p50 of the ``compared`` addresses (median of
+    ``ROUNDS`` rounds, just after the kiosk's own rounds).
+    """
+    missing = [package for program, package in ZIM_TOOLS.items() if not shutil.which(program)]
+    if missing:
+        return {"skipped": f"not installed (apt-get install {' '.join(missing)}): no comparison with kiwix-serve"}
+    pages = work / "zim-pages"
+    addresses = [f"/{tag}/articles/{slug}" for slug in slugs for tag in SCALE_LANGUAGES]
+    crawl(port, addresses, pages)
+    (pages / "welcome.html").write_bytes((pages / f"{addresses[0].lstrip('/')}.html").read_bytes())
+    (pages / "illustration.png").write_bytes(blank_png(48))
+    zim = work / "bench.zim"
+    began = time.perf_counter()
+    subprocess.run(["zimwriterfs", "--welcome=welcome.html", "--illustration=illustration.png", "--language=eng",
+                    "--title=Bench", "--description=The kiosk's article pages", "--creator=bench",
+                    "--publisher=bench", "--withoutFTIndex", str(pages), str(zim)],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    figures: dict = {"pages": len(addresses), "zim_build_s": round(time.perf_counter() - began, 1),
+                     "zim_mib": round(zim.stat().st_size / 2**20, 1)}
+    shutil.rmtree(pages)
+
+    def in_zim(address: str) -> str:
+        return f"/{zim.stem}{address}.html"
+
+    restarts = []
+    for attempt in range(STARTS):
+        kiwix_port = free_port()
+        process, took = start_command(["kiwix-serve", f"--port={kiwix_port}", "--address=127.0.0.1",
+                                       "--nosearchbar", str(zim)], kiwix_port, in_zim(views[attempt]))
+        restarts.append(round(took, 2))
+        if attempt < STARTS - 1:
+            stop(process)
+    try:
+        latencies(kiwix_port, [in_zim(address) for address in views])
+        figures["rss_mib"] = resident_mib(process.pid)
+        rounds = [summary(latencies(kiwix_port, [in_zim(address) for address in compared]))["p50_ms"]
+                  for _ in range(ROUNDS)]
+    finally:
+        stop(process)
+    figures.update(restarts_s=restarts, restart_s=statistics.median(restarts),
+                   article_p50_ms=round(statistics.median(rounds), 3),
+                   kiosk_ratio=round(kiosk_p50_ms / statistics.median(rounds), 2))
+    return figures
+
+
+def crawl(port: int, addresses: list[str], folder: Path) -> None:
+    """Each of ``addresses`` as the server on ``port`` sends it, written to ``folder`` under its path + .html."""
+    connection = http.client.HTTPConnection("127.0.0.1", port)
+    for address in addresses:
+        connection.request("GET", address)
+        response = connection.getresponse()
+        body = response.read()
+        assert response.status == 200, (address, response.status)
+        path = folder / f"{address.lstrip('/')}.html"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(body)
+
+
+def blank_png(side: int) -> bytes:
+    """A white square PNG ``side`` pixels wide (a ZIM must have an illustration)."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    rows = b"".join(b"\0" + b"\xff\xff\xff" * side for _ in range(side))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", side, side, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
 
 
 def print_scale(figures: dict, shipped_rss: float) -> None:
@@ -612,7 +691,15 @@ def print_scale(figures: dict, shipped_rss: float) -> None:
     print(f"  search p50 {figures['search']['p50_ms']} ms (target at most {targets['search_ms']})")
     print(f"  one article changed: the new version served after {figures['update_s']} s "
           f"(target at most {targets['update_s']}); memory then {figures['rss_after_update_mib']} MiB")
-    print(f"  kiwix-serve: {figures['kiwix'].get('skipped', figures['kiwix'])}", flush=True)
+    kiwix = figures["kiwix"]
+    if "skipped" in kiwix:
+        print(f"  kiwix-serve: {kiwix['skipped']}", flush=True)
+    else:
+        print(f"  kiwix-serve on a ZIM of the same {kiwix['pages']:,} pages ({kiwix['zim_mib']} MiB, written in "
+              f"{kiwix['zim_build_s']} s): restart to first article median {kiwix['restart_s']} s of "
+              f"{kiwix['restarts_s']}; resident memory after the same {SCALE_ARTICLE_VIEWS} articles "
+              f"{kiwix['rss_mib']} MiB; article p50 {kiwix['article_p50_ms']} ms (kiosk / kiwix-serve "
+              f"{kiwix['kiosk_ratio']})", flush=True)
 
 
 def handouts(work: Path) -> dict:
