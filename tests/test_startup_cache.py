@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -92,6 +93,30 @@ def test_the_search_index_is_kept_for_the_same_articles(library_copy, tmp_path, 
     restarted = content_holder(make_app(content=library_copy)).current
     assert restarted.index.done() and restarted.search.path == first.path  # opened as it was, not built again
     assert restarted.search.search("en", "consent")
+
+
+def test_the_index_comes_back_from_the_child_that_built_it_in_pieces_a_pipe_reads_whole():
+    # One message of the whole index is read by the pipe's small reads, each into a buffer as large as
+    # what is left, which the scrubbing allocator fills and clears every time: minutes at 10,000 articles.
+    import multiprocessing
+
+    from kiosk.content.serving import _PIECE_BYTES, receive_in_pieces, send_in_pieces
+
+    data = os.urandom(5 * _PIECE_BYTES + 123)
+
+    sizes: list[int] = []
+    send_in_pieces(SimpleNamespace(send_bytes=lambda piece: sizes.append(len(piece))), data)
+    assert max(sizes) <= _PIECE_BYTES and sum(sizes) == len(data) + 8
+
+    ours, theirs = multiprocessing.Pipe(duplex=False)
+    sender = threading.Thread(target=send_in_pieces, args=(theirs, data))
+    sender.start()
+    try:
+        assert receive_in_pieces(ours) == data
+    finally:
+        sender.join()
+        ours.close()
+        theirs.close()
 
 
 def test_the_served_index_is_a_read_only_file_in_the_instance_folder_and_older_ones_go(library_copy, tmp_path,
