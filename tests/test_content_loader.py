@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import pickle
 import shutil
 
 import pytest
@@ -9,7 +11,7 @@ import pytest
 from kiosk.content.loader import ContentFolderError, load_library
 from kiosk.content.model import TranslationState
 
-from .conftest import FIXTURES
+from .conftest import CONTENT, FIXTURES
 
 MIXED = FIXTURES / "mixed"
 
@@ -132,3 +134,16 @@ def test_content_check_on_a_missing_folder_fails_clearly(runner, tmp_path):
     result = runner.invoke(args=["content", "check", str(tmp_path / "nowhere")])
     assert result.exit_code != 0
     assert "does not exist" in result.output
+
+
+def test_workers_are_given_few_folders_at_a_time_so_each_message_back_stays_small():
+    # A chunk's parsed articles come back as one message, read under the scrubbing allocator at a cost
+    # that grows with the square of its size: 625 folders (44 MiB) a chunk at 10,000 articles took seconds.
+    from kiosk.content.loader import PARALLEL_FROM, _chunk_size, _load_folder
+
+    one_article = len(pickle.dumps(_load_folder(CONTENT / "articles" / "consent", None)))  # in twelve languages
+    cores = os.cpu_count() or 1
+    for folders in (PARALLEL_FROM, 1_000, 10_000, 100_000):
+        size = _chunk_size(folders)
+        assert size * one_article <= 1 << 20
+        assert folders // size >= min(folders, 8 * cores)  # still enough chunks to keep every worker busy

@@ -43,6 +43,11 @@ MAX_TITLE = 120
 MAX_SUMMARY = 300
 PARALLEL_FROM = 200
 """Article folders from which parsing is shared among processes (fewer are quicker alone)."""
+MAX_CHUNK = 8
+"""Folders given to a worker at a time, at most. A chunk's articles come back as one message, which a pipe
+delivers in small reads, each into a buffer as large as what is left of it; under the scrubbing allocator
+each such buffer is filled and cleared, so the cost grows with the square of a message's size (625 folders
+a chunk at 10,000 articles, about 44 MiB, took seconds each)."""
 
 
 class ContentFolderError(Exception):
@@ -187,9 +192,14 @@ def _parse_folders(folders: list[Path], topics: frozenset[str] | None, meanwhile
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=os.cpu_count(), mp_context=context) as pool:
         # map submits every folder at once; the workers are forked before its manager thread starts.
-        results = pool.map(load, folders, chunksize=max(1, len(folders) // (8 * os.cpu_count())))
+        results = pool.map(load, folders, chunksize=_chunk_size(len(folders)))
         meanwhile()
         return list(results)
+
+
+def _chunk_size(folders: int) -> int:
+    """Folders a worker is given at a time: enough to share the work out evenly, and at most ``MAX_CHUNK``."""
+    return max(1, min(MAX_CHUNK, folders // (8 * (os.cpu_count() or 1))))
 
 
 def _load_topics(path: Path, problems: list[Problem]) -> dict[str, Topic] | None:
