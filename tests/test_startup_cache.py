@@ -121,7 +121,7 @@ def test_the_index_comes_back_from_the_child_that_built_it_in_pieces_a_pipe_read
 
 def test_the_served_index_is_a_read_only_file_in_the_instance_folder_and_older_ones_go(library_copy, tmp_path,
                                                                                        make_app):
-    import sqlite3
+    import apsw
 
     from kiosk.content.loader import load_library
     from kiosk.content.serving import content_holder
@@ -130,7 +130,7 @@ def test_the_served_index_is_a_read_only_file_in_the_instance_folder_and_older_o
     assert holder.current.search.search("en", "consent")
     (first,) = (tmp_path / "instance").glob("search-index-*.sqlite")
     assert first.stat().st_mode & 0o777 == 0o600
-    with pytest.raises(sqlite3.OperationalError):  # read-only: nothing, not a search, is ever written to it
+    with pytest.raises(apsw.ReadOnlyError):  # read-only: nothing, not a search, is ever written to it
         holder.current.search.connection.execute("CREATE TABLE visits(x)")
     assert holder.current.search.connection.execute("PRAGMA database_list").fetchone()[2] == str(first)
 
@@ -328,11 +328,15 @@ def test_each_search_lets_go_of_the_pages_it_read(library_copy, make_app):
     from kiosk.content.serving import content_holder
     index = content_holder(make_app(content=library_copy)).current.search
     statements = []
-    index.connection.set_trace_callback(statements.append)
+
+    def traced(_cursor, statement, _bindings):
+        statements.append(statement)
+        return True
+    index.connection.exec_trace = traced
     try:
         assert index.search("en", "consent")
     finally:
-        index.connection.set_trace_callback(None)
+        index.connection.exec_trace = None
     assert statements[-1] == "PRAGMA shrink_memory"
 
 

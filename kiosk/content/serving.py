@@ -27,7 +27,6 @@ import gc
 import logging
 import multiprocessing
 import os
-import sqlite3
 import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
@@ -42,9 +41,9 @@ from ..signals import content_loading
 from .loader import load_library
 from .manifest import FileState, content_files, listing_digest
 from .model import Library
-from .search import Card, SearchIndex
+from .search import Card, IndexUnreadable, SearchIndex
 from .startup_cache import StartRecord, StartupCache
-from .stored import let_go_of_pages_read
+from .stored import DamagedFile, let_go_of_pages_read
 from .words import KeyboardWords, keyboard_words
 
 log = logging.getLogger(__name__)
@@ -178,7 +177,8 @@ def _index(library: Library, folder: Path | None, previous: Content | None) -> S
     if folder is not None and previous is not None and previous.index.done():
         try:
             updated = previous.search.updated(previous.library, library, folder)
-        except (OSError, sqlite3.Error) as error:  # a new index is built whole instead
+        except (OSError, IndexUnreadable, DamagedFile) as error:
+            # The index file, or the last library's articles in a damaged start-up cache: built whole instead.
             log.warning("the search index could not be changed (%s): it is built again", type(error).__name__)
             updated = None
         if updated is not None:
@@ -370,6 +370,6 @@ def _searched(search: Callable[[SearchIndex], list]) -> list:
     """
     try:
         return search(get_search())
-    except sqlite3.DatabaseError:
+    except IndexUnreadable:
         g.content = content_holder().index_again(current_content())
         return search(get_search())
