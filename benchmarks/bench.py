@@ -528,7 +528,7 @@ def shipped_figures(work: Path) -> tuple[float, float]:
     return resident, round(statistics.median(restarts), 2)
 
 
-def library_at_scale(work: Path, articles: int, shipped_rss: float) -> dict:
+def library_at_scale(work: Path, articles: int, shipped_rss: float, kiwix: bool = True) -> dict:
     """A generated library of ``articles`` x 12 languages: build, restart, memory, pages, search, an update.
 
     - build: from the kiosk's start with an empty instance folder to the end of its background work
@@ -553,10 +553,10 @@ def library_at_scale(work: Path, articles: int, shipped_rss: float) -> dict:
         built = {"build_s": round(time.perf_counter() - began, 1), "cold_first_article_s": round(first, 2)}
     finally:
         stop(process)
-    return built | built_library(work, content, instance, shipped_rss)
+    return built | built_library(work, content, instance, shipped_rss, kiwix)
 
 
-def built_library(work: Path, content: Path, instance: Path, shipped_rss: float) -> dict:
+def built_library(work: Path, content: Path, instance: Path, shipped_rss: float, kiwix: bool = True) -> dict:
     """``library_at_scale``'s figures after the build, for the library in ``content`` built in ``instance``
     (``--built``: a library built before is measured again, without the build, after a change of the kiosk's
     that keeps what it builds). Changes one article of ``content``."""
@@ -585,7 +585,8 @@ def built_library(work: Path, content: Path, instance: Path, shipped_rss: float)
         compared = [f"/{SCALE_LANGUAGES[index % len(SCALE_LANGUAGES)]}/articles/{slugs[(index * step + 1) % len(slugs)]}"
                     for index in range(SCALE_COMPARED)]
         figures["article_pages"] = beside_bare(work, port, compared, f"scale-{len(slugs)}")
-        figures["kiwix"] = beside_kiwix(work, port, slugs, views, compared, figures["article_pages"]["kiosk_p50_ms"])
+        figures["kiwix"] = (beside_kiwix(work, port, slugs, views, compared, figures["article_pages"]["kiosk_p50_ms"])
+                            if kiwix else {"skipped": "--without-kiwix: no comparison with kiwix-serve"})
         changed = content / "articles" / slugs[len(slugs) // 2] / "en.md"
         text = changed.read_text(encoding="utf-8")
         # A library measured again is changed back and forth: each time a new version of the article.
@@ -948,27 +949,40 @@ def first_paint(work: Path) -> dict:
 SMALL_SCALE, LARGE_SCALE = 1000, 10000
 
 
-def scale(work: Path, sizes: list[int]) -> dict:
+def scale(work: Path, sizes: list[int], kiwix: bool = True) -> dict:
     """``library_at_scale`` at each of ``sizes``, beside the shipped library's memory; printed as it goes."""
     print("The shipped library, measured as the large ones are:", flush=True)
     shipped_rss, shipped_restart = shipped_figures(work)
     print(f"  resident memory {shipped_rss} MiB, restart to first article {shipped_restart} s", flush=True)
     results: dict = {"shipped_rss_mib": shipped_rss, "shipped_restart_s": shipped_restart, "targets": SCALE_TARGETS}
     for size in sizes:
-        results[str(size)] = library_at_scale(work, size, shipped_rss)
+        results[str(size)] = library_at_scale(work, size, shipped_rss, kiwix)
         print_scale(results[str(size)], shipped_rss)
     return results
 
 
-def scale_built(work: Path, content: Path, instance: Path) -> dict:
+def scale_built(work: Path, content: Path, instance: Path, kiwix: bool = True) -> dict:
     """``built_library`` for a library built before, beside the shipped library's memory; printed."""
     print("The shipped library, measured as the large ones are:", flush=True)
     shipped_rss, shipped_restart = shipped_figures(work)
     print(f"  resident memory {shipped_rss} MiB, restart to first article {shipped_restart} s", flush=True)
-    figures = built_library(work, content.resolve(), instance.resolve(), shipped_rss)
+    figures = built_library(work, content.resolve(), instance.resolve(), shipped_rss, kiwix)
     print_scale(figures | {"build_s": "-", "cold_first_article_s": "-"}, shipped_rss)
     return {"shipped_rss_mib": shipped_rss, "shipped_restart_s": shipped_restart, "targets": SCALE_TARGETS,
             str(figures["articles"]): figures}
+
+
+def machine_speed() -> float:
+    """Seconds this process takes for a fixed loop of pure Python (the best of three): printed with every run, so
+    figures from runs on a machine whose speed varies from hour to hour (a shared virtual machine) can be set
+    side by side."""
+    def loop() -> float:
+        began = time.perf_counter()
+        total = 0
+        for number in range(10_000_000):
+            total += number
+        return time.perf_counter() - began
+    return min(loop() for _ in range(3))
 
 
 def main() -> None:
@@ -976,19 +990,25 @@ def main() -> None:
     parser.add_argument("--large", action="store_true",
                         help=f"only the library at scale, at {SMALL_SCALE:,} and {LARGE_SCALE:,} articles "
                              "(the larger takes several minutes to build)")
-    machine = f"{os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}"
+    machine = (f"{os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}; "
+               f"{machine_speed():.2f} s for a pure-Python loop of 10 million additions")
     parser.add_argument("--built", nargs=2, type=Path, metavar=("CONTENT", "INSTANCE"),
                         help="only the library at scale's figures after the build, for the library in CONTENT built "
                              "before in INSTANCE (by --large's build, or a kiosk started over it); changes one "
                              "article of CONTENT")
+    parser.add_argument("--without-kiwix", action="store_true",
+                        help="with --large or --built: leave out the comparison with kiwix-serve (writing the ZIM of "
+                             "every page takes minutes at 10,000 articles), to measure the kiosk again sooner")
     arguments = parser.parse_args()
     if arguments.large or arguments.built:
         print(f"Benchmark of the library at scale on {machine}", flush=True)
         with tempfile.TemporaryDirectory() as folder:
             if arguments.built:
-                results = {"machine": machine, "library_at_scale": scale_built(Path(folder), *arguments.built)}
+                results = {"machine": machine, "library_at_scale": scale_built(Path(folder), *arguments.built,
+                                                                               kiwix=not arguments.without_kiwix)}
             else:
-                results = {"machine": machine, "library_at_scale": scale(Path(folder), [SMALL_SCALE, LARGE_SCALE])}
+                results = {"machine": machine, "library_at_scale": scale(Path(folder), [SMALL_SCALE, LARGE_SCALE],
+                                                                         kiwix=not arguments.without_kiwix)}
         write_results(results, "scale.json")
         return
     results: dict = {"machine": machine, "targets": TARGETS}
