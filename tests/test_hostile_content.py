@@ -140,6 +140,29 @@ def test_an_article_folder_linked_from_outside_is_skipped(library, make_app, tmp
                for problem in loaded.problems)
 
 
+def test_an_articles_folder_linked_from_outside_is_skipped_whole(library, tmp_path):
+    outside = tmp_path / "outside-articles"
+    shutil.move(library / "articles", outside)
+    (library / "articles").symlink_to(outside, target_is_directory=True)
+    loaded = load_library(library)
+    assert not loaded.articles
+    assert any("consent" in str(problem) and "outside the content folder" in str(problem)
+               for problem in loaded.problems)
+
+
+def test_only_a_link_among_the_article_folders_is_followed_to_see_where_it_leads(library, tmp_path, monkeypatch):
+    # Resolving every folder's path took seconds of a one-article update at 10,000 articles.
+    from kiosk.content import loader
+    (library / "articles" / "borrowed").symlink_to(tmp_path, target_is_directory=True)
+    followed = []
+    real_inside = loader.inside
+    monkeypatch.setattr(loader, "inside", lambda folder, path: (followed.append(path), real_inside(folder, path))[1])
+    loaded = load_library(library)
+    folders_looked_at = [path for path in followed if path.parent == library / "articles" or path == library / "articles"]
+    assert folders_looked_at == [library / "articles", library / "articles" / "borrowed"]
+    assert "borrowed" not in loaded.articles and "consent" in loaded.articles
+
+
 def test_a_file_of_absurd_size_is_refused_without_reading_it_all(library):
     huge = library / "articles" / "consent" / "es.md"
     with huge.open("a", encoding="utf-8") as file:

@@ -116,8 +116,14 @@ def load_library(folder: Path, *, fallback: Library | None = None, cache: Folder
         meanwhile()
     else:
         folders = []
-        for candidate in sorted(p for p in articles_folder.iterdir() if p.is_dir()):
-            if inside(folder, candidate):
+        # A folder listed in a folder that is itself inside is inside, unless it is a link: only links (which
+        # the listing names without a system call) are followed to see where they lead, not 10,000 folders.
+        listed_inside = inside(folder, articles_folder)
+        with os.scandir(articles_folder) as listing:
+            entries = sorted((entry for entry in listing if entry.is_dir()), key=lambda entry: entry.name)
+        for entry in entries:
+            candidate = Path(entry.path)
+            if (listed_inside and not entry.is_symlink()) or inside(folder, candidate):
                 folders.append(candidate)
             else:
                 problems.append(Problem(candidate, None, "article skipped: the folder is a link to outside "
