@@ -42,6 +42,30 @@ def test_a_second_load_takes_every_article_from_the_cache(library_copy, tmp_path
     assert second.articles["consent"].versions["fr"] == first.articles["consent"].versions["fr"]
 
 
+def test_a_load_from_the_cache_follows_links_in_a_few_paths_not_in_every_article_folder(library_copy, tmp_path,
+                                                                                        monkeypatch):
+    # Following every folder's path (a pure-Python walk of every part of it) took seconds of an update at
+    # 10,000 articles. A folder that is a link is still keyed by where it leads.
+    for number in range(20):
+        shutil.copytree(library_copy / "articles" / "consent", library_copy / "articles" / f"consent-{number:02d}")
+    elsewhere = shutil.copytree(library_copy / "articles" / "consent", library_copy / "elsewhere")
+    (library_copy / "articles" / "linked").symlink_to(elsewhere, target_is_directory=True)
+    load(library_copy, tmp_path / "instance")
+    resolved = []
+    real_resolve = Path.resolve
+    monkeypatch.setattr(Path, "resolve", lambda path, strict=False: (resolved.append(path),
+                                                                     real_resolve(path, strict))[1])
+    library, cache = load(library_copy, tmp_path / "instance")
+    assert cache.hits == len(library.articles) == 27
+    assert len(resolved) < 10
+    assert library_copy / "articles" / "linked" in resolved
+    moved = shutil.move(elsewhere, library_copy / "moved")  # the same files (the same inodes), elsewhere
+    (library_copy / "articles" / "linked").unlink()
+    (library_copy / "articles" / "linked").symlink_to(moved, target_is_directory=True)
+    library, cache = load(library_copy, tmp_path / "instance")
+    assert "linked" in library.articles and cache.hits == 26  # it leads elsewhere now: read again
+
+
 def test_a_changed_file_is_parsed_again_and_only_its_article(library_copy, tmp_path, monkeypatch):
     load(library_copy, tmp_path / "instance")
     translation = library_copy / "articles" / "boundaries" / "es.md"

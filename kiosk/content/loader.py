@@ -75,8 +75,9 @@ class FolderResult:
 class FolderCache(Protocol):
     """Somewhere to keep parsed article folders by the fingerprint of their files."""
 
-    def fingerprint(self, folder: Path, topics: frozenset[str] | None) -> str:
-        """A key that changes whenever anything the folder's article depends on changes."""
+    def fingerprint(self, folder: Path, topics: frozenset[str] | None, real_parent: Path | None = None) -> str:
+        """A key that changes whenever anything the folder's article depends on changes (``real_parent``: the
+        folder's parent with every link followed, when it is known)."""
 
     def get(self, key: str) -> FolderResult | None:
         """The result stored under ``key``, if any."""
@@ -171,7 +172,10 @@ def _nothing() -> None:
 def _load_folders(folders: list[Path], topics: frozenset[str] | None, cache: FolderCache | None,
                   meanwhile: Callable[[], None]) -> list[FolderResult]:
     """Every folder's result, from ``cache`` where its files are unchanged, else parsed."""
-    keys = [cache.fingerprint(folder, topics) for folder in folders] if cache else [None] * len(folders)
+    # The folders share their parent: its path, every link followed, is found once, not once a folder.
+    real_parent = folders[0].parent.resolve() if cache and folders else None
+    keys = ([cache.fingerprint(folder, topics, real_parent) for folder in folders] if cache
+            else [None] * len(folders))
     results: list[FolderResult | None] = [cache.get(key) if cache else None for key in keys]
     missing = [index for index, result in enumerate(results) if result is None]
     for index, result in zip(missing, _parse_folders([folders[i] for i in missing], topics, meanwhile),

@@ -171,15 +171,18 @@ class StartupCache:
             raise TypeError("not a start record")
         return True
 
-    def fingerprint(self, folder: Path, topics: frozenset[str] | None) -> str:
-        """A key over the folder's path and files, the topic list and the code.
+    def fingerprint(self, folder: Path, topics: frozenset[str] | None, real_parent: Path | None = None) -> str:
+        """A key over the folder's real path and files, the topic list and the code.
 
         With the folder's files listed, their sizes, times and inodes stand for them (as for the
         updates watcher, which takes a new version when any of them changes); else they are read.
+        ``real_parent``, the folder's parent with every link followed, saves following them again
+        when the folder itself is no link.
         """
         digest = hashlib.blake2b(self._code, digest_size=20)
         topic_list = ",".join(sorted(topics)) if topics is not None else "\0unchecked"
-        digest.update(str(folder.resolve()).encode() + b"\0" + topic_list.encode() + b"\0")
+        real = real_parent / folder.name if real_parent is not None and not folder.is_symlink() else folder.resolve()
+        digest.update(str(real).encode() + b"\0" + topic_list.encode() + b"\0")
         listed = self._listed_by_folder.get(folder.name) if self._listed_by_folder is not None else None
         if listed is not None:
             digest.update(b"listed\0")
