@@ -150,6 +150,13 @@ def test_an_articles_folder_linked_from_outside_is_skipped_whole(library, tmp_pa
                for problem in loaded.problems)
 
 
+def test_a_loop_of_links_among_the_article_folders_costs_only_itself(library):
+    (library / "articles" / "loop").symlink_to("loop")
+    (library / "articles" / "nowhere").symlink_to(library / "missing")
+    loaded = load_library(library)
+    assert set(loaded.articles) == set(SLUGS)
+
+
 def test_only_a_link_among_the_article_folders_is_followed_to_see_where_it_leads(library, tmp_path, monkeypatch):
     # Resolving every folder's path took seconds of a one-article update at 10,000 articles.
     from kiosk.content import loader

@@ -121,7 +121,7 @@ def load_library(folder: Path, *, fallback: Library | None = None, cache: Folder
         # the listing names without a system call) are followed to see where they lead, not 10,000 folders.
         listed_inside = inside(folder, articles_folder)
         with os.scandir(articles_folder) as listing:
-            entries = sorted((entry for entry in listing if entry.is_dir()), key=lambda entry: entry.name)
+            entries = sorted((entry for entry in listing if _is_folder(entry)), key=lambda entry: entry.name)
         for entry in entries:
             candidate = Path(entry.path)
             if (listed_inside and not entry.is_symlink()) or inside(folder, candidate):
@@ -163,6 +163,15 @@ def _keep_last_good(result: FolderResult, previous: Article | None, problems: li
         problems.append(Problem(version.path, None, "the last good version of this translation is still served",
                                 Severity.WARNING))
     return replace(article, versions=freeze({**article.versions, **kept}))
+
+
+def _is_folder(entry: os.DirEntry) -> bool:
+    """Whether ``entry`` is a folder, or a link to one; not when it cannot be followed (a loop of links, a
+    link to nowhere), which costs only itself, as with ``Path.is_dir``."""
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
 
 
 def _nothing() -> None:
