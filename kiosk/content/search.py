@@ -154,7 +154,7 @@ class SearchIndex:
             return self.connection.serialize("main")
 
     @classmethod
-    def from_bytes(cls, data: bytes, languages: Collection[str], slugs: tuple[str, ...],
+    def from_bytes(cls, data: bytes | bytearray, languages: Collection[str], slugs: tuple[str, ...],
                    folder: Path | None = None) -> SearchIndex:
         """An index saved with ``to_bytes``, for ``slugs`` in ``languages``.
 
@@ -281,7 +281,7 @@ def _read_only(path: Path) -> apsw.Connection:
     return connection
 
 
-def _open_file(data: bytes, folder: Path) -> tuple[apsw.Connection, Path] | None:
+def _open_file(data: bytes | bytearray, folder: Path) -> tuple[apsw.Connection, Path] | None:
     """The index ``data`` as a read-only file in ``folder``, written there unless a sound copy is there already.
 
     None when the folder cannot hold it (read-only or full): the index is then kept in memory.
