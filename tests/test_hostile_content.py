@@ -153,8 +153,14 @@ def test_an_articles_folder_linked_from_outside_is_skipped_whole(library, tmp_pa
 def test_a_loop_of_links_among_the_article_folders_costs_only_itself(library):
     (library / "articles" / "loop").symlink_to("loop")
     (library / "articles" / "nowhere").symlink_to(library / "missing")
+    (library / "articles" / "notes.txt").write_text("not an article", encoding="utf-8")
     loaded = load_library(library)
     assert set(loaded.articles) == set(SLUGS)
+    # Each link is named once, for staff to mend; a file beside the folders is no article, and no problem.
+    skipped = sorted(str(problem.path.relative_to(library)) for problem in loaded.problems
+                     if "leads nowhere" in problem.message)
+    assert skipped == ["articles/loop", "articles/nowhere"]
+    assert not any("notes.txt" in str(problem) for problem in loaded.problems)
 
 
 def test_only_a_link_among_the_article_folders_is_followed_to_see_where_it_leads(library, tmp_path, monkeypatch):

@@ -121,9 +121,16 @@ def load_library(folder: Path, *, fallback: Library | None = None, cache: Folder
         # the listing names without a system call) are followed to see where they lead, not 10,000 folders.
         listed_inside = inside(folder, articles_folder)
         with os.scandir(articles_folder) as listing:
-            entries = sorted((entry for entry in listing if _is_folder(entry)), key=lambda entry: entry.name)
+            entries = sorted(listing, key=lambda entry: entry.name)
         for entry in entries:
             candidate = Path(entry.path)
+            if not _is_folder(entry):
+                # A file beside the folders is not an article; a link that cannot be followed was meant
+                # to be one, and staff are told which (it costs only itself).
+                if entry.is_symlink() and not os.path.exists(candidate):
+                    problems.append(Problem(candidate, None, "article skipped: the folder is a link that leads "
+                                                             "nowhere, or round in a loop"))
+                continue
             if (listed_inside and not entry.is_symlink()) or inside(folder, candidate):
                 folders.append(candidate)
             else:
