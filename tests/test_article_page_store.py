@@ -121,6 +121,24 @@ def test_a_restart_with_every_page_stored_looks_none_of_them_up(kiosk, monkeypat
     assert len(looked) == 1  # the mark that they are all stored, not each of the 12 pages
 
 
+def test_a_kiosk_started_on_another_port_looking_at_its_folder_otherwise_keeps_every_page(built, tmp_path,
+                                                                                          monkeypatch, rendered):
+    # None of these is in a page; each made a big library's 120,000 pages be made again.
+    shutil.copytree(built[1], tmp_path / "instance")
+    real, looked = page_file.PageFile.has, []
+    monkeypatch.setattr(page_file.PageFile, "has", lambda pages, name: (looked.append(name), real(pages, name))[1])
+    app = create_app({"TESTING": True, "instance": tmp_path / "instance", "content": str(built[0]), "languages": "en,ar",
+                      "port": 8123, "no_browser": True, "content_poll_seconds": 7, "content_settle_seconds": 3,
+                      "metrics_folder": str(tmp_path)})
+    assert article_pages(app).wait_until_built()
+    assert len(looked) == 1 and rendered == []
+    # A setting a page does show is still part of what its pages are kept by.
+    changed = create_app({"TESTING": True, "instance": tmp_path / "instance", "content": str(built[0]),
+                          "languages": "en,ar", "read_aloud": False})
+    assert article_pages(changed).wait_until_built()
+    assert rendered
+
+
 def test_the_pages_file_is_read_in_the_background_and_a_page_asked_for_before_is_rendered(kiosk, monkeypatch,
                                                                                          rendered):
     real, opened = page_file.PageFile.__init__, []

@@ -110,8 +110,13 @@ _DISPLAY_HOLES = {display: tuple(str(escape(f"{joint}{display.query}" if display
 KIOSK = Path(__file__).resolve().parent.parent
 _BATCH = 200
 """Pages rendered between two writes (and two looks at whether the library or settings changed meanwhile)."""
-_NOT_RENDERED_WITH = frozenset({"KIOSK_INSTANCE"})
-"""Settings a page does not depend on (so a copy of an instance folder keeps its pages)."""
+_NOT_RENDERED_WITH = frozenset({
+    "KIOSK_INSTANCE", "KIOSK_HOST", "KIOSK_PORT", "KIOSK_ALLOW_REMOTE", "KIOSK_NO_BROWSER",
+    "KIOSK_CONTENT_POLL_SECONDS", "KIOSK_CONTENT_SETTLE_SECONDS", "KIOSK_METRICS_FOLDER", "KIOSK_SYNCTHING_CONFIG"})
+"""Settings no page shows or is rendered with: where the kiosk keeps its files and listens, whether it starts
+the browser, how often it looks at its content folder, where its fleet figures go. A copy of an instance folder,
+or a kiosk started with any of these changed, keeps its pages (every page of a big library took minutes to make
+again for a new port)."""
 
 
 @functools.cache
