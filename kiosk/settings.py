@@ -13,15 +13,16 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-from flask import Flask
+from typing import TYPE_CHECKING, Any
 
 from .atomic import read_json, write_json_atomically
 from .instance import set_aside
 from .languages import LANGUAGES, Language, find_language, parse_language_list
 from .shipped import STARTER_LIBRARY
 from .signals import settings_changed
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 SAVED_SETTINGS_FILE = "settings.json"
 
