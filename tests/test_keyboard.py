@@ -125,10 +125,10 @@ def test_a_failed_child_leaves_titles_and_topics_on_the_keyboard(monkeypatch, ca
 
 def test_titles_looked_up_on_disk_complete_exactly_as_titles_held_in_memory(tmp_path, words):
     # A big library's titles stay in the start-up cache's file; what the keyboard offers is the same.
-    from kiosk.content.manifest import content_files
+    from kiosk.content.manifest import content_files, listing_digest
     from kiosk.content.startup_cache import StartupCache
     cache = StartupCache(tmp_path / "instance")
-    stored = keyboard_words(cache.keep(load_library(CONTENT, cache=cache), content_files(CONTENT)))
+    stored = keyboard_words(cache.keep(load_library(CONTENT, cache=cache), listing_digest(content_files(CONTENT))))
     assert stored.titles is not None and len(stored.completions) < len(words.completions)
     titles = [completion.text for _, completion in words.completions]
     typed = {"", "c", "con", "cons", "consent", "talk ab", "x"} | {title[:length] for title in titles

@@ -16,7 +16,7 @@ import pytest
 
 from kiosk.content import loader
 from kiosk.content.loader import load_library
-from kiosk.content.manifest import content_files
+from kiosk.content.manifest import content_files, listing_digest
 from kiosk.content.startup_cache import CACHE_FILE, StartupCache
 from kiosk.content.stored import StoredArticles
 
@@ -30,7 +30,7 @@ def library_copy(tmp_path):
 
 def load(folder, instance):
     cache = StartupCache(instance)
-    library = cache.keep(load_library(folder, cache=cache), content_files(folder))
+    library = cache.keep(load_library(folder, cache=cache), listing_digest(content_files(folder)))
     return library, cache
 
 
@@ -474,7 +474,7 @@ def test_rows_unused_for_a_day_go_with_their_versions_and_titles_and_a_start_wit
 
 
 def test_a_folder_s_digest_worked_out_while_it_is_walked_is_its_listing_s(library_copy):
-    from kiosk.content.manifest import folder_digest, listing_digest
+    from kiosk.content.manifest import folder_digest
     articles = library_copy / "articles"
     for name in ("consent-2", "consent.b", "consent b"):  # each sorts before "consent/" but after "consent"
         shutil.copytree(articles / "consent", articles / name)

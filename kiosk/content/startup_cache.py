@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING
 
 from ..instance import set_aside
 from . import loader, markdown, model, narration, stored, timings
-from .manifest import FileState, content_files, listing_digest
+from .manifest import FileState, content_files
 from .model import Article, HelpList, Library, Problem, Topic
 from .stored import DAMAGED, StoredArticles, packed, unpacked, version_reader
 from .words import title_words
@@ -263,10 +263,10 @@ class StartupCache:
                        articles=StoredArticles(self.path, record.keys, record.held),
                        problems=record.problems, help=record.help)
 
-    def keep(self, library: Library, listed: Mapping[str, FileState], version: str = "",
-             published: bool = False) -> Library:
-        """Write what this load parsed, and record ``library`` as served (named ``version`` if it is known yet);
-        the same library, read from the file.
+    def keep(self, library: Library, listed: str, version: str = "", published: bool = False) -> Library:
+        """Write what this load parsed, and record ``library`` as served (named ``version`` if it is known yet,
+        its folder as listed before it was read: ``listed``, the listing's ``listing_digest``); the same library,
+        read from the file.
 
         With a file that cannot be written, ``library`` itself (held in memory) is returned.
         """
@@ -279,7 +279,7 @@ class StartupCache:
             else:
                 keys.append((slug, ""))
                 held[slug] = article
-        record = StartRecord(str(Path(library.folder).resolve()), listing_digest(listed), version, published,
+        record = StartRecord(str(Path(library.folder).resolve()), listed, version, published,
                              dict(library.topics), tuple(keys), held, library.problems, library.help)
         try:
             db = self._db()
