@@ -60,7 +60,30 @@ def test_a_damaged_search_index_file_is_made_again_at_start(tmp_path, caplog):
     assert set(served(app).values()) == {200}
     assert len(said_about(caplog, index.name)) == 1
     assert (instance / (index.name + ".damaged")).exists()
-    assert index_file(instance).read_bytes()[:16] == b"SQLite format 3\x00" and index.stat().st_size > 4200
+    made_again = index_file(instance)  # a file of its own: the damaged one's name is never used again
+    assert made_again != index and made_again.read_bytes()[:16] == b"SQLite format 3\x00"
+    assert made_again.stat().st_size > 4200
+
+
+@pytest.mark.parametrize("damage", ["cut short", "changed since it was recorded"])
+def test_an_index_file_not_as_the_start_record_names_it_is_made_again_at_start(tmp_path, caplog, damage):
+    import apsw
+    instance = tmp_path / "instance"
+    ready_instance(instance)
+    index = index_file(instance)
+    if damage == "cut short":
+        with index.open("r+b") as file:
+            file.truncate(index.stat().st_size // 2)
+    else:  # as if the kiosk stopped between changing the file in place and recording it
+        writer = apsw.Connection(str(index))
+        writer.execute("UPDATE generation SET number = number + 1")
+        writer.close()
+    caplog.set_level(logging.WARNING)
+    app = kiosk(instance)
+    assert set(served(app).values()) == {200}
+    assert "/en/articles/consent" in app.test_client().get("/en/search?q=consent").get_data(as_text=True)
+    assert len(said_about(caplog, index.name)) == 1
+    assert index_file(instance) != index and (instance / (index.name + ".damaged")).exists()
 
 
 def test_an_index_file_damaged_while_served_is_built_again_not_a_500(tmp_path, caplog):

@@ -307,10 +307,12 @@ def test_a_one_article_change_reads_that_article_and_changes_the_index_for_it_al
                                                                        real_load_folder(folder, topics))[1])
     monkeypatch.setattr(search.SearchIndex, "build", classmethod(lambda cls, *arguments: (
         indexed.append(arguments), real_build(cls, *arguments))[1]))
+    file = before.search.path.stat()
     assert content_updates(app).take_now()
     after = content_holder(app).current
-    assert parsed == ["boundaries"] and indexed == []  # the index was changed in a copy, not built whole
-    assert after.search.path != before.search.path
+    assert parsed == ["boundaries"] and indexed == []  # the index was changed in its own file, not built whole
+    assert after.search.path == before.search.path and after.search.path.stat().st_ino == file.st_ino
+    assert after.search.generation == before.search.generation + 1
     assert after.search.search("en", "zebrafinch") == ["boundaries"]
     assert after.search.search("fr", "consentement") == before.search.search("fr", "consentement")
     # A request that took the old version before the swap still reads it whole.
@@ -322,6 +324,29 @@ def test_a_one_article_change_reads_that_article_and_changes_the_index_for_it_al
     restarted = content_holder(make_app(content=library_copy)).current
     assert restarted.index.done() and restarted.search.path == after.search.path
     assert restarted.search.search("en", "zebrafinch") == ["boundaries"]
+
+
+def test_the_version_before_a_change_lets_go_of_its_hold_on_the_index_file_once_it_is_let_go_of(library_copy,
+                                                                                                 make_app):
+    # Its one read of the file, held open from just before the change, keeps the change in SQLite's log until it
+    # ends: kept for good, it would keep every later change there too.
+    import gc
+    import weakref
+
+    from kiosk.content.serving import content_holder
+    from kiosk.content.updates import content_updates
+    app = make_app(content=library_copy)
+    served = content_holder(app).current  # as a request under way holds the version it began with
+    before = weakref.ref(served.search)
+    source = library_copy / "articles" / "consent" / "en.md"
+    source.write_text(source.read_text(encoding="utf-8").replace("title: ", "title: Quillwort ", 1), encoding="utf-8")
+    assert content_updates(app).take_now()
+    assert served.search.connection.in_transaction and served.search.search("en", "quillwort") == []
+    del served
+    gc.collect()
+    assert before() is None
+    after = content_holder(app).current.search
+    assert not after.connection.in_transaction and after.search("en", "quillwort") == ["consent"]
 
 
 def test_a_cache_file_damaged_while_served_is_named_once_set_aside_and_built_again(library_copy, make_app, caplog):

@@ -123,6 +123,7 @@ class ContentHolder:
         """Build ``damaged``'s search index again (its file was damaged while served), unless done already."""
         with self._index_lock:
             if self._content is damaged:
+                damaged.search.set_aside()
                 index = _done(_index(damaged.library, self._index_folder, None))
                 self._content = dataclasses.replace(damaged, index=index)
             return self._content
@@ -176,7 +177,7 @@ def prepare(library: Library, version: str = "", published: bool = False, index_
 def _index(library: Library, folder: Path | None, previous: Content | None) -> SearchIndex:
     if folder is not None and previous is not None and previous.index.done():
         try:
-            updated = previous.search.updated(previous.library, library, folder)
+            updated = previous.search.updated(previous.library, library)
         except (OSError, IndexUnreadable, DamagedFile) as error:
             # The index file, or the last library's articles in a damaged start-up cache: built whole instead.
             log.warning("the search index could not be changed (%s): it is built again", type(error).__name__)
@@ -193,7 +194,7 @@ def _prepare_at_start(library: Library, cache: StartupCache) -> Content:
     """``library`` with the index the last start kept, or one being built in the background."""
     key = cache.index_key(INDEXED_LANGUAGES)
     stored = cache.index(key)
-    index = SearchIndex.open(*stored, INDEXED_LANGUAGES) if stored else None
+    index = SearchIndex.open(stored[0], stored[1], INDEXED_LANGUAGES, stored[2]) if stored else None
     if index is not None:
         words = _in_background(lambda: keyboard_words(library), "kiosk-keyboard-words")
         return Content(library, _done(index), words, datetime.now(UTC))
@@ -365,8 +366,8 @@ def search_cards(language: str, query: str) -> list[Card]:
 def _searched(search: Callable[[SearchIndex], list]) -> list:
     """What ``search`` finds in the search index this request uses.
 
-    An index file damaged on disk while it is served is set aside and built
-    again from the library (``_open_file`` says so in one log line naming it),
+    An index file damaged on disk while it is served is set aside, with one
+    log line naming it, and built again from the library (``index_again``),
     and the search asked again.
     """
     try:

@@ -104,9 +104,9 @@ class StartRecord:
     """Articles served as they are nowhere in the file (a translation kept from the last good version)."""
     problems: tuple[Problem, ...]
     help: HelpList
-    index: tuple[str, str, int, str, tuple[str | None, ...]] | None = None
-    """(index key, index file name, its size, a digest of its first and last pages, the article of each row),
-    once it is written."""
+    index: tuple[str, str, int, tuple[str | None, ...]] | None = None
+    """(index key, index file name, how many times it was changed in place, the article of each row), once it
+    is written."""
 
 
 class StartupCache:
@@ -318,19 +318,14 @@ class StartupCache:
         except sqlite3.Error:
             pass  # removed at another start
 
-    def index(self, key: str) -> tuple[Path, tuple[str | None, ...]] | None:
-        """The search index file recorded for ``key`` and the article of each row, if it is there, whole, unchanged."""
+    def index(self, key: str) -> tuple[Path, tuple[str | None, ...], int] | None:
+        """The search index file recorded for ``key``, the article of each row, and how many times the file was
+        changed in place (``SearchIndex.open`` checks the file against it), if it is there."""
         stored = self._record.index if self._record is not None else None
         if stored is None or stored[0] != key:
             return None
         path = self.path.parent / stored[1]
-        try:
-            if path.stat().st_size == stored[2] and _ends_digest(path) == stored[3]:
-                return path, stored[4]
-        except OSError:
-            return None
-        set_aside(path, "the search index; it is written again")
-        return None
+        return (path, stored[3], stored[2]) if path.is_file() else None
 
     def name_version(self, version: str, published: bool) -> None:
         """Name the version of the library last recorded (known once the folder is judged, after it is read)."""
@@ -351,14 +346,5 @@ class StartupCache:
         """Record ``index`` as the search index of the library last recorded (under ``key``), if it is a file."""
         if self._record is None or index.path is None:
             return
-        path = index.path
-        self._write_record(replace(self._record, index=(key, path.name, path.stat().st_size, _ends_digest(path),
-                                                        index.slugs)))
+        self._write_record(replace(self._record, index=(key, index.path.name, index.generation, index.slugs)))
 
-
-def _ends_digest(path: Path, length: int = 1 << 16) -> str:
-    """A digest of the first and last ``length`` bytes of ``path``: cheap, and enough to see a file cut or replaced."""
-    with path.open("rb") as file:
-        head = file.read(length)
-        file.seek(max(0, path.stat().st_size - length))
-        return hashlib.sha256(head + file.read(length)).hexdigest()
