@@ -209,6 +209,14 @@ def summary(timings: list[float]) -> dict:
             "p95_ms": round(ordered[int(len(ordered) * 0.95)] * 1000, 3)}
 
 
+def written_bytes(pid: int) -> int:
+    """What process ``pid`` has written to files so far, as the kernel counts what it sends towards the disk."""
+    for line in Path(f"/proc/{pid}/io").read_text().splitlines():
+        if line.startswith("write_bytes:"):
+            return int(line.split()[1])
+    return 0
+
+
 def resident_mib(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -552,7 +560,8 @@ def library_at_scale(work: Path, articles: int, shipped_rss: float, kiwix: bool 
     - memory: resident after ``SCALE_ARTICLE_VIEWS`` distinct article views and ``SCALE_SEARCHES``
       distinct searches, beside the shipped library's figure measured the same way;
     - article pages beside the bare stack (``SCALE_COMPARED`` distinct addresses), search p50;
-    - one article's file changed, then the new version taken (as ``take_now`` does after a staff change).
+    - one article's file changed, then the new version taken (as ``take_now`` does after a staff change), and
+      what that wrote to disk, its pages rendered again included.
     """
     content = work / f"scale-{articles}"
     content.mkdir()
@@ -603,12 +612,15 @@ def built_library(work: Path, content: Path, instance: Path, shipped_rss: float,
         text = (text.replace("title: Changed ", "title: ", 1) if "title: Changed " in text
                 else text.replace("title: ", "title: Changed ", 1))
         changed.write_text(text, encoding="utf-8")
+        written_before = written_bytes(process.pid)
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=3600)
         connection.request("POST", "/bench/take-now")
         taken = json.loads(connection.getresponse().read())
         page, _headers = fetch(port, f"/en/articles/{slugs[len(slugs) // 2]}")
         assert taken["taken"] and (b"Changed " in page) == ("title: Changed " in text), taken
         figures["update_s"] = round(taken["seconds"], 2)
+        settle(port)  # the changed article's pages rendered and stored too
+        figures["update_written_mib"] = round((written_bytes(process.pid) - written_before) / 2**20, 1)
         figures["rss_after_update_mib"] = resident_mib(process.pid)
     finally:
         stop(process)
@@ -711,7 +723,8 @@ def print_scale(figures: dict, shipped_rss: float) -> None:
           f"{pages['ratio_same_allocator']}; first views p50 {figures['article_first_view']['p50_ms']} ms")
     print(f"  search p50 {figures['search']['p50_ms']} ms (target at most {targets['search_ms']})")
     print(f"  one article changed: the new version served after {figures['update_s']} s "
-          f"(target at most {targets['update_s']}); memory then {figures['rss_after_update_mib']} MiB")
+          f"(target at most {targets['update_s']}), {figures['update_written_mib']} MiB written to disk with its "
+          f"pages; memory then {figures['rss_after_update_mib']} MiB")
     kiwix = figures["kiwix"]
     if "skipped" in kiwix:
         print(f"  kiwix-serve: {kiwix['skipped']}", flush=True)
