@@ -102,6 +102,21 @@ def test_an_index_file_damaged_while_served_is_built_again_not_a_500(tmp_path, c
     assert client.get("/en/search?q=boundaries").status_code == 200
 
 
+def test_an_index_damaged_again_and_again_keeps_one_set_aside_not_one_each_time(tmp_path):
+    # Each index file has a name of its own: a failing card would fill the folder with set-aside copies.
+    instance = tmp_path / "instance"
+    client = ready_instance(instance).test_client()
+    for _ in range(3):
+        index = index_file(instance)
+        with index.open("r+b") as file:
+            file.seek(1024)
+            file.write(b"\x00\xde\xad" * ((index.stat().st_size - 1024) // 3))
+        response = client.get("/en/search?q=consent")
+        assert response.status_code == 200 and "/en/articles/consent" in response.get_data(as_text=True)
+        assert index_file(instance) != index
+    assert [path.name for path in instance.glob(f"{INDEX_FILE_PREFIX}*.damaged")] == [index.name + ".damaged"]
+
+
 @pytest.mark.parametrize("damage", [b"\x80\x04not a pickle", b"", b"\x80\x05\x95" + b"\x00" * 40])
 def test_a_damaged_start_up_cache_is_set_aside_and_the_content_read_afresh(tmp_path, caplog, damage):
     instance = tmp_path / "instance"

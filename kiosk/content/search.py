@@ -197,7 +197,7 @@ class SearchIndex:
         except OtherLayout:
             return None
         except IndexUnreadable:
-            set_aside(path, "the search index; it is written again")
+            _set_aside(path)
             return None
         try:
             found = connection.execute("SELECT number FROM generation").fetchone()[0]
@@ -209,7 +209,7 @@ class SearchIndex:
         # start than the one recorded is built again.
         if found != generation or (whole and pages != path.stat().st_size):
             connection.close()
-            set_aside(path, "the search index; it is written again")
+            _set_aside(path)
             return None
         return cls(connection=connection, lock=threading.Lock(), languages=frozenset(languages), slugs=slugs,
                    path=path, generation=generation)
@@ -217,7 +217,7 @@ class SearchIndex:
     def set_aside(self) -> None:
         """Set this index's file aside as damaged, in one log line naming it (it is then built again)."""
         if self.path is not None:
-            set_aside(self.path, "the search index; it is written again")
+            _set_aside(self.path)
 
     def pin(self) -> None:
         """Keep reading the index as it is now, whatever is written to its file later, until this index is let
@@ -345,6 +345,15 @@ def _open_file(data: bytes | bytearray, folder: Path) -> tuple[apsw.Connection, 
                     old.name.endswith((".sqlite", ".sqlite-wal", ".sqlite-shm")):
                 old.unlink(missing_ok=True)  # a connection still reading it keeps it until it closes
     return connection, path
+
+
+def _set_aside(path: Path) -> None:
+    """Set the index file ``path`` aside as damaged, in one log line, keeping only the last one set aside: each
+    file has a name of its own, and a failing card would otherwise fill the folder with them."""
+    with contextlib.suppress(OSError):
+        for earlier in path.parent.glob(f"{INDEX_FILE_PREFIX}*.sqlite.damaged"):
+            earlier.unlink()
+    set_aside(path, "the search index; it is written again")
 
 
 def _remove(path: Path) -> None:
