@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import unicodedata
+from pathlib import Path
 
 import pytest
 
@@ -136,3 +138,74 @@ def test_titles_looked_up_on_disk_complete_exactly_as_titles_held_in_memory(tmp_
     for text in sorted(typed):
         for language in ("en", "fr", "zh-Hans", "ar"):
             assert stored.complete(text, language) == words.complete(text, language), (text, language)
+
+
+@pytest.fixture
+def library_copy(tmp_path):
+    return shutil.copytree(CONTENT, tmp_path / "content")
+
+
+def _counting_pinyin(monkeypatch, folder):
+    """The times the Chinese words of the library in ``folder`` are worked out by pypinyin (a kiosk of an
+    earlier test may still be working out its own in the background)."""
+    from kiosk.content import serving
+    asked = []
+    real = serving.chinese_words
+
+    def counted(library, *arguments):
+        if Path(library.folder) == folder:
+            asked.append(1)
+        return real(library, *arguments)
+    monkeypatch.setattr(serving, "chinese_words", counted)
+    return asked
+
+
+def test_a_restart_reads_the_chinese_words_its_library_had_and_runs_no_pypinyin(library_copy, make_app,
+                                                                                monkeypatch):
+    from kiosk.content.serving import content_holder
+    asked = _counting_pinyin(monkeypatch, library_copy)
+    first = content_holder(make_app(content=library_copy)).current.keyboard_words
+    assert len(asked) == 1 and first.chinese_for("qinmi")[0] == "亲密"
+    restarted = content_holder(make_app(content=library_copy)).current.keyboard_words
+    assert len(asked) == 1  # a child process and seconds of a core that a restart's first pages would share
+    assert restarted.chinese == first.chinese
+
+
+def test_new_chinese_text_has_its_words_worked_out_once_and_kept_for_the_next_start(library_copy, make_app,
+                                                                                    monkeypatch):
+    from kiosk.content.serving import content_holder
+    from kiosk.content.updates import content_updates
+    app = make_app(content=library_copy)
+    assert content_holder(app).current.keyboard_words.chinese_for("changjinglu") == []
+    asked = _counting_pinyin(monkeypatch, library_copy)
+    source = library_copy / "articles" / "boundaries" / "zh-Hans.md"
+    source.write_text(source.read_text(encoding="utf-8").replace("title: 边界", "title: 边界长颈鹿", 1),
+                      encoding="utf-8")
+    assert content_updates(app).take_now()
+    assert "长颈鹿" in content_holder(app).current.keyboard_words.chinese_for("changjinglu")
+    restarted = content_holder(make_app(content=library_copy)).current.keyboard_words
+    assert "长颈鹿" in restarted.chinese_for("changjinglu") and len(asked) == 1
+
+
+def test_words_pypinyin_could_not_work_out_are_not_kept_and_the_next_start_tries_again(library_copy, make_app,
+                                                                                        monkeypatch):
+    from kiosk.content import pinyin
+    from kiosk.content.serving import content_holder
+    with monkeypatch.context() as failing:
+        failing.setattr(pinyin, "CHILD_SECONDS", 0.001)
+        assert content_holder(make_app(content=library_copy)).current.keyboard_words.chinese == ()
+    assert content_holder(make_app(content=library_copy)).current.keyboard_words.chinese_for("qinmi")[0] == "亲密"
+
+
+def test_kept_chinese_words_that_are_damaged_are_worked_out_again(library_copy, make_app, tmp_path, monkeypatch):
+    import sqlite3
+
+    from kiosk.content.serving import content_holder
+    from kiosk.content.startup_cache import CACHE_FILE
+    assert content_holder(make_app(content=library_copy)).current.keyboard_words.chinese
+    with sqlite3.connect(tmp_path / "instance" / CACHE_FILE) as db:
+        assert db.execute("UPDATE state SET value = X'8004DEAD' WHERE name = 'chinese words'").rowcount == 1
+    db.close()
+    asked = _counting_pinyin(monkeypatch, library_copy)
+    restarted = content_holder(make_app(content=library_copy)).current.keyboard_words
+    assert restarted.chinese_for("qinmi")[0] == "亲密" and len(asked) == 1

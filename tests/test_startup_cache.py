@@ -355,6 +355,7 @@ def test_a_cache_file_damaged_while_served_is_named_once_set_aside_and_built_aga
     client = app.test_client()
     assert client.get("/ar/articles/consent").status_code == 200
     served = content_holder(app).current
+    assert served.keyboard_words.chinese  # the start's own writes to the file are done (its Chinese words, kept there)
     path = library_copy.parent / "instance" / CACHE_FILE
     with path.open("r+b") as file:  # the same file the kiosk has open, overwritten in place after its header
         file.seek(4096)

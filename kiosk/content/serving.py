@@ -44,7 +44,7 @@ from .model import Library
 from .search import Card, IndexUnreadable, SearchIndex
 from .startup_cache import StartRecord, StartupCache
 from .stored import DamagedFile, let_go_of_pages_read
-from .words import KeyboardWords, keyboard_words
+from .words import KeyboardWords, chinese_key, chinese_words, keyboard_words
 
 log = logging.getLogger(__name__)
 
@@ -128,9 +128,11 @@ class ContentHolder:
                 self._content = dataclasses.replace(damaged, index=index)
             return self._content
 
-    def replace(self, library: Library, version: str = "", published: bool = False) -> Content:
-        """Index ``library`` and serve it from now on; requests already running keep the old one."""
-        content = prepare(library, version, published, self._index_folder, previous=self._content)
+    def replace(self, library: Library, version: str = "", published: bool = False,
+                cache: StartupCache | None = None) -> Content:
+        """Index ``library`` and serve it from now on; requests already running keep the old one. With the
+        start-up ``cache`` that holds it, what is worked out for it once (the keyboard's Chinese words) is kept."""
+        content = prepare(library, version, published, self._index_folder, previous=self._content, cache=cache)
         self._content = content  # one assignment: a request sees the old content or the new, never a mix
         self.waiting = None
         return content
@@ -163,15 +165,34 @@ def _in_background(work, name: str) -> Future:
 
 
 def prepare(library: Library, version: str = "", published: bool = False, index_folder: Path | None = None,
-            previous: Content | None = None) -> Content:
+            previous: Content | None = None, cache: StartupCache | None = None) -> Content:
     """``library`` with its search index worked out now and its keyboard words being worked out, ready to be served.
 
     With an ``index_folder`` the index is kept there as a file (see ``SearchIndex.from_bytes``);
     with the ``previous`` content too, the index is that content's, changed only where the articles differ.
+    With the start-up ``cache`` that holds ``library``, its keyboard's Chinese words are kept there.
     """
-    words = _in_background(lambda: keyboard_words(library), "kiosk-keyboard-words")
+    words = _keyboard_words(library, cache)
     return Content(library, _done(_index(library, index_folder, previous)), words, datetime.now(UTC),
                    version, published)
+
+
+def _keyboard_words(library: Library, cache: StartupCache | None) -> Future:
+    """What the keyboard offers for ``library``, being worked out in the background.
+
+    Its Chinese words take pypinyin a process of its own and seconds of a core,
+    which a restart's first pages would share: they are worked out once per
+    library and kept in the start-up ``cache``, and a restart only reads them.
+    """
+    def work() -> KeyboardWords:
+        key = chinese_key(library) if cache is not None else None
+        chinese = cache.kept_chinese_words(key) if key is not None else None
+        if chinese is None:
+            chinese = chinese_words(library)
+            if key is not None and chinese is not None:
+                cache.keep_chinese_words(key, chinese)
+        return keyboard_words(library, chinese=chinese or ())
+    return _in_background(work, "kiosk-keyboard-words")
 
 
 def _index(library: Library, folder: Path | None, previous: Content | None) -> SearchIndex:
@@ -196,11 +217,10 @@ def _prepare_at_start(library: Library, cache: StartupCache) -> Content:
     stored = cache.index(key)
     index = SearchIndex.open(stored[0], stored[1], INDEXED_LANGUAGES, stored[2]) if stored else None
     if index is not None:
-        words = _in_background(lambda: keyboard_words(library), "kiosk-keyboard-words")
-        return Content(library, _done(index), words, datetime.now(UTC))
+        return Content(library, _done(index), _keyboard_words(library, cache), datetime.now(UTC))
 
     receive = _index_in_a_child(library)  # first: a fork is only safe while no thread runs
-    words = _in_background(lambda: keyboard_words(library), "kiosk-keyboard-words")
+    words = _keyboard_words(library, cache)
 
     def finish() -> SearchIndex:
         data = receive() if receive else None

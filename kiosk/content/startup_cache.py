@@ -10,7 +10,9 @@ change in a big library costs one article. Rows are never changed, only added,
 so a request reading a version that is being replaced still finds its rows;
 those no version has used for a day are removed at a start.
 
-The file also holds what the last start served (``StartRecord``): a digest of
+The file also holds the Chinese words the keyboard offers for the last library
+served (``words.chinese_key``: working them out takes pypinyin a second or more
+in a process of its own), and what the last start served (``StartRecord``): a digest of
 the list of the folder's files (sizes and times) it was built from, the
 version's name, each article's fingerprint, the topics, the help list and the
 problems, and which search index file goes with it. A restart serves that at once, without reading a single
@@ -348,3 +350,23 @@ class StartupCache:
             return
         self._write_record(replace(self._record, index=(key, index.path.name, index.generation, index.slugs)))
 
+    def kept_chinese_words(self, key: str) -> tuple[tuple[str, str], ...] | None:
+        """The keyboard's Chinese words kept under ``key`` (``words.chinese_key``), if the last kept are those."""
+        try:
+            row = self._db().execute("SELECT value FROM state WHERE name = 'chinese words'").fetchone()
+            kept_key, words = pickle.loads(row[0]) if row else (None, None)
+        except DAMAGED:  # worked out again, and kept over it
+            return None
+        if kept_key != key or not isinstance(words, tuple):
+            return None
+        return words
+
+    def keep_chinese_words(self, key: str, words: tuple[tuple[str, str], ...]) -> None:
+        """Keep the keyboard's Chinese words of a library under ``key``, in place of any kept before."""
+        try:
+            db = self._db()
+            with db:
+                db.execute("INSERT OR REPLACE INTO state VALUES ('chinese words', ?)",
+                           (pickle.dumps((key, words), protocol=pickle.HIGHEST_PROTOCOL),))
+        except (OSError, sqlite3.Error):
+            pass  # a read-only or full instance folder: worked out again at the next start

@@ -223,7 +223,7 @@ class ContentUpdates:
         if cache.changed_since_listed(self.folder):
             return False  # changed while it was read: read it again when it settles
         library = cache.keep(library, listed, version, published)  # written, and from now on read from the file
-        content = self.holder.replace(library, version, published)
+        content = self.holder.replace(library, version, published, cache)
         cache.put_index(cache.index_key(INDEXED_LANGUAGES), content.search)
         self._changed_at = None
         for problem in library.problems:

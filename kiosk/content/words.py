@@ -8,16 +8,20 @@
   characters the library uses often, and single characters, each with its
   pinyin worked out by pypinyin.
 
-Everything is worked out once per library; what a patron types is only
-compared with it, never kept.
+Everything is worked out once per library (the Chinese words, which take a
+child process seconds, are kept with the start-up cache for the next start);
+what a patron types is only compared with it, never kept.
 """
 
 from __future__ import annotations
 
+import hashlib
+import importlib.metadata
 import logging
 import re
 import unicodedata
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 from . import pinyin
@@ -100,11 +104,14 @@ def plain_pinyin(typed: str) -> str:
     return re.sub(r"[^a-z]", "", _TONE_MARKS.sub("", decomposed))
 
 
-def keyboard_words(library: Library, chinese_tag: str = "zh-Hans") -> KeyboardWords:
+def keyboard_words(library: Library, chinese_tag: str = "zh-Hans",
+                   chinese: tuple[tuple[str, str], ...] | None = None) -> KeyboardWords:
     """Work out the completions and Chinese words of ``library``.
 
     The titles of articles read from disk are looked up there; only the topics'
-    names (and any article held in memory) are held here.
+    names (and any article held in memory) are held here. ``chinese``: the
+    library's Chinese words as ``chinese_words`` worked them out before, if
+    they were kept; else they are worked out now.
     """
     from .stored import StoredArticles, StoredTitles  # it imports Completion from here
 
@@ -122,7 +129,9 @@ def keyboard_words(library: Library, chinese_tag: str = "zh-Hans") -> KeyboardWo
         for tag, name in topic.names.items():
             completions.append((_keys(name), Completion(name, tag, "patron.topic", topic.slug)))
             places.append((len(articles) + index, 0))
-    return KeyboardWords(tuple(completions), _chinese_words(library, chinese_tag), titles, tuple(places))
+    if chinese is None:
+        chinese = chinese_words(library, chinese_tag) or ()
+    return KeyboardWords(tuple(completions), chinese, titles, tuple(places))
 
 
 def _keys(text: str) -> tuple[str, ...]:
@@ -139,8 +148,8 @@ def title_words(title: str) -> list[str]:
     return sorted(words)
 
 
-def _chinese_words(library: Library, tag: str) -> tuple[tuple[str, str], ...]:
-    """Words of the library's Chinese text, most used first, each with its pinyin.
+def chinese_words(library: Library, tag: str = "zh-Hans") -> tuple[tuple[str, str], ...] | None:
+    """Words of the library's Chinese text, most used first, each with its pinyin; None if pypinyin failed.
 
     The work is done by ``pinyin.py`` in a process of its own: pypinyin's
     dictionaries take some 55 MiB, which the kiosk should not hold for as long
@@ -167,4 +176,25 @@ def _chinese_words(library: Library, tag: str) -> tuple[tuple[str, str], ...]:
         return tuple(pinyin.words_in_a_child(texts, CJK_CHARACTER))
     except pinyin.PinyinError as error:  # the keyboard still offers titles and topics
         logging.getLogger("kiosk").warning("keyboard: no Chinese words by their pinyin (%s)", error)
-        return ()
+        return None
+
+
+def chinese_key(library: Library, tag: str = "zh-Hans") -> str | None:
+    """What ``chinese_words`` of ``library`` are kept under: a digest of every article's fingerprint, in order,
+    and of the code and pypinyin that work them out; None for a library with any article held in memory
+    (only a fingerprint says what an article holds without reading it)."""
+    from .stored import fingerprints
+
+    keys = fingerprints(library)
+    if len(keys) != len(library.articles):
+        return None
+    try:
+        dictionary = importlib.metadata.version("pypinyin")
+    except importlib.metadata.PackageNotFoundError:  # the child fails too, and nothing is kept
+        dictionary = ""
+    digest = hashlib.blake2b(f"{tag}\0{CHINESE_TEXT_READ}\0{dictionary}\0".encode(), digest_size=20)
+    for module in (__file__, pinyin.__file__):
+        digest.update(Path(module).read_bytes())
+    for slug, key in keys.items():
+        digest.update(f"{slug}\0{key}\n".encode())
+    return digest.hexdigest()
