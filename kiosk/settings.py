@@ -156,7 +156,7 @@ SETTINGS: tuple[Setting, ...] = (
             _path, "DIR"),
     Setting("content_poll_seconds", 3,
             "Seconds between looks at the content folder for a new version, taken without a restart "
-            "(0: read it only at start).",
+            "(0: read it only at start); longer for a big library, so that looks take at most a twentieth of a core.",
             _poll_seconds, "SECONDS"),
     Setting("content_settle_seconds", 5,
             "For a content folder without a manifest (edited in place): seconds its files must stay "

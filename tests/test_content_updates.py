@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import io
+import itertools
 import json
 import random
 import re
@@ -202,17 +203,59 @@ def test_a_version_taken_goes_over_the_folder_listing_once_for_its_digest(kiosk,
     from kiosk.content import manifest
     app, updates, _ = kiosk
     # Counted in this thread alone: a kiosk of an earlier test in this process may still look at its own folder.
+    # A listing is a list by then (sorted); a walk hands its files over one by one, keeping none.
     real, passes, here = manifest._digest, [], threading.get_ident()
     monkeypatch.setattr(manifest, "_digest", lambda files: (
-        passes.append(1) if threading.get_ident() == here else None, real(files))[1])
+        passes.append("listing" if isinstance(files, list) else "walk") if threading.get_ident() == here else None,
+        real(files))[1])
     write_version(folder, 2)
     publish(folder, "v2")
     assert updates.check() and health(app)["content_version"] == "v2"
-    assert len(passes) == 1
+    assert passes == ["walk", "listing"]  # the look's walk found a change; the listing then, once
     passes.clear()
     write_version(folder, 3)
     publish(folder, "v3")
-    assert updates.take_now() and len(passes) == 1
+    assert updates.take_now() and passes == ["listing"]
+
+
+def test_a_look_at_a_folder_that_has_not_changed_walks_it_and_keeps_no_listing(kiosk, folder, monkeypatch):
+    # A listing of a 10,000-article library is 120,000 entries and tens of MiB, made and let go of at every look.
+    from kiosk.content import updates as updates_module
+    _, updates, _ = kiosk
+    listed, real = [], updates_module.content_files
+    monkeypatch.setattr(updates_module, "content_files", lambda path: (listed.append(path), real(path))[1])
+    assert not updates.check() and not updates.check()
+    assert listed == []
+    (folder / "topics.yaml").write_text(f"# edited\n{TOPICS}", encoding="utf-8")
+    assert not updates.check()  # a change against the manifest: listed, judged, and not taken
+    assert listed == [folder] and updates.holder.waiting is not None
+
+
+def test_a_look_that_takes_long_is_followed_by_a_longer_pause(folder, tmp_path, monkeypatch):
+    """Looks take at most ``LOOKS_SHARE`` of a core, whatever the poll: a big library's walk takes most of a second."""
+    from kiosk.content import updates as updates_module
+    assert updates_module.pause_after(3, 0.01) == 3
+    assert updates_module.pause_after(3, 1.0) == pytest.approx(1.0 / updates_module.LOOKS_SHARE)
+    looked = []
+    enough = threading.Event()
+
+    def costly_look(self):
+        began = time.thread_time()
+        while time.thread_time() - began < 0.02:  # a twentieth of a second of the processor, spent here
+            pass
+        looked.append(time.monotonic())
+        if len(looked) == 3:
+            enough.set()
+    monkeypatch.setattr(ContentUpdates, "look", costly_look)
+    app = create_app({"instance": seeded(tmp_path / "instance"), "content": folder, "languages": "en",
+                      "content_poll_seconds": 0.1})
+    try:
+        assert enough.wait(60)
+    finally:
+        content_updates(app).stop()
+    # Each look took 0.02 s of a core, so the next came at least 0.02 / LOOKS_SHARE = 0.4 s later, not 0.1 s.
+    gaps = [later - earlier for earlier, later in itertools.pairwise(looked)]
+    assert min(gaps) >= 0.02 / updates_module.LOOKS_SHARE * 0.9, gaps
 
 
 def test_a_half_arrived_version_is_never_served_and_says_what_is_missing(kiosk, folder, tmp_path):
