@@ -537,17 +537,45 @@ def shipped_figures(work: Path) -> tuple[float, float]:
 
 
 def restarts_as_deployed(instance: Path, content: Path | None, probes: list[str]) -> list[float]:
-    """Seconds from starting the kiosk as ``reading-kiosk`` does (``run_kiosk.py``, which starts itself again
-    under the scrubbing allocator) to the first article page served, once for each of ``probes``."""
+    """Seconds from starting the kiosk as its systemd unit does (``run_kiosk.py``, the same program as
+    ``reading-kiosk``, with the unit's allocator and pools in its environment) to the first article page served,
+    once for each of ``probes``."""
     content_options = ["--content", str(content)] if content else []
     restarts = []
     for probe in probes:
         port = free_port()
         process, took = start_command([PYTHON, "run_kiosk.py", "--no-browser", "--port", str(port), "--instance",
-                                       str(instance), *content_options, "--content-poll-seconds", "0"], port, probe)
+                                       str(instance), *content_options, "--content-poll-seconds", "0"], port, probe,
+                                      SCRUBBING)
         stop(process)
         restarts.append(round(took, 2))
     return restarts
+
+
+IDLE_SECONDS = 60
+"""How long an idle kiosk's processor time is counted (``idle_cpu_percent``): a big library's looks at its folder
+come every twenty seconds or so."""
+
+
+def idle_cpu_percent(instance: Path, content: Path | None, probe: str) -> float:
+    """The share of one core a kiosk started as ``reading-kiosk`` does, looking at its folder as it does by default
+    (``--content-poll-seconds`` not given), takes while no one uses it: counted over ``IDLE_SECONDS``, from its
+    first look on."""
+    content_options = ["--content", str(content)] if content else []
+    port = free_port()
+    process, _took = start_command([PYTHON, "run_kiosk.py", "--no-browser", "--port", str(port), "--instance",
+                                    str(instance), *content_options], port, probe, SCRUBBING)
+    try:
+        def ticks() -> int:  # user and system time of the process, in clock ticks
+            fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            return int(fields[11]) + int(fields[12])
+        time.sleep(5)  # past the first look (after three seconds), which judges the folder as a restart finds it
+        before, began = ticks(), time.perf_counter()
+        time.sleep(IDLE_SECONDS)
+        spent = (ticks() - before) / os.sysconf("SC_CLK_TCK")
+        return round(100 * spent / (time.perf_counter() - began), 1)
+    finally:
+        stop(process)
 
 
 def library_at_scale(work: Path, articles: int, shipped_rss: float, kiwix: bool = True) -> dict:
@@ -591,6 +619,7 @@ def built_library(work: Path, content: Path, instance: Path, shipped_rss: float,
     restarts = restarts_as_deployed(instance, content, [f"/en/articles/{slug}" for slug in slugs[:STARTS]])
     figures["restarts_s"] = restarts
     figures["restart_s"] = statistics.median(restarts)
+    figures["idle_cpu_percent"] = idle_cpu_percent(instance, content, f"/en/articles/{slugs[0]}")
     port = free_port()
     process, _took = start(scale_kiosk_code(port, instance, content), port, f"/en/articles/{slugs[0]}", SCRUBBING)
     try:
@@ -713,6 +742,7 @@ def print_scale(figures: dict, shipped_rss: float) -> None:
           f"{figures['build_mib_on_disk']} MiB in the instance folder")
     print(f"  restart to first article: median {figures['restart_s']} s of {figures['restarts_s']} "
           f"(target at most {targets['restart_s']})")
+    print(f"  idle, looking at its folder as it does by default: {figures['idle_cpu_percent']}% of one core")
     print(f"  resident memory after {SCALE_ARTICLE_VIEWS} distinct articles and {SCALE_SEARCHES} distinct searches: "
           f"{figures['rss_mib']} MiB (target at most {targets['rss_mib']}); the shipped library {shipped_rss} MiB, "
           f"{figures['rss_above_shipped_mib']} MiB above it (target at most {targets['rss_above_shipped_mib']})")

@@ -77,6 +77,20 @@ def test_the_kiosk_starts_again_under_the_scrubbing_allocator_with_few_memory_po
     assert (environment["PYTHONMALLOC"], environment["MALLOC_ARENA_MAX"]) == ("pymalloc_debug", "2")
 
 
+def test_started_by_its_systemd_unit_the_kiosk_is_under_the_scrubbing_allocator_at_once(monkeypatch):
+    # The unit gives the allocator and pools in the environment: a restart is one Python start, not two.
+    from kiosk.deploy import command
+    unit = (ROOT / "deploy" / "reading-kiosk.service").read_text(encoding="utf-8")
+    given = dict(pair.split("=", 1) for line in unit.splitlines() if line.startswith("Environment=")
+                 for pair in line.removeprefix("Environment=").split())
+    assert (given["PYTHONMALLOC"], given["MALLOC_ARENA_MAX"]) == ("pymalloc_debug", "2")
+    for name, value in given.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(os, "execv", lambda *arguments: pytest.fail("started itself again"))
+    monkeypatch.setattr(command, "main", lambda: "served")
+    assert command.run() == "served"
+
+
 def test_what_runs_before_the_kiosk_starts_again_imports_none_of_its_parts():
     # They are imported after the start again, once: imported before it too, they took 0.3 to 0.6 s of a restart.
     imported = subprocess.run(

@@ -73,6 +73,8 @@ def systemd_unit(working_folder: Path | str, program: str, user: str = "kiosk") 
 
     Settings for one kiosk go in ``/etc/reading-kiosk.env`` as ``KIOSK_*`` lines.
     """
+    from .command import MALLOC_ARENAS, SCRUBBING_ALLOCATOR  # the command prints this unit: imported when asked
+
     return f"""\
 # Reading kiosk: install as /etc/systemd/system/reading-kiosk.service, then
 #   systemctl daemon-reload && systemctl enable --now reading-kiosk
@@ -85,6 +87,9 @@ Wants=cups.service
 User={user}
 WorkingDirectory={working_folder}
 Environment=DISPLAY=:0
+# The allocator that clears what is freed, and few memory pools, from the first instruction: without them
+# the program starts itself again with them, a Python start and an import more at every restart.
+Environment=PYTHONMALLOC={SCRUBBING_ALLOCATOR} MALLOC_ARENA_MAX={MALLOC_ARENAS}
 EnvironmentFile=-/etc/reading-kiosk.env
 ExecStart={program}
 Restart=always
