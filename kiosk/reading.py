@@ -8,9 +8,12 @@ date a handout prints.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import time
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 from babel.dates import format_date
 from babel.numbers import format_decimal
@@ -18,10 +21,12 @@ from flask import Flask, abort, redirect, request, url_for
 from flask_babel import format_number
 from markupsafe import Markup
 
+from .atomic import write_atomically
 from .content.model import Article, ArticleVersion, TranslationState
 from .content.search import Card
 from .content.serving import get_library
 from .i18n import choose_language, current_language, render_in_language, translations
+from .instance import set_aside
 from .languages import LANGUAGES, Language
 from .layout import rendering_in
 
@@ -59,6 +64,10 @@ def second_language(argument: str) -> Language | None:
     return other
 
 
+PRINT_DATES_FILE = "print-dates.json"
+"""Today's print date in every language, in the instance folder, written by a start (never by a request)."""
+
+
 class _PrintDates:
     """Today's date as a handout prints it, in every registered language, worked out once a day.
 
@@ -76,10 +85,48 @@ class _PrintDates:
         until, dates = self._dates
         if self._clock() >= until:
             day = date.today()
-            dates = {known.tag: format_date(day, "long", locale=known.locale) for known in LANGUAGES}
-            until = datetime.combine(day + timedelta(days=1), datetime.min.time()).timestamp()
-            self._dates = (until, dates)
+            dates = _dates_of(day)
+            self._dates = (_end_of(day), dates)
         return dates[language.tag]
+
+    def keep_in(self, folder: Path) -> None:
+        """Take today's dates from ``folder``'s ``PRINT_DATES_FILE`` if a start wrote them today; else work them
+        out and write them there (a first page after a restart loaded twelve languages' calendars from Babel for
+        them: a tenth of a second). Only a start writes the file: written at a request, its time would tell when
+        the first page of the day was asked for."""
+        path, day = folder / PRINT_DATES_FILE, date.today()
+        dates = _read_dates(path, day)
+        if dates is None:
+            dates = _dates_of(day)
+            with contextlib.suppress(OSError):  # a read-only or full instance folder: worked out at each start
+                write_atomically(path, json.dumps({"day": day.isoformat(), "dates": dates},
+                                                  ensure_ascii=False).encode())
+        self._dates = (_end_of(day), dates)
+
+
+def _dates_of(day: date) -> dict[str, str]:
+    return {known.tag: format_date(day, "long", locale=known.locale) for known in LANGUAGES}
+
+
+def _end_of(day: date) -> float:
+    return datetime.combine(day + timedelta(days=1), datetime.min.time()).timestamp()
+
+
+def _read_dates(path: Path, day: date) -> dict[str, str] | None:
+    """The dates ``path`` holds for ``day`` in every registered language, if it holds them; a file that is not
+    what a start writes is set aside, in one line naming it."""
+    try:
+        kept = json.loads(path.read_bytes())
+        if date.fromisoformat(kept["day"]) != day:
+            return None  # written on an earlier day
+        dates = {known.tag: kept["dates"].get(known.tag) for known in LANGUAGES}
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        set_aside(path, "today's print dates")
+        return None
+    # A language added since the file was written: worked out again, and the file written over.
+    return dates if all(isinstance(text, str) for text in dates.values()) else None
 
 
 _print_dates = _PrintDates()
@@ -137,6 +184,8 @@ def reading_time(version: ArticleVersion | Card) -> str:
 
 
 def init_app(app: Flask) -> None:
-    """Let templates say what a reader must know, and how long an article takes to read."""
+    """Let templates say what a reader must know, and how long an article takes to read; have today's print
+    dates ready, from the instance folder if a start today wrote them."""
+    _print_dates.keep_in(Path(app.instance_path))
     app.jinja_env.globals.update(reading_time=reading_time, translation_notice=translation_notice,
                                  in_language=in_language)
