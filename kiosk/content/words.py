@@ -16,8 +16,9 @@ what a patron types is only compared with it, never kept.
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
+import importlib.util
 import logging
+import os
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -188,13 +189,19 @@ def chinese_key(library: Library, tag: str = "zh-Hans") -> str | None:
     keys = fingerprints(library)
     if len(keys) != len(library.articles):
         return None
-    try:
-        dictionary = importlib.metadata.version("pypinyin")
-    except importlib.metadata.PackageNotFoundError:  # the child fails too, and nothing is kept
-        dictionary = ""
-    digest = hashlib.blake2b(f"{tag}\0{CHINESE_TEXT_READ}\0{dictionary}\0".encode(), digest_size=20)
+    digest = hashlib.blake2b(f"{tag}\0{CHINESE_TEXT_READ}\0{_pypinyin_installed()}\0".encode(), digest_size=20)
     for module in (__file__, pinyin.__file__):
         digest.update(Path(module).read_bytes())
     for slug, key in keys.items():
         digest.update(f"{slug}\0{key}\n".encode())
     return digest.hexdigest()
+
+
+def _pypinyin_installed() -> str:
+    """Which pypinyin is installed, told cheaply: its package file's path, size and time, which an install changes
+    (importing it loads its dictionaries; reading its metadata imports a mail parser, 40 ms of a restart)."""
+    spec = importlib.util.find_spec("pypinyin")
+    if spec is None or spec.origin is None:  # the child fails too, and nothing is kept
+        return ""
+    state = os.stat(spec.origin)
+    return f"{spec.origin}\0{state.st_size}\0{state.st_mtime_ns}"
