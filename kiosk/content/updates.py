@@ -265,12 +265,14 @@ class ContentUpdates:
         if self._thread is not None:
             self._thread.join()
 
-    def look(self) -> None:
-        """One look of the watcher's: a failed one is logged, and the next is made all the same."""
+    def look(self) -> bool:
+        """One look of the watcher's: whether it took a new version. A failed one is logged, and the next is
+        made all the same."""
         try:
-            self.check()
+            return self.check()
         except Exception as error:  # never let one bad look stop the next
             self.app.logger.error("content: could not take the new version (%s)", type(error).__name__)
+            return False
 
 
 def _look_every(held: weakref.ref[ContentUpdates], stop: threading.Event, seconds: float) -> None:
@@ -282,14 +284,15 @@ def _look_every(held: weakref.ref[ContentUpdates], stop: threading.Event, second
         if updates is None:
             return
         began = time.thread_time()
-        updates.look()
-        pause = pause_after(seconds, time.thread_time() - began)
+        taken = updates.look()
+        pause = seconds if taken else pause_after(seconds, time.thread_time() - began)
         del updates  # held only weakly between looks
 
 
 def pause_after(seconds: float, spent: float) -> float:
-    """How long the watcher waits after a look that took ``spent`` seconds of the processor: ``seconds``, or long
-    enough that looks take no more than ``LOOKS_SHARE`` of a core."""
+    """How long the watcher waits after a look that took ``spent`` seconds of the processor and no new version:
+    ``seconds``, or long enough that looks take no more than ``LOOKS_SHARE`` of a core. (A look that took a new
+    version is followed by ``seconds``: taking it was the work looking is for, and more may come.)"""
     return max(seconds, spent / LOOKS_SHARE)
 
 
