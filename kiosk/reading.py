@@ -15,6 +15,7 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+import babel
 from babel.dates import format_date
 from babel.numbers import format_decimal
 from flask import Flask, abort, redirect, request, url_for
@@ -64,10 +65,6 @@ def second_language(argument: str) -> Language | None:
     return other
 
 
-PRINT_DATES_FILE = "print-dates.json"
-"""Today's print date in every language, in the instance folder, written by a start (never by a request)."""
-
-
 class _PrintDates:
     """Today's date as a handout prints it, in every registered language, worked out once a day.
 
@@ -89,18 +86,8 @@ class _PrintDates:
             self._dates = (_end_of(day), dates)
         return dates[language.tag]
 
-    def keep_in(self, folder: Path) -> None:
-        """Take today's dates from ``folder``'s ``PRINT_DATES_FILE`` if a start wrote them today; else work them
-        out and write them there (a first page after a restart loaded twelve languages' calendars from Babel for
-        them: a tenth of a second). Only a start writes the file: written at a request, its time would tell when
-        the first page of the day was asked for."""
-        path, day = folder / PRINT_DATES_FILE, date.today()
-        dates = _read_dates(path, day)
-        if dates is None:
-            dates = _dates_of(day)
-            with contextlib.suppress(OSError):  # a read-only or full instance folder: worked out at each start
-                write_atomically(path, json.dumps({"day": day.isoformat(), "dates": dates},
-                                                  ensure_ascii=False).encode())
+    def take(self, day: date, dates: dict[str, str]) -> None:
+        """Write ``dates`` (``day``'s in every registered language, as ``_dates_of`` writes them) from now on."""
         self._dates = (_end_of(day), dates)
 
 
@@ -110,23 +97,6 @@ def _dates_of(day: date) -> dict[str, str]:
 
 def _end_of(day: date) -> float:
     return datetime.combine(day + timedelta(days=1), datetime.min.time()).timestamp()
-
-
-def _read_dates(path: Path, day: date) -> dict[str, str] | None:
-    """The dates ``path`` holds for ``day`` in every registered language, if it holds them; a file that is not
-    what a start writes is set aside, in one line naming it."""
-    try:
-        kept = json.loads(path.read_bytes())
-        if date.fromisoformat(kept["day"]) != day:
-            return None  # written on an earlier day
-        dates = {known.tag: kept["dates"].get(known.tag) for known in LANGUAGES}
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        set_aside(path, "today's print dates")
-        return None
-    # A language added since the file was written: worked out again, and the file written over.
-    return dates if all(isinstance(text, str) for text in dates.values()) else None
 
 
 _print_dates = _PrintDates()
@@ -161,19 +131,77 @@ class _SmallNumbers:
     def __init__(self) -> None:
         self._written: dict[str, tuple[str, ...]] | None = None
 
+    def take(self, written: dict[str, tuple[str, ...]]) -> None:
+        """Write the small numbers as ``written`` (by ``_numbers_written``) from now on."""
+        self._written = written
+
     def write(self, number: int, language: Language) -> str:
         """``number`` as ``language`` writes it (as ``flask_babel.format_number`` would)."""
         if not 0 <= number < SMALL_NUMBERS:
             return format_number(number)
         written = self._written
         if written is None:
-            written = self._written = {known.tag: tuple(format_decimal(small, locale=known.locale)
-                                                        for small in range(SMALL_NUMBERS)) for known in LANGUAGES}
+            written = self._written = _numbers_written()
         return written[language.tag][number]
+
+
+def _numbers_written() -> dict[str, tuple[str, ...]]:
+    return {known.tag: tuple(format_decimal(small, locale=known.locale) for small in range(SMALL_NUMBERS))
+            for known in LANGUAGES}
 
 
 SMALL_NUMBERS = 100
 _small_numbers = _SmallNumbers()
+
+WRITTEN_FILE = "written-by-babel.json"
+"""What Babel writes that pages show in every language (today's print date, the small numbers), kept in the
+instance folder by a start, and never written by a request."""
+
+
+def keep_written(folder: Path) -> None:
+    """Take today's print dates and the small numbers from ``folder``'s ``WRITTEN_FILE``, as far as a start wrote
+    them (the dates today, the numbers with this Babel); work out the rest and write the file again.
+
+    Babel loads a language's locale data to write its first date or number: for twelve languages, a tenth
+    of a second or more of a restart's first page. Only a start writes the file: written at a request, its
+    time would tell when the first page of the day was asked for.
+    """
+    path, day = folder / WRITTEN_FILE, date.today()
+    kept = _read_written(path)
+    dates = _in_every_language(kept.get("dates"), str) if kept.get("day") == day.isoformat() else None
+    numbers = _in_every_language(kept.get("numbers"), list) if kept.get("babel") == babel.__version__ else None
+    if numbers is not None and not all(len(written) == SMALL_NUMBERS and all(isinstance(text, str) for text in written)
+                                       for written in numbers.values()):
+        numbers = None
+    if dates is None or numbers is None:
+        dates = dates or _dates_of(day)
+        numbers = numbers or _numbers_written()
+        with contextlib.suppress(OSError):  # a read-only or full instance folder: worked out at each start
+            write_atomically(path, json.dumps({"day": day.isoformat(), "dates": dates, "babel": babel.__version__,
+                                               "numbers": numbers}, ensure_ascii=False).encode())
+    _print_dates.take(day, dates)
+    _small_numbers.take({tag: tuple(written) for tag, written in numbers.items()})
+
+
+def _read_written(path: Path) -> dict:
+    """What ``path`` holds, or nothing; a file that is not what a start writes is set aside, in one line naming it."""
+    try:
+        kept = json.loads(path.read_bytes())
+        if not isinstance(kept, dict):
+            raise TypeError("not what a start writes")
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError, TypeError):
+        set_aside(path, "what Babel writes in every language")
+        return {}
+    return kept
+
+
+def _in_every_language(values: object, kind: type) -> dict | None:
+    """``values`` if it holds one of ``kind`` for every registered language (one added since: worked out again)."""
+    if not isinstance(values, dict) or not all(isinstance(values.get(known.tag), kind) for known in LANGUAGES):
+        return None
+    return {known.tag: values[known.tag] for known in LANGUAGES}
 
 
 def reading_time(version: ArticleVersion | Card) -> str:
@@ -184,8 +212,8 @@ def reading_time(version: ArticleVersion | Card) -> str:
 
 
 def init_app(app: Flask) -> None:
-    """Let templates say what a reader must know, and how long an article takes to read; have today's print
-    dates ready, from the instance folder if a start today wrote them."""
-    _print_dates.keep_in(Path(app.instance_path))
+    """Let templates say what a reader must know, and how long an article takes to read; have what Babel writes
+    for every page ready, from the instance folder if a start wrote it (``keep_written``)."""
+    keep_written(Path(app.instance_path))
     app.jinja_env.globals.update(reading_time=reading_time, translation_notice=translation_notice,
                                  in_language=in_language)

@@ -73,58 +73,81 @@ def test_babel_writes_the_small_numbers_once_for_many_lists(monkeypatch):
     assert len(written) == len(LANGUAGES) * reading.SMALL_NUMBERS
 
 
-def _counting_format_date(monkeypatch):
-    counted, real = [], reading.format_date
-    monkeypatch.setattr(reading, "format_date", lambda *arguments, **named: (counted.append(1),
-                                                                            real(*arguments, **named))[1])
+def _counting_babel(monkeypatch):
+    counted = []
+    for name in ("format_date", "format_decimal"):
+        real = getattr(reading, name)
+        monkeypatch.setattr(reading, name, lambda *arguments, real=real, **named: (counted.append(1),
+                                                                                  real(*arguments, **named))[1])
     return counted
 
 
-def test_a_restart_takes_today_s_print_dates_from_the_file_its_first_start_wrote(tmp_path, monkeypatch):
-    # Babel loads a language's calendar to write its first date: twelve took a tenth of a second of a first page.
-    first = reading._PrintDates()
-    first.keep_in(tmp_path)
-    kept = json.loads((tmp_path / reading.PRINT_DATES_FILE).read_text(encoding="utf-8"))
+def _fresh(monkeypatch):
+    """The print dates and small numbers as a process starts with them (tests in this process set them)."""
+    monkeypatch.setattr(reading, "_print_dates", reading._PrintDates())
+    monkeypatch.setattr(reading, "_small_numbers", reading._SmallNumbers())
+
+
+def test_a_restart_takes_what_babel_writes_from_the_file_its_first_start_wrote(tmp_path, monkeypatch):
+    # Babel loads a language's locale data to write its first date or number: twelve took a tenth of a second
+    # and more of a restart's first page.
+    _fresh(monkeypatch)
+    reading.keep_written(tmp_path)
+    first = ([reading._print_dates.today(known) for known in LANGUAGES],
+             [reading._small_numbers.write(42, known) for known in LANGUAGES])
+    kept = json.loads((tmp_path / reading.WRITTEN_FILE).read_text(encoding="utf-8"))
     assert kept["day"] == date.today().isoformat() and set(kept["dates"]) == {known.tag for known in LANGUAGES}
-    counted = _counting_format_date(monkeypatch)
-    restarted = reading._PrintDates()
-    restarted.keep_in(tmp_path)
-    assert [restarted.today(known) for known in LANGUAGES] == [first.today(known) for known in LANGUAGES]
+    _fresh(monkeypatch)
+    counted = _counting_babel(monkeypatch)
+    reading.keep_written(tmp_path)
+    assert ([reading._print_dates.today(known) for known in LANGUAGES],
+            [reading._small_numbers.write(42, known) for known in LANGUAGES]) == first
     assert counted == []
-    assert restarted.today(LANGUAGES[0]) == reading.format_date(date.today(), "long", locale=LANGUAGES[0].locale)
+    arabic = next(known for known in LANGUAGES if known.tag == "ar")
+    assert reading._print_dates.today(arabic) == reading.format_date(date.today(), "long", locale=arabic.locale)
+    assert reading._small_numbers.write(42, arabic) == reading.format_decimal(42, locale=arabic.locale)
 
 
-@pytest.mark.parametrize("kept", [{"day": "2001-02-03"}, {"dates": {"en": "February 3, 2001"}}])
-def test_print_dates_of_another_day_or_lacking_a_language_are_worked_out_again_and_written_over(tmp_path, kept,
-                                                                                                monkeypatch, caplog):
-    path = tmp_path / reading.PRINT_DATES_FILE
-    path.write_text(json.dumps({"day": date.today().isoformat(), "dates": {}} | kept), encoding="utf-8")
-    counted = _counting_format_date(monkeypatch)
-    dates = reading._PrintDates()
-    dates.keep_in(tmp_path)
-    assert len(counted) == len(LANGUAGES) and "2001" not in dates.today(LANGUAGES[0])
-    assert json.loads(path.read_text(encoding="utf-8"))["day"] == date.today().isoformat()
+@pytest.mark.parametrize("stale", [{"day": "2001-02-03"}, {"babel": "0.1"}, {"dates": {"en": "February 3, 2001"}},
+                                   {"numbers": {"en": ["0"]}}])
+def test_what_another_day_another_babel_or_fewer_languages_wrote_is_worked_out_again(tmp_path, stale, monkeypatch,
+                                                                                      caplog):
+    _fresh(monkeypatch)
+    reading.keep_written(tmp_path)
+    path = tmp_path / reading.WRITTEN_FILE
+    path.write_text(json.dumps(json.loads(path.read_text(encoding="utf-8")) | stale), encoding="utf-8")
+    _fresh(monkeypatch)
+    counted = _counting_babel(monkeypatch)
+    reading.keep_written(tmp_path)
+    assert counted  # worked out again
+    assert "2001" not in reading._print_dates.today(LANGUAGES[0]) and reading._small_numbers.write(7, LANGUAGES[0])
+    kept = json.loads(path.read_text(encoding="utf-8"))
+    assert kept["day"] == date.today().isoformat() and len(kept["numbers"]["en"]) == reading.SMALL_NUMBERS
     assert caplog.records == []  # not damaged: only out of date
 
 
-@pytest.mark.parametrize("damage", [b"\x00\xde\xad", b"[]", b'{"day": 5}', b'{"day": "%s", "dates": []}'])
-def test_a_damaged_print_dates_file_is_named_once_set_aside_and_written_again(tmp_path, damage, caplog):
-    path = tmp_path / reading.PRINT_DATES_FILE
-    path.write_bytes(damage.replace(b"%s", date.today().isoformat().encode()))
-    dates = reading._PrintDates()
-    dates.keep_in(tmp_path)
-    assert dates.today(LANGUAGES[0]) == reading.format_date(date.today(), "long", locale=LANGUAGES[0].locale)
-    assert [record.getMessage() for record in caplog.records if reading.PRINT_DATES_FILE in record.getMessage()]
-    assert len(caplog.records) == 1 and (tmp_path / (reading.PRINT_DATES_FILE + ".damaged")).exists()
+@pytest.mark.parametrize("damage", [b"\x00\xde\xad", b"[]", b"7"])
+def test_a_damaged_file_of_what_babel_writes_is_named_once_set_aside_and_written_again(tmp_path, damage, caplog,
+                                                                                       monkeypatch):
+    _fresh(monkeypatch)
+    path = tmp_path / reading.WRITTEN_FILE
+    path.write_bytes(damage)
+    reading.keep_written(tmp_path)
+    assert reading._print_dates.today(LANGUAGES[0]) == reading.format_date(date.today(), "long",
+                                                                            locale=LANGUAGES[0].locale)
+    assert len(caplog.records) == 1 and reading.WRITTEN_FILE in caplog.records[0].getMessage()
+    assert (tmp_path / (reading.WRITTEN_FILE + ".damaged")).exists()
     assert json.loads(path.read_text(encoding="utf-8"))["day"] == date.today().isoformat()
 
 
-def test_only_a_start_writes_the_print_dates_never_a_page(make_app, tmp_path):
+def test_only_a_start_writes_what_babel_wrote_never_a_page(make_app, tmp_path, monkeypatch):
     # Written at a request, the file's time would tell when the day's first article was opened.
     app = make_app()
-    path = tmp_path / "instance" / reading.PRINT_DATES_FILE
+    path = tmp_path / "instance" / reading.WRITTEN_FILE
     assert path.is_file()
     path.unlink()
-    reading._print_dates._dates = (0.0, {})  # as after midnight: worked out again at the next page
-    assert "consent" in app.test_client().get("/en/articles/consent").get_data(as_text=True)
+    _fresh(monkeypatch)  # as after midnight, and before any list: worked out again at the next pages
+    client = app.test_client()
+    assert "consent" in client.get("/en/articles/consent").get_data(as_text=True)
+    assert client.get("/en/search?q=consent").status_code == 200
     assert not path.exists()
