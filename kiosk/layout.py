@@ -17,8 +17,12 @@ layout is rendered whether or not anyone uses it.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
 from collections.abc import Mapping
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -26,6 +30,7 @@ from flask import Flask, current_app, g, request, url_for
 from flask_babel import force_locale
 from markupsafe import Markup, escape
 
+from .atomic import write_atomically
 from .display import (
     ALL_DISPLAY_CHOICES,
     DEFAULT_DISPLAY,
@@ -35,7 +40,10 @@ from .display import (
     is_display_query,
 )
 from .i18n import compile_templates, current_language, default_language, offered_languages, render_in_language
+from .instance import set_aside
 from .languages import Language
+from .settings import rendered_settings
+from .shipped import code_digest
 from .signals import settings_changed
 
 SLOT_START, SLOT_END, SLOT_SEPARATOR = "\ue000", "\ue001", "\ue002"
@@ -208,8 +216,18 @@ def _patron_rules(app: Flask) -> dict[str, str]:
             if rule.rule.startswith("/<lang>/") and "GET" in (rule.methods or ())}
 
 
+LAYOUTS_FILE = "layouts.json"
+"""Every layout as rendered, in the instance folder, under a digest of all it is rendered with."""
+
+
 class Layouts:
-    """Every layout of the kiosk, for each offered language and display choice."""
+    """Every layout of the kiosk, for each offered language and display choice.
+
+    Rendering them all (121 for twelve languages) took a quarter of a second of
+    every start; they are kept in ``LAYOUTS_FILE`` under a digest of what they
+    are rendered with (the kiosk's code, templates and catalogs, the static
+    files, the settings), so a restart only reads them.
+    """
 
     def __init__(self, app: Flask):
         self.app = app
@@ -217,33 +235,60 @@ class Layouts:
         self._layouts: dict[tuple[str, str, DisplayChoices], SlotTemplate] = {}
 
     def build(self) -> None:
-        """Render every layout for the app's present settings (and compile every page's template)."""
+        """Read, or render, every layout for the app's present settings (and compile every page's template)."""
         compile_templates(self.app)
-        layouts = {}
         with self.app.test_request_context():
-            for language in offered_languages():
-                for display in ALL_DISPLAY_CHOICES:
-                    with rendering_in(language, display):
-                        layouts["patron", language.tag, display] = self._render("patron")
-                with rendering_in(language):
-                    for kind in ("staff", "staff-locked"):
-                        layouts[kind, language.tag, DEFAULT_DISPLAY] = self._render(kind)
-            with rendering_in(default_language()):
-                layouts["pristine", default_language().tag, DEFAULT_DISPLAY] = self._render("pristine")
-        self._layouts = layouts
+            places = [("patron", language, display) for language in offered_languages()
+                      for display in ALL_DISPLAY_CHOICES]
+            places += [(kind, language, DEFAULT_DISPLAY) for language in offered_languages()
+                       for kind in ("staff", "staff-locked")]
+            places.append(("pristine", default_language(), DEFAULT_DISPLAY))
+            path, key = Path(self.app.instance_path) / LAYOUTS_FILE, self._key()
+            sources = _kept_layouts(path, key, len(places))
+            if sources is None:
+                sources = [self._render(kind, language, display) for kind, language, display in places]
+                with contextlib.suppress(OSError):  # a read-only or full instance folder: rendered at each start
+                    write_atomically(path, json.dumps({"key": key, "layouts": sources}).encode())
+        self._layouts = {(kind, language.tag, display): SlotTemplate(source).encode()
+                         for (kind, language, display), source in zip(places, sources, strict=True)}
 
     def rebuild(self, sender: Flask, **extra: Any) -> None:
         """Render every layout again (staff changed the settings they show)."""
         self.build()
 
-    def _render(self, kind: str) -> SlotTemplate:
-        return SlotTemplate(render_in_language(
-            "layout.html", layout_kind=kind, welcome_address=url_for("patron.welcome", lang=default_language().tag),
-            late=late, late_link=late_link, display_arguments=" ".join(DISPLAY_ARGUMENTS))).encode()
+    def _key(self) -> str:
+        digest = hashlib.blake2b(code_digest(), digest_size=16)
+        digest.update(json.dumps([rendered_settings(self.app.config),
+                                  sorted(self.app.extensions["kiosk_static_hashes"].items())]).encode())
+        return digest.hexdigest()
+
+    def _render(self, kind: str, language: Language, display: DisplayChoices) -> str:
+        with rendering_in(language, display):
+            return str(render_in_language(
+                "layout.html", layout_kind=kind, welcome_address=url_for("patron.welcome", lang=default_language().tag),
+                late=late, late_link=late_link, display_arguments=" ".join(DISPLAY_ARGUMENTS)))
 
     def get(self, kind: str, language: str, display: DisplayChoices) -> SlotTemplate:
         """The layout for one page."""
         return self._layouts[kind, language, display]
+
+
+def _kept_layouts(path: Path, key: str, count: int) -> list[str] | None:
+    """The ``count`` layouts ``path`` holds, if they were rendered under ``key``; a file that is not what the
+    kiosk writes is set aside, in one line naming it."""
+    try:
+        kept = json.loads(path.read_bytes())
+        kept_key, layouts = kept["key"], kept["layouts"]
+        if not isinstance(kept_key, str) or not all(isinstance(source, str) for source in layouts):
+            raise TypeError("not what the kiosk writes")
+        if kept_key != key or len(layouts) != count:
+            return None  # rendered with other code, static files or settings
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError):
+        set_aside(path, "the layouts rendered ahead of time")
+        return None
+    return layouts
 
 
 @contextmanager

@@ -217,6 +217,21 @@ BY_NAME: dict[str, Setting] = {setting.name: setting for setting in SETTINGS}
 STAFF_SETTINGS: tuple[Setting, ...] = tuple(setting for setting in SETTINGS if setting.staff_can_change)
 
 
+NOT_RENDERED_WITH = frozenset({
+    "KIOSK_INSTANCE", "KIOSK_HOST", "KIOSK_PORT", "KIOSK_ALLOW_REMOTE", "KIOSK_NO_BROWSER",
+    "KIOSK_CONTENT_POLL_SECONDS", "KIOSK_CONTENT_SETTLE_SECONDS", "KIOSK_METRICS_FOLDER", "KIOSK_SYNCTHING_CONFIG"})
+"""Settings no page shows or is rendered with: where the kiosk keeps its files and listens, whether it starts
+the browser, how often it looks at its content folder, where its fleet figures go. A copy of an instance folder,
+or a kiosk started with any of these changed, keeps what it rendered ahead of time (every page of a big library
+took minutes to make again for a new port)."""
+
+
+def rendered_settings(config: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Every setting a page may be rendered with, by name, as text (for a digest of what a page depends on)."""
+    return sorted((name, repr(value)) for name, value in config.items()
+                  if name.startswith("KIOSK_") and name not in NOT_RENDERED_WITH)
+
+
 def load_settings(environ: Mapping[str, str], overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Resolve every setting into Flask config entries (``KIOSK_*`` keys).
 

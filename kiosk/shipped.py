@@ -10,6 +10,8 @@ checked out.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 from importlib.resources import files
 from pathlib import Path
 
@@ -29,3 +31,15 @@ def shipped_folder(name: str) -> Path:
 STATIC = shipped_folder("static")
 TRANSLATIONS = shipped_folder("translations")
 STARTER_LIBRARY = shipped_folder("starter_library")
+KIOSK = Path(__file__).resolve().parent
+
+
+@functools.cache
+def code_digest() -> bytes:
+    """A digest of everything in the kiosk that a page is rendered with: its code, templates and catalogs (what
+    is rendered ahead of time and kept, the layouts and the article pages, is kept by it)."""
+    digest = hashlib.blake2b(digest_size=16)
+    for folder, pattern in ((KIOSK, "**/*.py"), (KIOSK / "templates", "**/*.html"), (TRANSLATIONS, "**/*.mo")):
+        for path in sorted(folder.glob(pattern)):
+            digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes())
+    return digest.digest()

@@ -72,3 +72,59 @@ def test_a_folder_that_cannot_be_written_compiles_at_each_start(tmp_path, compil
         app = make(instance)
         assert compiles, start
         assert app.test_client().get("/fr/about").status_code == 200
+
+
+@pytest.fixture
+def layouts_rendered(monkeypatch):
+    """Count the layouts rendered from their template."""
+    from kiosk import layout
+    counted = []
+    original = layout.Layouts._render
+    monkeypatch.setattr(layout.Layouts, "_render", lambda self, *place: (counted.append(place),
+                                                                         original(self, *place))[1])
+    return counted
+
+
+def test_a_restart_renders_no_layout_and_serves_the_same_pages(tmp_path, layouts_rendered):
+    # 121 layouts for twelve languages took a quarter of a second of every start.
+    first = make(tmp_path / "instance")
+    assert len(layouts_rendered) > 3
+    pages = ["/ar/articles/consent?size=3", "/fr/", "/en/search?q=consent", "/ar/staff/"]
+    before = [first.test_client().get(page).get_data(as_text=True) for page in pages]
+    layouts_rendered.clear()
+    restarted = make(tmp_path / "instance")
+    assert layouts_rendered == []
+    assert [restarted.test_client().get(page).get_data(as_text=True) for page in pages] == before
+
+
+@pytest.mark.parametrize("change", ["idle_seconds", "static file"])
+def test_a_setting_or_a_static_file_that_changed_renders_the_layouts_again(tmp_path, layouts_rendered, change,
+                                                                           monkeypatch):
+    from kiosk import web
+    make(tmp_path / "instance")
+    layouts_rendered.clear()
+    if change == "static file":  # kiosk.css as another version of the kiosk ships it
+        real = web.static_hashes
+        monkeypatch.setattr(web, "static_hashes", lambda folder: real(folder) | {"kiosk.css": "0123456789ab"})
+        app = make(tmp_path / "instance")
+        assert "kiosk.css?v=0123456789ab" in app.test_client().get("/en/").get_data(as_text=True)
+    else:
+        app = make(tmp_path / "instance", idle_seconds=97)
+        assert 'data-idle-seconds="97"' in app.test_client().get("/en/").get_data(as_text=True)
+    assert layouts_rendered
+
+
+@pytest.mark.parametrize("damage", [b"\x00\xde\xad", b"[]", b'{"key": 5}', b'{"layouts": []}'])
+def test_damaged_layouts_are_named_once_set_aside_and_rendered_again(tmp_path, layouts_rendered, damage, caplog):
+    from kiosk.layout import LAYOUTS_FILE
+    make(tmp_path / "instance")
+    kept = tmp_path / "instance" / LAYOUTS_FILE
+    kept.write_bytes(damage)
+    layouts_rendered.clear()
+    app = make(tmp_path / "instance")
+    assert layouts_rendered and app.test_client().get("/fr/about").status_code == 200
+    assert [record.getMessage() for record in caplog.records if LAYOUTS_FILE in record.getMessage()]
+    assert (tmp_path / "instance" / (LAYOUTS_FILE + ".damaged")).exists()
+    layouts_rendered.clear()
+    make(tmp_path / "instance")
+    assert layouts_rendered == []  # and kept again

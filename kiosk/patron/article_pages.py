@@ -22,7 +22,6 @@ and not kept.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import pickle
 import threading
@@ -43,7 +42,8 @@ from ..handouts.qr import codes_drawn_once
 from ..i18n import render_in_language
 from ..languages import Language
 from ..layout import Links, SlotTemplate, late, layouts, rendering_in
-from ..shipped import TRANSLATIONS
+from ..settings import rendered_settings
+from ..shipped import code_digest
 from ..signals import content_replaced, settings_changed
 from .page_file import PAGES_FILE, PageFile, page_name
 
@@ -107,34 +107,14 @@ _DISPLAY_HOLES = {display: tuple(str(escape(f"{joint}{display.query}" if display
 """What fills a stored page's ``display_alone`` and ``display_after`` holes, for each display choice."""
 
 
-KIOSK = Path(__file__).resolve().parent.parent
 _BATCH = 200
 """Pages rendered between two writes (and two looks at whether the library or settings changed meanwhile)."""
-_NOT_RENDERED_WITH = frozenset({
-    "KIOSK_INSTANCE", "KIOSK_HOST", "KIOSK_PORT", "KIOSK_ALLOW_REMOTE", "KIOSK_NO_BROWSER",
-    "KIOSK_CONTENT_POLL_SECONDS", "KIOSK_CONTENT_SETTLE_SECONDS", "KIOSK_METRICS_FOLDER", "KIOSK_SYNCTHING_CONFIG"})
-"""Settings no page shows or is rendered with: where the kiosk keeps its files and listens, whether it starts
-the browser, how often it looks at its content folder, where its fleet figures go. A copy of an instance folder,
-or a kiosk started with any of these changed, keeps its pages (every page of a big library took minutes to make
-again for a new port)."""
-
-
-@functools.cache
-def _code_key() -> bytes:
-    """A digest of everything in the kiosk that a page is rendered with: its code, templates and catalogs."""
-    digest = hashlib.blake2b(digest_size=16)
-    for folder, pattern in ((KIOSK, "**/*.py"), (KIOSK / "templates", "**/*.html"), (TRANSLATIONS, "**/*.mo")):
-        for path in sorted(folder.glob(pattern)):
-            digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes())
-    return digest.digest()
 
 
 def _context_key(app: Flask, library: Library) -> str:
     """A digest of what every page of ``library`` depends on beside its article: code, settings, topics, help."""
-    digest = hashlib.blake2b(_code_key(), digest_size=16)
-    settings = sorted((name, repr(value)) for name, value in app.config.items()
-                      if name.startswith("KIOSK_") and name not in _NOT_RENDERED_WITH)
-    digest.update(pickle.dumps((settings, sorted(library.topics.items()), library.help),
+    digest = hashlib.blake2b(code_digest(), digest_size=16)
+    digest.update(pickle.dumps((rendered_settings(app.config), sorted(library.topics.items()), library.help),
                                protocol=pickle.HIGHEST_PROTOCOL))
     return digest.hexdigest()
 
