@@ -217,6 +217,33 @@ def test_a_version_taken_goes_over_the_folder_listing_once_for_its_digest(kiosk,
     assert updates.take_now() and passes == ["listing"]
 
 
+def test_a_version_taken_gives_back_its_room_once_its_listing_is_let_go_of(kiosk, folder, monkeypatch):
+    # At 10,000 articles the listing is 600,000 objects; given back before it was let go of, 65 MiB stayed taken.
+    from kiosk.content import updates as updates_module
+    _, updates, _ = kiosk
+
+    class Listing(dict):
+        """A listing that can be watched going."""
+    listings, given_back, real = [], [], updates_module.content_files
+
+    def listed(path):
+        listing = Listing(real(path))
+        listings.append(weakref.ref(listing))
+        return listing
+    monkeypatch.setattr(updates_module, "content_files", listed)
+    monkeypatch.setattr(updates_module, "release_free_memory",
+                        lambda: given_back.append([listing() is None for listing in listings]))
+    write_version(folder, 2)
+    publish(folder, "v2")
+    assert updates.check()
+    assert given_back == [[True]]  # once, the listing gone
+    assert not updates.check()  # nothing new: nothing to give back
+    write_version(folder, 3)
+    publish(folder, "v3")
+    assert updates.take_now()
+    assert given_back == [[True], [True, True]]
+
+
 def test_a_look_at_a_folder_that_has_not_changed_walks_it_and_keeps_no_listing(kiosk, folder, monkeypatch):
     # A listing of a 10,000-article library is 120,000 entries and tens of MiB, made and let go of at every look.
     from kiosk.content import updates as updates_module

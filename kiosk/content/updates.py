@@ -135,7 +135,8 @@ class ContentUpdates:
     def check(self) -> bool:
         """Look at the folder once; True if a new version is served from now on."""
         with self._lock:
-            return self._check()
+            taken = self._check()
+        return _let_go(taken)
 
     def take_now(self) -> bool:
         """Serve what the folder holds now, without waiting for it to settle (after staff changed it here).
@@ -143,7 +144,8 @@ class ContentUpdates:
         A published folder is still taken only if every file matches its manifest.
         """
         with self._lock:
-            return self._take_listed(content_files(self.folder))
+            taken = self._take_listed(content_files(self.folder))
+        return _let_go(taken)
 
     def _take_listed(self, files: Mapping[str, FileState]) -> bool:
         self._seen = listing_digest(files)
@@ -273,6 +275,16 @@ class ContentUpdates:
         except Exception as error:  # never let one bad look stop the next
             self.app.logger.error("content: could not take the new version (%s)", type(error).__name__)
             return False
+
+
+def _let_go(taken: bool) -> bool:
+    """``taken``, once the room a version taken needed is given back: the folder's listing and the library as
+    read (600,000 and 1.4 million objects at 10,000 articles) are let go of only as the look that made them
+    returns, after the work started for the new version (its pages, its keyboard's words) gave back its own.
+    Not given back, a kiosk of 10,000 articles held 65 MiB more after each update."""
+    if taken:
+        release_free_memory()
+    return taken
 
 
 def _look_every(held: weakref.ref[ContentUpdates], stop: threading.Event, seconds: float) -> None:
