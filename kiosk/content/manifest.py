@@ -28,7 +28,7 @@ MANIFEST = "manifest.json"
 FORMAT = 1
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one object a file, not two: a big library's listing has 120,000
 class FileState:
     """What the file system says about one file, cheaply: enough to notice any change."""
 
