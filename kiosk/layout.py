@@ -30,7 +30,7 @@ from flask import Flask, current_app, g, request, url_for
 from flask_babel import force_locale
 from markupsafe import Markup, escape
 
-from .atomic import write_atomically
+from .atomic import read_json, write_json_atomically
 from .display import (
     ALL_DISPLAY_CHOICES,
     DEFAULT_DISPLAY,
@@ -248,7 +248,7 @@ class Layouts:
             if sources is None:
                 sources = [self._render(kind, language, display) for kind, language, display in places]
                 with contextlib.suppress(OSError):  # a read-only or full instance folder: rendered at each start
-                    write_atomically(path, json.dumps({"key": key, "layouts": sources}).encode())
+                    write_json_atomically(path, {"key": key, "layouts": sources})
         self._layouts = {(kind, language.tag, display): SlotTemplate(source).encode()
                          for (kind, language, display), source in zip(places, sources, strict=True)}
 
@@ -276,19 +276,16 @@ class Layouts:
 def _kept_layouts(path: Path, key: str, count: int) -> list[str] | None:
     """The ``count`` layouts ``path`` holds, if they were rendered under ``key``; a file that is not what the
     kiosk writes is set aside, in one line naming it."""
-    try:
-        kept = json.loads(path.read_bytes())
-        kept_key, layouts = kept["key"], kept["layouts"]
-        if not isinstance(kept_key, str) or not all(isinstance(source, str) for source in layouts):
-            raise TypeError("not what the kiosk writes")
-        if kept_key != key or len(layouts) != count:
-            return None  # rendered with other code, static files or settings
-    except FileNotFoundError:
+    kept = read_json(path, None)
+    if kept is None and not path.exists():
         return None
-    except (OSError, ValueError, KeyError, TypeError):
+    if not (isinstance(kept, dict) and isinstance(kept.get("key"), str) and isinstance(kept.get("layouts"), list)
+            and all(isinstance(source, str) for source in kept["layouts"])):
         set_aside(path, "the layouts rendered ahead of time")
         return None
-    return layouts
+    if kept["key"] != key or len(kept["layouts"]) != count:
+        return None  # rendered with other code, static files or settings
+    return kept["layouts"]
 
 
 @contextmanager

@@ -9,7 +9,6 @@ date a handout prints.
 from __future__ import annotations
 
 import contextlib
-import json
 import time
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
@@ -22,7 +21,7 @@ from flask import Flask, abort, redirect, request, url_for
 from flask_babel import format_number
 from markupsafe import Markup
 
-from .atomic import write_atomically
+from .atomic import read_json, write_json_atomically
 from .content.model import Article, ArticleVersion, TranslationState
 from .content.search import Card
 from .content.serving import get_library
@@ -177,24 +176,20 @@ def keep_written(folder: Path) -> None:
         dates = dates or _dates_of(day)
         numbers = numbers or _numbers_written()
         with contextlib.suppress(OSError):  # a read-only or full instance folder: worked out at each start
-            write_atomically(path, json.dumps({"day": day.isoformat(), "dates": dates, "babel": babel.__version__,
-                                               "numbers": numbers}, ensure_ascii=False).encode())
+            write_json_atomically(path, {"day": day.isoformat(), "dates": dates, "babel": babel.__version__,
+                                         "numbers": numbers})
     _print_dates.take(day, dates)
     _small_numbers.take({tag: tuple(written) for tag, written in numbers.items()})
 
 
 def _read_written(path: Path) -> dict:
     """What ``path`` holds, or nothing; a file that is not what a start writes is set aside, in one line naming it."""
-    try:
-        kept = json.loads(path.read_bytes())
-        if not isinstance(kept, dict):
-            raise TypeError("not what a start writes")
-    except FileNotFoundError:
-        return {}
-    except (OSError, ValueError, TypeError):
+    kept = read_json(path, None)
+    if isinstance(kept, dict):
+        return kept
+    if kept is not None or path.exists():
         set_aside(path, "what Babel writes in every language")
-        return {}
-    return kept
+    return {}
 
 
 def _in_every_language(values: object, kind: type) -> dict | None:
