@@ -136,6 +136,21 @@ def test_an_index_laid_out_by_an_earlier_kiosk_is_built_again_not_set_aside(tmp_
     assert kept.path.exists() and not list(tmp_path.glob("*.damaged"))  # not damaged: replaced when built
 
 
+def test_a_word_in_the_title_ranks_first_then_in_the_summary_then_in_the_body(tmp_path):
+    from kiosk.content.loader import load_library
+    (tmp_path / "topics.yaml").write_text("care:\n  en: Taking care\n", encoding="utf-8")
+    placed = {"in-the-body": ("Rest", "A note.", "Quillwort. " * 4), "in-the-title": ("Quillwort", "A note.", "Rest."),
+              "in-the-summary": ("Rest", "Quillwort and rest.", "Rest."), "elsewhere": ("Rest", "A note.", "Water.")}
+    for slug, (title, summary, body) in placed.items():
+        (tmp_path / "articles" / slug).mkdir(parents=True)
+        (tmp_path / "articles" / slug / "en.md").write_text(
+            f"---\ntitle: {title}\nsummary: {summary}\ntopics: [care]\nrevision: 1\n"
+            f"attribution: Test.\nlicence: CC BY 4.0\n---\n\n{body}\n", encoding="utf-8")
+    index = SearchIndex.build(load_library(tmp_path), ["en"])
+    # Four matches in the body do not outweigh one in the summary, nor that one in the title.
+    assert index.search("en", "quillwort") == ["in-the-title", "in-the-summary", "in-the-body"]
+
+
 def test_accents_are_ignored_both_ways(fixture_index):
     assert fixture_index.search("en", "cafe") == ["good"]
     assert fixture_index.search("en", "CAFÉ") == ["good"]

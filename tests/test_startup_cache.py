@@ -326,6 +326,33 @@ def test_a_one_article_change_reads_that_article_and_changes_the_index_for_it_al
     assert restarted.search.search("en", "zebrafinch") == ["boundaries"]
 
 
+def test_an_article_changed_or_removed_leaves_none_of_its_old_words_in_the_index(library_copy, make_app):
+    # The index keeps no article's words: an article is taken out by being told the words it was put in
+    # with. Told others, some of its old words would still find it.
+    from kiosk.content.serving import content_holder
+    from kiosk.content.updates import content_updates
+    app = make_app(content=library_copy)
+    started = content_holder(app).current.index.result()  # each change below is then made in its file
+    source = library_copy / "articles" / "boundaries" / "en.md"
+    text = source.read_text(encoding="utf-8")
+    source.write_text(text.replace("title: Boundaries", "title: Zebrafinch boundaries", 1), encoding="utf-8")
+    assert content_updates(app).take_now()
+    assert content_holder(app).current.search.search("en", "zebrafinch") == ["boundaries"]
+    source.write_text(text, encoding="utf-8")
+    assert content_updates(app).take_now()
+    search = content_holder(app).current.search
+    assert search.search("en", "zebrafinch") == []
+    found = search.search("en", "boundaries")
+    assert found[0] == "boundaries" and found.count("boundaries") == 1  # put in again once, at its own row
+    assert search.search("tl", "zebrafinch") == []
+    shutil.rmtree(library_copy / "articles" / "boundaries")
+    assert content_updates(app).take_now()
+    search = content_holder(app).current.search
+    assert search.path == started.path and search.generation == started.generation + 3
+    assert "boundaries" not in search.search("en", "boundary") + search.search("fr", "limites")
+    assert search.search("en", "consent")[0] == "consent"
+
+
 def test_the_version_before_a_change_lets_go_of_its_hold_on_the_index_file_once_it_is_let_go_of(library_copy,
                                                                                                  make_app):
     # Its one read of the file, held open from just before the change, keeps the change in SQLite's log until it
