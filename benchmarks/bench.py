@@ -400,11 +400,13 @@ SCALE_ROUTES = textwrap.dedent("""
     @app.get('/bench/settled')
     def settled():
         from kiosk.content.serving import content_holder
+        from kiosk.content.updates import content_updates
         from kiosk.patron.article_pages import article_pages
         content = content_holder(app).current
         content.index.result()
         content.words.result()
         article_pages(app).wait_until_built(3600)
+        content_updates(app).wait_for_look(3600)  # a restart's look at its folder, after its first page
         return ''
 
     @app.post('/bench/take-now')
@@ -416,7 +418,8 @@ SCALE_ROUTES = textwrap.dedent("""
         return {'taken': taken, 'seconds': time.perf_counter() - began}
 """)
 """The bench's own addresses in a kiosk it starts (never in the kiosk itself): wait until everything it does
-in the background is done; take the content folder's present version now, as staff would, and say how long it took."""
+in the background is done (the look at its folder a restart makes after its first page included); take the
+content folder's present version now, as staff would, and say how long it took."""
 
 
 def scale_kiosk_code(port: int, instance: Path, content: Path | None) -> str:

@@ -256,7 +256,7 @@ def test_a_restart_that_does_not_poll_serves_at_once_and_then_takes_what_changed
     assert "Zebrafinch" not in app.test_client().get("/en/articles/boundaries").get_data(as_text=True)
     assert content_updates(app)._first_page.is_set()  # the look did not wait its longest (10 s) for it
     look = content_updates(app)._thread
-    look.join(timeout=120)
+    content_updates(app).wait_for_look(120)
     assert not look.is_alive() and listed == ["kiosk-content-look"]
     assert content_holder(app).current.library.articles["boundaries"].versions["en"].title.startswith("Zebrafinch ")
     assert "Zebrafinch" in app.test_client().get("/en/articles/boundaries").get_data(as_text=True)

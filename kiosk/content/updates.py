@@ -261,6 +261,12 @@ class ContentUpdates:
             return
         self._thread.start()
 
+    def wait_for_look(self, timeout: float) -> None:
+        """Wait (at most ``timeout`` seconds) until the one look a restart makes after its first page is over, if
+        it makes one (no polling): the bench measures a kiosk whose background work is done."""
+        if self.poll_seconds <= 0 and self._thread is not None:
+            self._thread.join(timeout)
+
     def stop(self) -> None:
         """Stop looking (for tests; a running kiosk looks until it ends)."""
         self._stop.set()
