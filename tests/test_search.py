@@ -151,6 +151,16 @@ def test_a_word_in_the_title_ranks_first_then_in_the_summary_then_in_the_body(tm
     assert index.search("en", "quillwort") == ["in-the-title", "in-the-summary", "in-the-body"]
 
 
+def test_an_index_made_by_other_code_is_built_again_not_set_aside(tmp_path, fixture_library):
+    # An article is taken out of an index by the words it was put in with: other code might fold them otherwise.
+    index = SearchIndex.build(fixture_library, ["en"])
+    kept = SearchIndex.from_bytes(index.to_bytes(), ["en"], index.slugs, tmp_path)
+    with sqlite3.connect(kept.path) as earlier:
+        earlier.execute("UPDATE made_by SET code = 'another'")
+    assert SearchIndex.open(kept.path, index.slugs, ["en"], 0) is None
+    assert kept.path.exists() and not list(tmp_path.glob("*.damaged"))
+
+
 def test_accents_are_ignored_both_ways(fixture_index):
     assert fixture_index.search("en", "cafe") == ["good"]
     assert fixture_index.search("en", "CAFÉ") == ["good"]

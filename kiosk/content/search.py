@@ -17,7 +17,7 @@ reading twenty took about as long as ranking them). Nor do they keep each
 article's length: bm25 looked it up for every match, half of what ranking a
 common word cost at 10,000 articles. So an article changed is taken out with
 the words it was indexed with (the version before the change, folded again the
-same way: the index is built again when this file changes), and a match ranks
+same way: an index made by other code is built again, ``MADE_BY``), and a match ranks
 by where its words are: in the title ten times what in the body, in the summary
 four times, the rarer words more.
 The index is read and written by the SQLite that APSW brings (``apsw``), not
@@ -34,6 +34,7 @@ never passed to FTS5 as syntax: each word becomes a quoted term, so quotes,
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import re
 import secrets
@@ -61,6 +62,9 @@ INDEX_FILE_PREFIX = "search-index-"
 and ``-shm`` beside each, which belong to it alone)."""
 INDEX_LAYOUT = 4
 """How an index file is laid out (its ``PRAGMA user_version``): a file laid out otherwise is built again."""
+MADE_BY = hashlib.blake2b(Path(__file__).read_bytes(), digest_size=16).hexdigest()
+"""The code an index file was made by, kept in it: an article is taken out of an index by the words it was put
+in with, folded by this file, so a file made by other code is built again."""
 _INDEX_FILES_LOCK = threading.Lock()
 _TERM = re.compile(rf"[{CJK_CHARACTER}]+|[^\W{CJK_CHARACTER}]+")
 _CJK_RUN = re.compile(rf"[{CJK_CHARACTER}]+")
@@ -153,6 +157,8 @@ class SearchIndex:
                                "shown_in TEXT, reading_minutes INTEGER, PRIMARY KEY (row, language)) WITHOUT ROWID")
             connection.execute("CREATE TABLE generation (number INTEGER NOT NULL)")
             connection.execute("INSERT INTO generation VALUES (0)")
+            connection.execute("CREATE TABLE made_by (code TEXT NOT NULL)")
+            connection.execute("INSERT INTO made_by VALUES (?)", (MADE_BY,))
             connection.execute(f"PRAGMA user_version = {INDEX_LAYOUT}")
             # Article by article: a library read from disk is never held whole.
             for row, article in enumerate(library.articles.values(), start=1):
@@ -320,6 +326,8 @@ def _read_only(path: Path) -> apsw.Connection:
         connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
         if connection.execute("PRAGMA user_version").fetchone()[0] != INDEX_LAYOUT:
             raise OtherLayout(f"{path} is laid out by another version")
+        if connection.execute("SELECT code FROM made_by").fetchone() != (MADE_BY,):
+            raise OtherLayout(f"{path} was made by another version")
     except IndexUnreadable:
         connection.close()
         raise

@@ -241,10 +241,8 @@ class StartupCache:
         self._used[key] = self._new[key] = result
 
     def index_key(self, languages: Iterable[str]) -> str:
-        """A key over every article of the library last recorded, in order, the languages indexed, and how
-        text is indexed (an article is taken out of an index with the words it was put in with)."""
+        """A key over every article of the library last recorded, in order, and the languages indexed."""
         digest = hashlib.blake2b(self._code, digest_size=20)
-        digest.update(Path(__file__).with_name("search.py").read_bytes())
         digest.update(",".join(languages).encode() + b"\0")
         if self._record is not None:
             digest.update("\0".join(key for _, key in self._record.keys).encode() + b"\0")
