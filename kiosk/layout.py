@@ -315,11 +315,11 @@ def links() -> Links:
     return g.links
 
 
-def fill_layout(main: str | bytes, title: str, *, kind: str = "patron",
-                language: Language | None = None, display: DisplayChoices | None = None, **values: Any) -> str | bytes:
+def fill_layout(main: str | bytes, title: str, *, kind: str = "patron", language: Language | None = None,
+                display: DisplayChoices | None = None, here: PageAddress | None = None, **values: Any) -> str | bytes:
     """The whole page: ``main`` (finished HTML) inside its layout, for this request.
 
-    ``language`` and ``display`` save looking up the request's own again. A
+    ``language``, ``display`` and ``here`` (the page's address) save looking up the request's own again. A
     ``main`` in UTF-8 (a page read from disk) gives the whole page in UTF-8,
     never decoded and encoded again.
     """
@@ -327,7 +327,7 @@ def fill_layout(main: str | bytes, title: str, *, kind: str = "patron",
         display = DEFAULT_DISPLAY
     layout = layouts().get(kind, (language or current_language()).tag, display or display_choices())
     fill = layout.fill if isinstance(main, str) else layout.fill_encoded
-    return fill({"title": title, "main": main, "query": "", **values}, PageAddress.of_request())
+    return fill({"title": title, "main": main, "query": "", **values}, here or PageAddress.of_request())
 
 
 def render_page(template: str, title: str, *, kind: str = "patron", layout_values: Mapping[str, Any] = {},

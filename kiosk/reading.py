@@ -19,7 +19,7 @@ from babel.dates import format_date
 from babel.numbers import format_decimal
 from flask import Flask, abort, redirect, request, url_for
 from flask_babel import format_number
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from .atomic import read_json, write_json_atomically
 from .content.model import Article, ArticleVersion, TranslationState
@@ -72,22 +72,29 @@ class _PrintDates:
 
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self._clock = clock
-        self._dates: tuple[float, dict[str, str]] = (0.0, {})
+        self._dates: tuple[float, dict[str, str], dict[str, bytes]] = (0.0, {}, {})
 
     def today(self, language: Language) -> str:
         """Today's long date in ``language`` (never the time)."""
+        return self._today()[0][language.tag]
+
+    def today_in_html(self, language: Language) -> bytes:
+        """``today``, escaped for HTML and in UTF-8, as a page rendered ahead of time takes it."""
+        return self._today()[1][language.tag]
+
+    def _today(self) -> tuple[dict[str, str], dict[str, bytes]]:
         # Compared with the clock, not with date.today(): working out the local date looks at the time zone's
         # file each time, a good part of an article page's cost.
-        until, dates = self._dates
+        until, dates, in_html = self._dates
         if self._clock() >= until:
             day = date.today()
-            dates = _dates_of(day)
-            self._dates = (_end_of(day), dates)
-        return dates[language.tag]
+            self.take(day, _dates_of(day))
+            until, dates, in_html = self._dates
+        return dates, in_html
 
     def take(self, day: date, dates: dict[str, str]) -> None:
         """Write ``dates`` (``day``'s in every registered language, as ``_dates_of`` writes them) from now on."""
-        self._dates = (_end_of(day), dates)
+        self._dates = (_end_of(day), dates, {tag: str(escape(written)).encode() for tag, written in dates.items()})
 
 
 def _dates_of(day: date) -> dict[str, str]:
@@ -104,6 +111,11 @@ _print_dates = _PrintDates()
 def printed_today(language: Language | None = None) -> str:
     """Today's date as a handout prints it, in ``language`` (default: the page's)."""
     return _print_dates.today(language or current_language())
+
+
+def printed_today_in_html(language: Language) -> bytes:
+    """``printed_today``, escaped for HTML and in UTF-8, for a page rendered ahead of time."""
+    return _print_dates.today_in_html(language)
 
 
 def in_language(language: Language, template: str, **context: object) -> Markup:

@@ -12,12 +12,14 @@ import subprocess
 import sys
 import threading
 import weakref
+from datetime import date
 
 import pytest
 
-from kiosk import create_app
+from kiosk import create_app, reading
 from kiosk.content.serving import content_holder
 from kiosk.content.updates import content_updates
+from kiosk.languages import LANGUAGES
 from kiosk.patron import article_pages as module
 from kiosk.patron import page_file
 from kiosk.patron.article_pages import article_pages
@@ -161,6 +163,16 @@ def test_a_stored_page_is_the_page_rendered_on_the_spot(kiosk, monkeypatch, rend
     assert b"/en/articles/consent?size=3&amp;contrast=high" in stored["/en/articles/consent?size=3&contrast=high"]
     # No hole is left: a stored hole is a byte UTF-8 never uses, so decoding would fail.
     assert all("\ue000" not in page.decode() for page in stored.values())
+
+
+def test_the_date_a_printed_page_shows_goes_into_the_stored_page_as_text_never_as_markup(kiosk, monkeypatch):
+    app = kiosk()
+    # Babel writes the dates; were one to hold a character HTML reads as markup, it would still go in as text.
+    dates = reading._PrintDates()
+    dates.take(date.today(), {known.tag: "5 <déc> & 2026" for known in LANGUAGES})
+    monkeypatch.setattr(reading, "_print_dates", dates)
+    page = app.test_client().get("/en/articles/consent").get_data()
+    assert "5 &lt;déc&gt; &amp; 2026".encode() in page and "<déc>".encode() not in page
 
 
 def test_a_page_whose_digest_is_another_pages_is_never_served_for_it(kiosk, monkeypatch, rendered):

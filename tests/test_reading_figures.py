@@ -41,9 +41,10 @@ def test_the_print_date_changes_at_midnight(monkeypatch):
     now = [time.time()]
     dates = reading._PrintDates(clock=lambda: now[0])
     dates.today(LANGUAGES[0])
-    now[0], _ = dates._dates  # the first moment of tomorrow
+    now[0] = dates._dates[0]  # the first moment of tomorrow
     monkeypatch.setattr(reading, "date", type("Tomorrow", (date,), {"today": classmethod(
         lambda cls: date.today().replace(year=2031, month=5, day=17))}))
+    assert b"2031" in dates.today_in_html(LANGUAGES[0])  # the article pages' date, escaped, changes with it
     assert "2031" in dates.today(LANGUAGES[0])
 
 

@@ -249,14 +249,14 @@ class ArticlePages:
         return True
 
     def page(self, library: Library, slug: str, language: Language, display: DisplayChoices,
-             printed_on: str) -> tuple[str, bytes]:
+             printed_on: bytes) -> tuple[str, bytes]:
         """The title and content (in UTF-8) of the page of article ``slug`` (which ``library``, the one
         served, holds) for this request: one read of the pages file when the page is stored, else rendered on
         the spot."""
         key, store = fingerprints(library).get(slug), self._store
         stored = store.get(page_name(self.context_of(library), key, language.tag)) if key and store else None
         title, page, start = stored if stored is not None else (*_stored(library.articles[slug], language), 0)
-        return title, _filled(page, start, (*_DISPLAY_HOLES[display], str(escape(printed_on)).encode()))
+        return title, _filled(page, start, (*_DISPLAY_HOLES[display], printed_on))
 
 
 def _keep_built(held: weakref.ref[ArticlePages], wanted: threading.Event) -> None:

@@ -17,8 +17,8 @@ from ..i18n import (
     default_language,
     offered_languages,
 )
-from ..layout import Links, fill_layout, layouts, render_page
-from ..reading import article_or_404, printed_today, second_language
+from ..layout import Links, PageAddress, fill_layout, layouts, render_page
+from ..reading import article_or_404, printed_today_in_html, second_language
 from .article_pages import article_pages
 
 bp = Blueprint("patron", __name__)
@@ -69,7 +69,8 @@ def article(slug: str):
         abort(404)
     language = current_language()
     # Most addresses carry at most the display choices; only others need their arguments read.
-    other = None if is_display_query(request.query_string) else second_language("compare")
+    display_only = is_display_query(request.query_string)
+    other = None if display_only else second_language("compare")
     if other is not None:
         found = article_or_404(slug)
         title = found.version_for(language.tag).title
@@ -79,9 +80,11 @@ def article(slug: str):
         return render_page("patron/compare.html", f"{title} · {side_by_side}", article=found, columns=columns,
                            rows=list(rows), other=other, zip=zip)
     display = display_choices()
-    # The page as stored reads one row, never the article itself.
-    title, main = article_pages().page(library, slug, language, display, printed_today(language))
-    return fill_layout(main, title, language=language, display=display)
+    # The page as stored reads one record, never the article itself. Its address is known here, unless
+    # it carries arguments of its own that its links must keep (read from the request then).
+    title, main = article_pages().page(library, slug, language, display, printed_today_in_html(language))
+    return fill_layout(main, title, language=language, display=display,
+                       here=PageAddress(f"articles/{slug}") if display_only else None)
 
 
 @bp.get("/<lang>/about")
