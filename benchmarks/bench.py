@@ -688,17 +688,21 @@ def beside_kiwix(work: Path, port: int, slugs: list[str], views: list[str], comp
     missing = [package for program, package in ZIM_TOOLS.items() if not shutil.which(program)]
     if missing:
         return {"skipped": f"not installed (apt-get install {' '.join(missing)}): no comparison with kiwix-serve"}
-    pages = work / "zim-pages"
+    # Named by size: a run of --large measures two libraries in the same folder, and zimwriterfs writes no
+    # ZIM over one already there.
+    pages = work / f"zim-pages-{len(slugs)}"
     addresses = [f"/{tag}/articles/{slug}" for slug in slugs for tag in SCALE_LANGUAGES]
     crawl(port, addresses, pages)
     (pages / "welcome.html").write_bytes((pages / f"{addresses[0].lstrip('/')}.html").read_bytes())
     (pages / "illustration.png").write_bytes(blank_png(48))
-    zim = work / "bench.zim"
+    zim = work / f"bench-{len(slugs)}.zim"
     began = time.perf_counter()
-    subprocess.run(["zimwriterfs", "--welcome=welcome.html", "--illustration=illustration.png", "--language=eng",
-                    "--title=Bench", "--description=The kiosk's article pages", "--creator=bench",
-                    "--publisher=bench", "--withoutFTIndex", str(pages), str(zim)],
-                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    written = subprocess.run(["zimwriterfs", "--welcome=welcome.html", "--illustration=illustration.png",
+                              "--language=eng", "--title=Bench", "--description=The kiosk's article pages",
+                              "--creator=bench", "--publisher=bench", "--withoutFTIndex", str(pages), str(zim)],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if written.returncode:
+        raise SystemExit(f"zimwriterfs failed ({written.returncode}): {written.stderr.strip()[-500:]}")
     figures: dict = {"pages": len(addresses), "zim_build_s": round(time.perf_counter() - began, 1),
                      "zim_mib": round(zim.stat().st_size / 2**20, 1)}
     shutil.rmtree(pages)
@@ -721,6 +725,7 @@ def beside_kiwix(work: Path, port: int, slugs: list[str], views: list[str], comp
                   for _ in range(SCALE_ROUNDS)]
     finally:
         stop(process)
+        zim.unlink()
     figures.update(restarts_s=restarts, restart_s=statistics.median(restarts),
                    article_p50_ms=round(statistics.median(rounds), 3),
                    kiosk_ratio=round(kiosk_p50_ms / statistics.median(rounds), 2))
