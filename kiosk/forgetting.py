@@ -17,7 +17,7 @@ import urllib.parse
 from flask import Flask
 
 from .content.serving import release_free_memory
-from .signals import patron_session_ended
+from .signals import signals_of
 
 
 def forget_what_requests_left(sender: Flask, **extra) -> None:
@@ -28,4 +28,4 @@ def forget_what_requests_left(sender: Flask, **extra) -> None:
 
 def init_app(app: Flask) -> None:
     """Forget what requests left behind at the end of every patron session of ``app``."""
-    patron_session_ended.connect(forget_what_requests_left, sender=app)
+    signals_of(app).patron_session_ended.connect(forget_what_requests_left)

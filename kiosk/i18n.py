@@ -36,7 +36,7 @@ from werkzeug.routing import RequestRedirect
 from .catalogs import ensure_compiled, missing_catalogs
 from .languages import BY_TAG, LANGUAGES, Language, find_language
 from .shipped import TRANSLATIONS
-from .signals import content_loading
+from .signals import signals_of
 
 
 def offered_languages() -> tuple[Language, ...]:
@@ -268,4 +268,4 @@ def init_app(app: Flask) -> None:
     app.url_value_preprocessor(_pull_language)
     app.url_defaults(_add_language)
     # Templates need no content: they are compiled while the content is read.
-    content_loading.connect(compile_templates, sender=app, weak=False)
+    signals_of(app).content_loading.connect(compile_templates, weak=False)

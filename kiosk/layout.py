@@ -44,7 +44,7 @@ from .instance import set_aside
 from .languages import Language
 from .settings import rendered_settings
 from .shipped import code_digest
-from .signals import settings_changed
+from .signals import signals_of
 
 SLOT_START, SLOT_END, SLOT_SEPARATOR = "\ue000", "\ue001", "\ue002"
 HTML_HOLES = frozenset({"main", "body"})
@@ -350,4 +350,4 @@ def init_app(app: Flask) -> None:
     app.context_processor(_template_values)
     app.extensions["kiosk_layouts"] = Layouts(app)
     app.extensions["kiosk_layouts"].build()
-    settings_changed.connect(app.extensions["kiosk_layouts"].rebuild, sender=app)
+    signals_of(app).settings_changed.connect(app.extensions["kiosk_layouts"].rebuild)

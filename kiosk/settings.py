@@ -19,7 +19,7 @@ from .atomic import read_json, write_json_atomically
 from .instance import set_aside
 from .languages import LANGUAGES, Language, find_language, parse_language_list
 from .shipped import STARTER_LIBRARY
-from .signals import settings_changed
+from .signals import signals_of
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -325,7 +325,7 @@ def save_staff_settings(app: Flask, values: Mapping[str, Any]) -> None:
     else:
         not_kept = None
     app.config.update(parsed)
-    settings_changed.send(app)
+    signals_of(app).settings_changed.send(app)
     if not_kept:
         raise not_kept
 

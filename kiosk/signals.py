@@ -3,24 +3,39 @@
 Patron code announces the end of a patron session; whoever holds state that
 must not outlive it (staff sessions, audio being made) listens. Nothing sent
 with these signals says anything about what a patron did.
+
+Each app has signals of its own (``signals_of``), not signals shared by the
+process: blinker's bookkeeping is not thread-safe, and an app's last reference
+may go in one of its background threads, whose clean-up would then run while
+another app in the same process (the tests make many) connects its receivers.
+Every signal is sent with the app as its sender.
 """
 
 from __future__ import annotations
 
-from blinker import Namespace
+from blinker import Signal
+from flask import Flask
 
-_signals = Namespace()
 
-patron_session_ended = _signals.signal("patron-session-ended", doc="""\
-A patron session ended (idle time, Quick exit or a staff reset). Sent with the app.""")
+class KioskSignals:
+    """The signals of one kiosk app; they live and die with it."""
 
-settings_changed = _signals.signal("settings-changed", doc="""\
-Staff saved new settings, already applied to the app's config. Sent with the app.""")
+    __slots__ = ("patron_session_ended", "settings_changed", "content_replaced", "content_loading")
 
-content_replaced = _signals.signal("content-replaced", doc="""\
-A new version of the content is being served. Sent with the app.""")
-
-content_loading = _signals.signal("content-loading", doc="""\
+    def __init__(self) -> None:
+        self.patron_session_ended = Signal(doc="""\
+A patron session ended (idle time, Quick exit or a staff reset).""")
+        self.settings_changed = Signal(doc="""\
+Staff saved new settings, already applied to the app's config.""")
+        self.content_replaced = Signal(doc="""\
+A new version of the content is being served.""")
+        self.content_loading = Signal(doc="""\
 The content folder is being read at start-up, in worker processes when it is big; this
-process is free meanwhile for other start-up work that does not need the content. Sent
-once with the app.""")
+process is free meanwhile for other start-up work that does not need the content. Sent once.""")
+
+
+def signals_of(app: Flask) -> KioskSignals:
+    """The signals of ``app``, made when first asked for (whichever part is wired first)."""
+    if "kiosk_signals" not in app.extensions:
+        app.extensions["kiosk_signals"] = KioskSignals()
+    return app.extensions["kiosk_signals"]

@@ -6,7 +6,7 @@ import pytest
 
 from kiosk.layout import layouts
 from kiosk.patron.article_pages import article_pages
-from kiosk.signals import patron_session_ended
+from kiosk.signals import signals_of
 
 
 @pytest.mark.parametrize("body, content_type", [
@@ -93,6 +93,19 @@ def get_library_of(app):
 def test_reset_announces_the_end_of_the_session_once(make_app):
     app = make_app()
     heard = []
-    patron_session_ended.connect(lambda sender, **extra: heard.append(sender), sender=app, weak=False)
+    signals_of(app).patron_session_ended.connect(lambda sender, **extra: heard.append(sender), weak=False)
     app.test_client().post("/reset")
     assert heard == [app]
+
+
+def test_a_kiosk_announces_only_to_its_own_receivers(make_app):
+    """Each app has signals of its own: a kiosk dropped in one of its background threads cleans up only its own
+    receivers, never those another kiosk in the process is connecting (blinker's bookkeeping is not thread-safe)."""
+    first, second = make_app(), make_app()
+    assert signals_of(first) is not signals_of(second)
+    heard = []
+    signals_of(first).patron_session_ended.connect(lambda sender, **extra: heard.append(sender), weak=False)
+    second.test_client().post("/reset")
+    assert heard == []
+    first.test_client().post("/reset")
+    assert heard == [first]

@@ -37,7 +37,7 @@ from pathlib import Path
 from flask import Flask, current_app, g
 
 from ..languages import LANGUAGES
-from ..signals import content_loading
+from ..signals import signals_of
 from .loader import load_library
 from .manifest import FileState, content_files, listing_digest
 from .model import Library
@@ -334,11 +334,11 @@ def init_app(app: Flask) -> None:
     if trusted is not None:
         library, record = trusted
         listed = None  # compared: the record's digest stands for it from now on
-        content_loading.send(app)
+        signals_of(app).content_loading.send(app)
     else:
         listed = listed if listed is not None else content_files(folder)
         cache = StartupCache(app.instance_path, listed)
-        library = cache.keep(load_library(folder, cache=cache, meanwhile=lambda: content_loading.send(app)),
+        library = cache.keep(load_library(folder, cache=cache, meanwhile=lambda: signals_of(app).content_loading.send(app)),
                              listing_digest(listed))
         release_free_memory()  # the parsed library is on disk now, and read from there
     cache.forget_unused()

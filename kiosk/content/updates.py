@@ -39,7 +39,7 @@ from flask import Flask, current_app, request_finished
 from werkzeug.exceptions import InternalServerError
 
 from ..instance import set_aside
-from ..signals import content_replaced
+from ..signals import signals_of
 from .loader import ContentFolderError, load_library
 from .manifest import (
     MANIFEST,
@@ -241,7 +241,7 @@ class ContentUpdates:
         for problem in library.problems:
             self.app.logger.warning("content: %s", problem)
         self.app.logger.info("content: now serving version %s (%d articles)", version, len(library.articles))
-        content_replaced.send(self.app)
+        signals_of(self.app).content_replaced.send(self.app)
         return True
 
     def start(self) -> None:

@@ -44,7 +44,7 @@ from ..languages import Language
 from ..layout import Links, SlotTemplate, late, layouts, rendering_in
 from ..settings import rendered_settings
 from ..shipped import code_digest
-from ..signals import content_replaced, settings_changed
+from ..signals import signals_of
 from .page_file import PAGES_FILE, PageFile, page_name
 
 
@@ -279,5 +279,5 @@ def init_app(app: Flask) -> None:
     """Render every article page (in the background), and again whenever the content or the settings change."""
     pages = app.extensions["kiosk_article_pages"] = ArticlePages(app)
     pages.start()
-    content_replaced.connect(pages.rebuild, sender=app)
-    settings_changed.connect(pages.forget_and_rebuild, sender=app)
+    signals_of(app).content_replaced.connect(pages.rebuild)
+    signals_of(app).settings_changed.connect(pages.forget_and_rebuild)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, redirect, request, url_for
 
 from ..i18n import default_language
-from ..signals import patron_session_ended
+from ..signals import signals_of
 
 bp = Blueprint("patron_session", __name__)
 
@@ -24,7 +24,8 @@ CLEAR_SITE_DATA = '"cache", "cookies", "storage"'
 
 def end_patron_session():
     """Announce the end of the session and send the browser, emptied, to the default welcome page."""
-    patron_session_ended.send(current_app._get_current_object())
+    app = current_app._get_current_object()
+    signals_of(app).patron_session_ended.send(app)
     response = redirect(url_for("patron.welcome", lang=default_language().tag), code=303)
     response.headers["Clear-Site-Data"] = CLEAR_SITE_DATA
     for name in request.cookies:

@@ -19,7 +19,7 @@ from functools import wraps
 from flask import Flask, abort, current_app, g, redirect, request, url_for
 
 from ..layout import render_page
-from ..signals import patron_session_ended
+from ..signals import signals_of
 
 COOKIE = "kiosk_staff"
 NONCE_SECONDS = 900
@@ -117,7 +117,7 @@ def staff_required(view):
 def init_app(app: Flask) -> None:
     """Keep the app's staff sessions, and end them all whenever a patron session ends."""
     sessions = app.extensions["kiosk_staff_sessions"] = StaffSessions()
-    patron_session_ended.connect(sessions.end_all, sender=app)
+    signals_of(app).patron_session_ended.connect(sessions.end_all)
 
 
 def render_staff_page(template: str, title: str, **values) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from ..signals import patron_session_ended
+from ..signals import signals_of
 from .recorder import UsageRecorder
 
 
@@ -15,6 +15,6 @@ def init_app(app: Flask) -> None:
     """
     recorder = app.extensions["kiosk_usage"] = UsageRecorder(app)
     app.after_request(recorder.after_request)
-    patron_session_ended.connect(recorder.end_session, sender=app)
+    signals_of(app).patron_session_ended.connect(recorder.end_session)
     if not app.testing:
         recorder.start()
