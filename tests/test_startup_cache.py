@@ -5,20 +5,22 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import threading
 import time
+from contextlib import closing
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
-from kiosk.content import loader
+from kiosk.content import loader, startup_cache
 from kiosk.content.loader import load_library
 from kiosk.content.manifest import content_files, listing_digest
 from kiosk.content.startup_cache import CACHE_FILE, StartupCache
-from kiosk.content.stored import StoredArticles
+from kiosk.content.stored import DamagedFile, StoredArticles
 
 from .conftest import CONTENT, FIXTURES, ROOT
 
@@ -78,6 +80,58 @@ def test_a_changed_file_is_parsed_again_and_only_its_article(library_copy, tmp_p
     library, cache = load(library_copy, tmp_path / "instance")
     assert cache.hits == 5 and parsed == ["boundaries"]
     assert library.articles["boundaries"].versions["es"].title.startswith("Nuevo ")
+
+
+def folder_rows(instance: Path) -> int:
+    with closing(sqlite3.connect(instance / CACHE_FILE)) as db:
+        return db.execute("SELECT count(*) FROM folders").fetchone()[0]
+
+
+def test_a_first_build_cut_short_resumes_from_the_articles_it_had_written(library_copy, tmp_path, monkeypatch):
+    # A power cut during a long first build: what was written is not parsed again.
+    monkeypatch.setattr(startup_cache, "WRITTEN_AT_ONCE", 4)
+    load_library(library_copy, cache=StartupCache(tmp_path / "instance"))  # never kept: the start is cut short
+    assert folder_rows(tmp_path / "instance") == 4
+    parsed = []
+    real_load_folder = loader._load_folder
+    monkeypatch.setattr(loader, "_load_folder", lambda folder, topics: (parsed.append(folder.name),
+                                                                       real_load_folder(folder, topics))[1])
+    library, cache = load(library_copy, tmp_path / "instance")
+    assert cache.hits == 4 and parsed == sorted(path.name for path in (library_copy / "articles").iterdir())[4:]
+    assert library.articles["consent"] == load_library(library_copy).articles["consent"]
+
+
+def test_articles_parsed_are_let_go_of_once_written_and_read_back_from_the_file(library_copy, tmp_path, monkeypatch):
+    # So a big library is never held whole while it is read (2 GiB at 10,000 articles when it was).
+    monkeypatch.setattr(startup_cache, "WRITTEN_AT_ONCE", 4)
+    library = load_library(library_copy, cache=StartupCache(tmp_path / "instance"))
+    fresh = load_library(library_copy)
+    with closing(sqlite3.connect(tmp_path / "instance" / CACHE_FILE)) as db, db:
+        db.execute("DELETE FROM versions")
+    written, held = list(library.articles)[:4], list(library.articles)[4:]
+    for slug in written:
+        with pytest.raises(DamagedFile):
+            library.articles[slug].versions["en"]
+    assert [library.articles[slug] == fresh.articles[slug] for slug in held] == [True] * 2
+
+
+def test_a_disk_that_fills_during_a_build_costs_memory_and_no_article(library_copy, tmp_path, monkeypatch):
+    monkeypatch.setattr(startup_cache, "WRITTEN_AT_ONCE", 2)
+    cache = StartupCache(tmp_path / "instance")
+    real_packed, packed_so_far = startup_cache.packed, []
+
+    def filling_up(result):
+        packed_so_far.append(result.slug)
+        if len(packed_so_far) == 3:  # the second batch: the file may not grow by a page (SQLite's "disk is full")
+            db = cache._db()
+            db.execute(f"PRAGMA max_page_count = {db.execute('PRAGMA page_count').fetchone()[0]}")
+        return real_packed(result)
+    monkeypatch.setattr(startup_cache, "packed", filling_up)
+    library = cache.keep(load_library(library_copy, cache=cache), listing_digest(content_files(library_copy)))
+    assert not isinstance(library.articles, StoredArticles)  # held in memory, as with a read-only instance folder
+    assert folder_rows(tmp_path / "instance") == 2
+    fresh = load_library(library_copy)
+    assert [library.articles[slug] == fresh.articles[slug] for slug in fresh.articles] == [True] * 6
 
 
 def test_problems_come_back_from_the_cache_too(tmp_path):
@@ -262,12 +316,15 @@ def test_a_restart_that_does_not_poll_serves_at_once_and_then_takes_what_changed
     assert "Zebrafinch" in app.test_client().get("/en/articles/boundaries").get_data(as_text=True)
 
 
+@pytest.mark.parametrize("written_at_once", [startup_cache.WRITTEN_AT_ONCE, 1])
 def test_an_update_lists_the_folder_once_and_reads_again_a_file_changed_while_it_was_read(library_copy, make_app,
-                                                                                        monkeypatch):
-    from kiosk.content import startup_cache, updates
+                                                                                        monkeypatch, written_at_once):
+    from kiosk.content import updates
     from kiosk.content.serving import content_holder
     from kiosk.content.updates import content_updates
+    monkeypatch.setattr(startup_cache, "WRITTEN_AT_ONCE", written_at_once)
     app = make_app(content=library_copy)
+    rows_before = folder_rows(Path(app.instance_path))
     source = library_copy / "articles" / "boundaries" / "en.md"
     text = source.read_text(encoding="utf-8")
     source.write_text(text.replace("title: ", "title: Zebrafinch ", 1), encoding="utf-8")
@@ -285,6 +342,7 @@ def test_an_update_lists_the_folder_once_and_reads_again_a_file_changed_while_it
     monkeypatch.setattr(loader, "_load_folder", edited_while_read)
     assert not content_updates(app).take_now()  # what was read is not served
     assert listed == [".", "articles/boundaries"]  # the folder once, the article read once more
+    assert folder_rows(Path(app.instance_path)) == rows_before  # nor kept, if it was written as it was read
     assert content_updates(app).take_now()
     assert content_holder(app).current.library.articles["boundaries"].versions["en"].title.startswith(
         "Zebrafinches ")

@@ -5,7 +5,8 @@ Every problem is collected with its file and line. A broken file is skipped
 one bad file never takes the kiosk down. When a folder is read again while the
 kiosk runs, a file that broke keeps its last good version (``fallback``).
 Articles whose files are unchanged are taken from a ``FolderCache`` instead of
-being parsed and rendered again.
+being parsed and rendered again; those parsed are handed to it one by one as
+they come, so a big library is never held whole while it is read.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import math
 import multiprocessing
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from functools import partial
@@ -82,8 +83,9 @@ class FolderCache(Protocol):
     def get(self, key: str) -> FolderResult | None:
         """The result stored under ``key``, if any."""
 
-    def put(self, key: str, result: FolderResult) -> None:
-        """Store ``result`` under ``key``."""
+    def put(self, key: str, result: FolderResult) -> FolderResult:
+        """Store ``result`` under ``key``; what the library holds in its place (it may read the article's
+        versions back from where they are stored, rather than hold them)."""
 
 
 def load_library(folder: Path, *, fallback: Library | None = None, cache: FolderCache | None = None,
@@ -186,41 +188,48 @@ def _nothing() -> None:
 
 
 def _load_folders(folders: list[Path], topics: frozenset[str] | None, cache: FolderCache | None,
-                  meanwhile: Callable[[], None]) -> list[FolderResult]:
-    """Every folder's result, from ``cache`` where its files are unchanged, else parsed."""
+                  meanwhile: Callable[[], None]) -> Iterator[FolderResult]:
+    """Every folder's result in order, from ``cache`` where its files are unchanged, else parsed (and handed
+    to ``cache`` as it comes)."""
     # The folders share their parent: its path, every link followed, is found once, not once a folder.
     real_parent = folders[0].parent.resolve() if cache and folders else None
     keys = ([cache.fingerprint(folder, topics, real_parent) for folder in folders] if cache
             else [None] * len(folders))
-    results: list[FolderResult | None] = [cache.get(key) if cache else None for key in keys]
-    missing = [index for index, result in enumerate(results) if result is None]
-    for index, result in zip(missing, _parse_folders([folders[i] for i in missing], topics, meanwhile),
-                             strict=True):
-        results[index] = result
-        if cache:
-            cache.put(keys[index], result)
-    return results
+    found: list[FolderResult | None] = [cache.get(key) if cache else None for key in keys]
+    parsed = _parse_folders([folder for folder, result in zip(folders, found, strict=True) if result is None], topics, meanwhile)
+    for key, result in zip(keys, found, strict=True):
+        if result is None:
+            result = next(parsed)
+            if cache:
+                result = cache.put(key, result)
+        yield result
 
 
-def _parse_folders(folders: list[Path], topics: frozenset[str] | None, meanwhile: Callable[[], None]) -> list[FolderResult]:
-    """Parse and render article folders; across all cores when there are many.
+def _parse_folders(folders: list[Path], topics: frozenset[str] | None,
+                   meanwhile: Callable[[], None]) -> Iterator[FolderResult]:
+    """Parse and render article folders, in order, as they are asked for; across all cores when there are many.
 
     Rendering Markdown is most of the work, and each article is independent,
     so a big library is shared out among worker processes, and this process
-    does ``meanwhile`` while they work.
+    does ``meanwhile`` while they work (with no folder to parse, at once).
     """
     load = partial(_load_folder, topics=topics)
     # Forking a process that runs other threads can deadlock the child, so a
     # busy process (a test run, a live server) parses alone.
     if len(folders) < PARALLEL_FROM or (os.cpu_count() or 1) < 2 or threading.active_count() > 1:
         meanwhile()
-        return [load(folder) for folder in folders]
+        return map(load, folders)
+    return _parse_in_workers(folders, load, meanwhile)
+
+
+def _parse_in_workers(folders: list[Path], load: Callable[[Path], FolderResult],
+                      meanwhile: Callable[[], None]) -> Iterator[FolderResult]:
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=os.cpu_count(), mp_context=context) as pool:
         # map submits every folder at once; the workers are forked before its manager thread starts.
         results = pool.map(load, folders, chunksize=_chunk_size(len(folders)))
         meanwhile()
-        return list(results)
+        yield from results
 
 
 def _chunk_size(folders: int) -> int:

@@ -6,9 +6,12 @@ rendered, under a fingerprint of everything its article depends on: its files
 the folder's own path, the topics that exist, and the code that parses and
 renders it. A changed file, topic list or kiosk
 version simply misses, and only that folder is parsed again: a one-article
-change in a big library costs one article. Rows are never changed, only added,
-so a request reading a version that is being replaced still finds its rows;
-those no version has used for a day are removed at a start.
+change in a big library costs one article. An article parsed is written as it
+comes, a hundred at a time (``WRITTEN_AT_ONCE``), and from then on read back
+from the file: a big library is never held whole while it is built, and a
+first build cut short (a power cut) resumes where it stopped. Rows are never
+changed, only added, so a request reading a version that is being replaced
+still finds its rows; those no version has used for a day are removed at a start.
 
 The file also holds the Chinese words the keyboard offers for the last library
 served (``words.chinese_key``: working them out takes pypinyin a second or more
@@ -43,7 +46,7 @@ from ..instance import set_aside
 from . import loader, markdown, model, narration, stored, timings
 from .manifest import FileState, content_files
 from .model import Article, HelpList, Library, Problem, Topic
-from .stored import DAMAGED, StoredArticles, packed, unpacked, version_reader
+from .stored import DAMAGED, StoredArticles, StoredVersions, packed, unpacked, version_reader
 from .words import title_words
 
 if TYPE_CHECKING:  # search reads fingerprints from here
@@ -52,6 +55,8 @@ if TYPE_CHECKING:  # search reads fingerprints from here
 CACHE_FILE = "content-cache.sqlite"
 _FORMAT = 6
 KEPT_UNUSED_SECONDS = 86400
+WRITTEN_AT_ONCE = 100
+"""Articles parsed and held before they are written in one transaction (100 are some 20 MiB in twelve languages)."""
 """How long rows no recorded library uses are kept (for another kiosk process on the same instance folder)."""
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS folders (key TEXT PRIMARY KEY, result BLOB NOT NULL, used_at INTEGER NOT NULL);
@@ -131,6 +136,8 @@ class StartupCache:
                     self._listed_elsewhere.append((name, state))
         self._used: dict[str, loader.FolderResult] = {}
         self._new: dict[str, loader.FolderResult] = {}
+        self._unwritten: list[str] = []  # keys of ``_new`` not written yet
+        self._writable = True
         self._record: StartRecord | None = None
         self._connections = stored.ThreadConnections(lambda: _connect(self.path))
         self.hits = 0
@@ -209,10 +216,12 @@ class StartupCache:
         rest was taken from this file by the listing itself; a change there is seen at the next look."""
         if self._listed_by_folder is None:
             return False
-        for result in self._new.values():
-            now = content_files(folder / "articles" / result.slug)
-            if now != dict(self._listed_by_folder.get(result.slug, ())):
-                return True
+        changed = [key for key, result in self._new.items()
+                   if content_files(folder / "articles" / result.slug) != dict(self._listed_by_folder.get(result.slug, ()))]
+        if changed:
+            # Written under their files as listed, they may hold what the files say now: they go.
+            self._remove(changed)
+            return True
         for name, state in self._listed_elsewhere:
             try:
                 found = os.stat(folder / name, follow_symlinks=False)
@@ -236,9 +245,62 @@ class StartupCache:
             self._used[key] = result
         return result
 
-    def put(self, key: str, result: loader.FolderResult) -> None:
-        """Keep ``result`` for later loads."""
+    def put(self, key: str, result: loader.FolderResult) -> loader.FolderResult:
+        """Keep ``result`` for later loads; the same result, whose article's versions are let go once they
+        are written (every ``WRITTEN_AT_ONCE`` articles) and read back from the file when asked for."""
+        article = result.article
+        if article is not None and self.usable and self._writable:
+            versions = StoredVersions(tuple(article.versions), version_reader(self._db, self.path, key),
+                                      article.versions)
+            result = replace(result, article=replace(article, versions=versions))
         self._used[key] = self._new[key] = result
+        self._unwritten.append(key)
+        if len(self._unwritten) >= WRITTEN_AT_ONCE:
+            self._write_unwritten()
+        return result
+
+    def _write_unwritten(self) -> bool:
+        """Write the results put since the last write, and let go of their versions; False if the file cannot
+        be written (they are then held, and so is every result put after)."""
+        if not self._unwritten:
+            return True
+        if not (self.usable and self._writable):
+            return False
+        try:
+            db = self._db()
+            with db:
+                now = int(time.time())
+                for key in self._unwritten:
+                    result = self._new[key]
+                    data, versions = packed(result)
+                    db.execute("INSERT OR IGNORE INTO folders VALUES (?, ?, ?)", (key, data, now))
+                    db.executemany("INSERT OR IGNORE INTO versions VALUES (?, ?, ?)",
+                                   ((key, tag, version) for tag, version in versions))
+                    if result.article is not None and not db.execute("SELECT 1 FROM titles WHERE key = ? LIMIT 1",
+                                                                     (key,)).fetchone():
+                        db.executemany("INSERT INTO titles VALUES (?, ?, ?, ?, ?)", (
+                            (word, tag, key, position, version.title)
+                            for position, (tag, version) in enumerate(result.article.versions.items())
+                            for word in title_words(version.title)))
+        except (OSError, sqlite3.Error):  # a read-only or full instance folder costs memory, not service
+            self._writable = False
+            return False
+        for key in self._unwritten:
+            versions = self._new[key].article.versions if self._new[key].article is not None else None
+            if isinstance(versions, StoredVersions):
+                versions.let_go()
+        self._unwritten = []
+        return True
+
+    def _remove(self, keys: list[str]) -> None:
+        """Remove the rows of ``keys``, written by this load and used by no library yet."""
+        try:
+            db = self._db()
+            with db:
+                for table in ("folders", "versions", "titles"):
+                    db.executemany(f"DELETE FROM {table} WHERE key = ?", ((key,) for key in keys))
+        except sqlite3.Error:
+            pass  # unused, they are removed after a day
 
     def index_key(self, languages: Iterable[str]) -> str:
         """A key over every article of the library last recorded, in order, and the languages indexed."""
@@ -283,21 +345,12 @@ class StartupCache:
                 held[slug] = article
         record = StartRecord(str(Path(library.folder).resolve()), listed, version, published,
                              dict(library.topics), tuple(keys), held, library.problems, library.help)
+        if not self._write_unwritten():
+            return library
         try:
             db = self._db()
             with db:
                 now = int(time.time())
-                for key, result in self._new.items():
-                    data, versions = packed(result)
-                    db.execute("INSERT OR IGNORE INTO folders VALUES (?, ?, ?)", (key, data, now))
-                    db.executemany("INSERT OR IGNORE INTO versions VALUES (?, ?, ?)",
-                                   ((key, tag, version) for tag, version in versions))
-                    if result.article is not None and not db.execute("SELECT 1 FROM titles WHERE key = ? LIMIT 1",
-                                                                     (key,)).fetchone():
-                        db.executemany("INSERT INTO titles VALUES (?, ?, ?, ?, ?)", (
-                            (word, tag, key, position, version.title)
-                            for position, (tag, version) in enumerate(result.article.versions.items())
-                            for word in title_words(version.title)))
                 db.executemany("UPDATE folders SET used_at = ? WHERE key = ?", ((now, key) for _, key in keys if key))
                 db.execute("INSERT OR REPLACE INTO state VALUES ('start', ?)",
                            (pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL),))

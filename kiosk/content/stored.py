@@ -151,6 +151,10 @@ class StoredVersions(Mapping):
     def __contains__(self, tag) -> bool:
         return tag in self._tags
 
+    def let_go(self) -> None:
+        """Let go of the versions held (they are in the file now): each is read again when next asked for."""
+        self._versions.clear()
+
     def __reduce__(self):  # sent or stored whole: every version read
         return (model.FrozenMap, (dict(self.items()),))
 
