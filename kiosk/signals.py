@@ -13,8 +13,12 @@ Every signal is sent with the app as its sender.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from blinker import Signal
-from flask import Flask
+
+if TYPE_CHECKING:  # what runs before the kiosk starts again imports no Flask (see deploy.command)
+    from flask import Flask
 
 
 class KioskSignals:
