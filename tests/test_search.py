@@ -127,8 +127,8 @@ def test_a_search_shows_its_results_without_reading_an_article(client, shipped_l
 
 
 def test_an_index_laid_out_by_an_earlier_kiosk_is_built_again_not_set_aside(tmp_path, fixture_library):
-    index = SearchIndex.build(fixture_library, ["en"])
-    kept = SearchIndex.from_bytes(index.to_bytes(), ["en"], index.slugs, tmp_path)
+    index = SearchIndex.build(fixture_library, ["en"], tmp_path)
+    kept = index
     assert SearchIndex.open(kept.path, index.slugs, ["en"], 0) is not None
     with sqlite3.connect(kept.path) as earlier:
         earlier.execute("PRAGMA user_version = 1")
@@ -153,8 +153,8 @@ def test_a_word_in_the_title_ranks_first_then_in_the_summary_then_in_the_body(tm
 
 def test_an_index_made_by_other_code_is_built_again_not_set_aside(tmp_path, fixture_library):
     # An article is taken out of an index by the words it was put in with: other code might fold them otherwise.
-    index = SearchIndex.build(fixture_library, ["en"])
-    kept = SearchIndex.from_bytes(index.to_bytes(), ["en"], index.slugs, tmp_path)
+    index = SearchIndex.build(fixture_library, ["en"], tmp_path)
+    kept = index
     with sqlite3.connect(kept.path) as earlier:
         earlier.execute("UPDATE made_by SET code = 'another'")
     assert SearchIndex.open(kept.path, index.slugs, ["en"], 0) is None

@@ -12,7 +12,6 @@ import threading
 import time
 from contextlib import closing
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
@@ -173,28 +172,62 @@ def test_the_search_index_is_kept_for_the_same_articles(library_copy, tmp_path, 
     assert restarted.search.search("en", "consent")
 
 
-def test_the_index_comes_back_from_the_child_that_built_it_in_pieces_a_pipe_reads_whole():
-    # One message of the whole index is read by the pipe's small reads, each into a buffer as large as
-    # what is left, which the scrubbing allocator fills and clears every time: minutes at 10,000 articles.
-    import multiprocessing
+def test_the_index_is_written_page_by_page_into_its_file_never_held_whole(library_copy, tmp_path, monkeypatch):
+    # 308 MiB at 10,000 articles in twelve languages: built in memory and copied, it made a first start's peak.
+    from kiosk.content import search
+    from kiosk.content.search import SearchIndex, write_index_file
+    library = load_library(library_copy)
+    monkeypatch.setattr(search, "_connect", lambda: pytest.fail("built in memory"))
+    written = write_index_file(library, ["en", "fr"], tmp_path / "instance")
+    assert written.name.startswith(".search-index-") and written.stat().st_mode & 0o777 == 0o600
+    index = SearchIndex.published(written, ["en", "fr"], tuple(library.articles))
+    assert not written.exists() and index.path.parent == tmp_path / "instance"
+    assert index.search("fr", "consentement")[0] == "consent"
+    assert SearchIndex.build(library, ["en"], tmp_path / "instance").search("en", "consent")[0] == "consent"
 
-    from kiosk.content.serving import _PIECE_BYTES, receive_in_pieces, send_in_pieces
 
-    data = os.urandom(5 * _PIECE_BYTES + 123)
+CHILD_INDEX = """
+import os, sys
+from pathlib import Path
+from kiosk.content import search
+from kiosk.content.loader import load_library
+from kiosk.content.manifest import content_files, listing_digest
+from kiosk.content.serving import _prepare_at_start
+from kiosk.content.startup_cache import StartupCache
+folder, instance, filled_by = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
+real_fill = search._fill
+def fill(*arguments):
+    filled_by.write_text(str(os.getpid()))
+    return real_fill(*arguments)
+search._fill = fill
+cache = StartupCache(instance)
+library = cache.keep(load_library(folder, cache=cache), listing_digest(content_files(folder)))
+index = _prepare_at_start(library, cache).index.result(timeout=240)
+print(os.getpid(), filled_by.read_text(), index.path.parent == instance, index.search("en", "consent")[0])
+"""
 
-    sizes: list[int] = []
-    send_in_pieces(SimpleNamespace(send_bytes=lambda piece: sizes.append(len(piece))), data)
-    assert max(sizes) <= _PIECE_BYTES and sum(sizes) == len(data) + 8
 
-    ours, theirs = multiprocessing.Pipe(duplex=False)
-    sender = threading.Thread(target=send_in_pieces, args=(theirs, data))
-    sender.start()
-    try:
-        assert receive_in_pieces(ours) == data
-    finally:
-        sender.join()
-        ours.close()
-        theirs.close()
+def test_at_a_start_a_forked_child_writes_the_index_file_and_this_process_only_opens_it(library_copy, tmp_path):
+    # A fresh interpreter: the child is only forked from a process running no other thread.
+    finished = subprocess.run([sys.executable, "-c", CHILD_INDEX, str(library_copy), str(tmp_path / "instance"),
+                               str(tmp_path / "filled-by")], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                              check=True)
+    ours, filled_by, in_the_folder, found = finished.stdout.split()
+    assert filled_by != ours and (in_the_folder, found) == ("True", "consent")
+
+
+def test_a_start_cut_short_while_its_index_was_written_leaves_nothing_behind_after_the_next(library_copy, make_app):
+    from kiosk.content.search import write_index_file
+    from kiosk.content.serving import content_holder
+    app = make_app(content=library_copy)
+    instance = Path(app.instance_path)
+    left = write_index_file(content_holder(app).current.library, ["en"], instance)  # never named: cut short
+    (instance / "content-cache.sqlite").unlink()  # the next start builds its index again
+    again = make_app(content=library_copy)
+    assert content_holder(again).current.search.search("en", "consent")
+    assert not left.exists()
+    assert sorted(path.name for path in instance.iterdir() if "search-index" in path.name)[0].startswith(
+        "search-index-")
 
 
 def test_the_served_index_is_a_read_only_file_in_the_instance_folder_and_older_ones_go(library_copy, tmp_path,
@@ -225,27 +258,26 @@ def test_two_indexes_made_together_never_remove_each_others_file_before_it_is_op
     import threading
 
     from kiosk.content import search
-    from kiosk.content.search import SearchIndex
-    library = load_library(library_copy)
-    older = SearchIndex.build(library, ["en"]).to_bytes()
-    shutil.rmtree(library_copy / "articles" / "consent")
-    newer = SearchIndex.build(load_library(library_copy), ["en"]).to_bytes()
+    from kiosk.content.search import SearchIndex, write_index_file
     folder = tmp_path / "instance"
-    folder.mkdir()
-    real_write = search.write_atomically
+    library = load_library(library_copy)
+    older = write_index_file(library, ["en"], folder)
+    shutil.rmtree(library_copy / "articles" / "consent")
+    newer = write_index_file(load_library(library_copy), ["en"], folder)
+    real_fsync_folder = search.fsync_folder
 
-    def write_while_the_other_is_made(path, data):
-        real_write(path, data)
-        if data is not newer:
+    def name_while_the_other_is_named(named):
+        real_fsync_folder(named)
+        if made:
             return
-        other = threading.Thread(target=SearchIndex.from_bytes, args=(older, ["en"], tuple(library.articles), folder))
+        other = threading.Thread(target=SearchIndex.published, args=(older, ["en"], tuple(library.articles)))
         other.start()
-        other.join(timeout=0.5)  # the other's clean-up, between this file's writing and its opening
+        other.join(timeout=0.5)  # the other's clean-up, between this file's naming and its opening
         made.append(other)
 
     made = []
-    monkeypatch.setattr(search, "write_atomically", write_while_the_other_is_made)
-    index = SearchIndex.from_bytes(newer, ["en"], tuple(sorted(set(library.articles) - {"consent"})), folder)
+    monkeypatch.setattr(search, "fsync_folder", name_while_the_other_is_named)
+    index = SearchIndex.published(newer, ["en"], tuple(sorted(set(library.articles) - {"consent"})))
     made[0].join()
     assert index.search("en", "boundaries")
 

@@ -36,6 +36,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+import os
 import re
 import secrets
 import threading
@@ -45,7 +46,7 @@ from pathlib import Path
 
 import apsw
 
-from ..atomic import write_atomically
+from ..atomic import fsync_folder
 from ..instance import set_aside
 from .markdown import CJK_CHARACTER, fold_for_search, plain_text
 from .model import Article, ArticleVersion, Library
@@ -60,6 +61,10 @@ CHANGED_IN_PLACE = 8
 INDEX_FILE_PREFIX = "search-index-"
 """Index files in the instance folder are named by this and a name never used before (with SQLite's ``-wal``
 and ``-shm`` beside each, which belong to it alone)."""
+UNFINISHED = ".sqlite.unfinished"
+"""How an index file being written ends (its name starts with a dot and ``INDEX_FILE_PREFIX``)."""
+WRITING_CACHE_KIB = 65536
+"""SQLite's cache while an index file is written: what the writing holds in memory."""
 INDEX_LAYOUT = 4
 """How an index file is laid out (its ``PRAGMA user_version``): a file laid out otherwise is built again."""
 MADE_BY = hashlib.blake2b(Path(__file__).read_bytes(), digest_size=16).hexdigest()
@@ -139,65 +144,65 @@ class SearchIndex:
     """How many times the file has been changed in place since it was built (the start record names it)."""
 
     @classmethod
-    def build(cls, library: Library, languages: Collection[str]) -> SearchIndex:
+    def build(cls, library: Library, languages: Collection[str], folder: Path | None = None) -> SearchIndex:
         """Index every article as readers of each of ``languages`` would see it.
 
-        One table per language, so a query ranks only its own language's rows.
+        One table per language, so a query ranks only its own language's rows. With a ``folder`` the index
+        is written straight into a read-only file of its own there (``write_index_file``, then ``published``),
+        so no process ever holds it whole (308 MiB at 10,000 articles in twelve languages); where the folder
+        cannot hold it, and without one, it is held in memory.
         """
+        if folder is not None:
+            try:
+                written = write_index_file(library, languages, Path(folder))
+            except (OSError, apsw.Error) as error:
+                log.warning("the search index cannot be kept in %s (%s): it is held in memory", folder, error)
+            else:
+                index = cls.published(written, languages, tuple(library.articles))
+                if index is not None:
+                    return index
         connection = _connect()
-        languages = sorted(languages)
-        slugs = []
-        with connection:
-            for language in languages:
-                # columnsize=0: no length kept per article (see the module's docstring).
-                connection.execute(
-                    f"CREATE VIRTUAL TABLE {_table(language)} USING fts5(title, summary, body, content='', "
-                    "columnsize=0, tokenize = 'unicode61 remove_diacritics 2')")
-            connection.execute("CREATE TABLE cards (language TEXT, row INTEGER, title TEXT, summary TEXT, "
-                               "shown_in TEXT, reading_minutes INTEGER, PRIMARY KEY (row, language)) WITHOUT ROWID")
-            connection.execute("CREATE TABLE generation (number INTEGER NOT NULL)")
-            connection.execute("INSERT INTO generation VALUES (0)")
-            connection.execute("CREATE TABLE made_by (code TEXT NOT NULL)")
-            connection.execute("INSERT INTO made_by VALUES (?)", (MADE_BY,))
-            connection.execute(f"PRAGMA user_version = {INDEX_LAYOUT}")
-            # Article by article: a library read from disk is never held whole.
-            for row, article in enumerate(library.articles.values(), start=1):
-                _put_in(connection, languages, row, article)
-                slugs.append(article.slug)
-            for language in languages:
-                table = _table(language)
-                connection.execute(f"INSERT INTO {table}({table}) VALUES ('optimize')")
-        return cls(connection=connection, lock=threading.Lock(), languages=frozenset(languages), slugs=tuple(slugs))
-
-    def to_bytes(self) -> bytes:
-        """The whole index as bytes (for the start-up cache)."""
-        with self.lock:
-            return self.connection.serialize("main")
+        slugs = _fill(connection, library, sorted(languages))
+        return cls(connection=connection, lock=threading.Lock(), languages=frozenset(languages), slugs=slugs)
 
     @classmethod
-    def from_bytes(cls, data: bytes | bytearray, languages: Collection[str], slugs: tuple[str, ...],
-                   folder: Path | None = None) -> SearchIndex:
-        """An index saved with ``to_bytes``, for ``slugs`` in ``languages``.
-
-        With a ``folder`` the index is a read-only file there, so the kiosk's memory
-        holds only the pages SQLite is reading (tens of MiB less for a big library);
-        the file holds the content's words and nothing else, and every other index
-        file in the folder, from an older library, is removed. Without one it is
-        held in memory.
-        """
-        opened = _open_file(data, Path(folder)) if folder is not None else None
-        if opened is None:
-            connection = _connect()
-            connection.deserialize("main", data)
-            return cls(connection=connection, lock=threading.Lock(), languages=frozenset(languages), slugs=slugs)
-        connection, path = opened
+    def published(cls, written: Path, languages: Collection[str], slugs: tuple[str, ...]) -> SearchIndex | None:
+        """The index ``write_index_file`` wrote (for ``slugs`` in ``languages``), named as an index file and read
+        from it, changed from then on through SQLite's write-ahead log; every other index file beside it is
+        removed. None if it cannot be (a full or read-only folder), the written file removed."""
+        # A name never used before: SQLite's -wal and -shm files beside an index belong to that file alone.
+        folder = written.parent
+        path = folder / f"{INDEX_FILE_PREFIX}{secrets.token_hex(10)}.sqlite"
+        # One index file at a time is named, opened and left alone: the start's index (built in the
+        # background) and a new version's may be made together, and either's clean-up must not remove the
+        # other's file before it is open.
+        with _INDEX_FILES_LOCK:
+            try:
+                os.replace(written, path)
+                fsync_folder(folder)
+                writer = apsw.Connection(str(path))
+                try:
+                    writer.execute("PRAGMA journal_mode = WAL").fetchall()
+                finally:
+                    writer.close()
+                connection = _read_only(path)
+            except (OSError, IndexUnreadable) as error:
+                log.warning("the search index cannot be kept in %s (%s): it is held in memory", folder, error)
+                with contextlib.suppress(OSError):
+                    written.unlink(missing_ok=True)
+                    _remove(path)
+                return None
+            for old in folder.iterdir():
+                if old.name.startswith(INDEX_FILE_PREFIX) and not old.name.startswith(path.name) and \
+                        old.name.endswith((".sqlite", ".sqlite-wal", ".sqlite-shm")):
+                    old.unlink(missing_ok=True)  # a connection still reading it keeps it until it closes
         return cls(connection=connection, lock=threading.Lock(), languages=frozenset(languages), slugs=slugs,
                    path=path)
 
     @classmethod
     def open(cls, path: Path, slugs: tuple[str | None, ...], languages: Collection[str],
              generation: int) -> SearchIndex | None:
-        """The index file ``path`` (written by ``from_bytes``, changed ``generation`` times since), read as it is
+        """The index file ``path`` (named by ``published``, changed ``generation`` times since), read as it is
         needed; None if it is damaged, cut short, or not changed as often as that.
 
         A damaged file is set aside (with one log line naming it); one laid out by another
@@ -334,38 +339,6 @@ def _read_only(path: Path) -> apsw.Connection:
     return connection
 
 
-def _open_file(data: bytes | bytearray, folder: Path) -> tuple[apsw.Connection, Path] | None:
-    """The index ``data`` as a read-only file of its own in ``folder``, changed from then on through SQLite's
-    write-ahead log; every other index file there is removed.
-
-    None when the folder cannot hold it (read-only or full): the index is then kept in memory.
-    """
-    # A name never used before: SQLite's -wal and -shm files beside an index belong to that file alone.
-    path = folder / f"{INDEX_FILE_PREFIX}{secrets.token_hex(10)}.sqlite"
-    # One index file at a time is written, opened and left alone: the start's index
-    # (built in the background) and a new version's may be made together, and
-    # either's clean-up must not remove the other's file before it is open.
-    with _INDEX_FILES_LOCK:
-        try:
-            write_atomically(path, data)
-            writer = apsw.Connection(str(path))
-            try:
-                writer.execute("PRAGMA journal_mode = WAL").fetchall()
-            finally:
-                writer.close()
-            connection = _read_only(path)
-        except (OSError, IndexUnreadable) as error:
-            log.warning("the search index cannot be kept in %s (%s): it is held in memory", folder, error)
-            with contextlib.suppress(OSError):
-                _remove(path)
-            return None
-        for old in folder.iterdir():
-            if old.name.startswith(INDEX_FILE_PREFIX) and not old.name.startswith(path.name) and \
-                    old.name.endswith((".sqlite", ".sqlite-wal", ".sqlite-shm")):
-                old.unlink(missing_ok=True)  # a connection still reading it keeps it until it closes
-    return connection, path
-
-
 def _set_aside(path: Path) -> None:
     """Set the index file ``path`` aside as damaged, in one log line, keeping only the last one set aside: each
     file has a name of its own, and a failing card would otherwise fill the folder with them."""
@@ -394,6 +367,67 @@ def _settle(path: Path) -> bool:
         return False
     finally:
         connection.close()
+
+
+def write_index_file(library: Library, languages: Collection[str], folder: Path) -> Path:
+    """Index ``library`` (as ``SearchIndex.build`` does) into a new file in ``folder``, on the disk when this
+    returns, not yet an index file (``SearchIndex.published`` names it one); its path.
+
+    Written page by page, so memory holds SQLite's cache, never the whole index. A file left by a start cut
+    short is removed by the next (``remove_unfinished``).
+    """
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path = folder / f".{INDEX_FILE_PREFIX}{secrets.token_hex(10)}{UNFINISHED}"
+    try:
+        connection = apsw.Connection(str(path), statementcachesize=0)
+        try:
+            os.chmod(path, 0o600)
+            # No one reads it until it is whole and on the disk, under another name: no journal is needed.
+            connection.execute(f"PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = "
+                               f"-{WRITING_CACHE_KIB}").fetchall()
+            _fill(connection, library, sorted(languages))
+        finally:
+            connection.close()
+        with open(path, "rb+") as written:
+            os.fsync(written.fileno())
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def remove_unfinished(folder: Path) -> None:
+    """Remove the index files a process cut short while it wrote them (``write_index_file``) left in ``folder``.
+    Only at a start, before any index is written."""
+    with contextlib.suppress(OSError):
+        for left in Path(folder).glob(f".{INDEX_FILE_PREFIX}*{UNFINISHED}"):
+            left.unlink(missing_ok=True)
+
+
+def _fill(connection: apsw.Connection, library: Library, languages: list[str]) -> tuple[str, ...]:
+    """Make the index's tables in ``connection`` and index every article of ``library``; the slug of each row."""
+    slugs = []
+    with connection:
+        for language in languages:
+            # columnsize=0: no length kept per article (see the module's docstring).
+            connection.execute(
+                f"CREATE VIRTUAL TABLE {_table(language)} USING fts5(title, summary, body, content='', "
+                "columnsize=0, tokenize = 'unicode61 remove_diacritics 2')")
+        connection.execute("CREATE TABLE cards (language TEXT, row INTEGER, title TEXT, summary TEXT, "
+                           "shown_in TEXT, reading_minutes INTEGER, PRIMARY KEY (row, language)) WITHOUT ROWID")
+        connection.execute("CREATE TABLE generation (number INTEGER NOT NULL)")
+        connection.execute("INSERT INTO generation VALUES (0)")
+        connection.execute("CREATE TABLE made_by (code TEXT NOT NULL)")
+        connection.execute("INSERT INTO made_by VALUES (?)", (MADE_BY,))
+        connection.execute(f"PRAGMA user_version = {INDEX_LAYOUT}")
+        # Article by article: a library read from disk is never held whole.
+        for row, article in enumerate(library.articles.values(), start=1):
+            _put_in(connection, languages, row, article)
+            slugs.append(article.slug)
+        for language in languages:
+            table = _table(language)
+            connection.execute(f"INSERT INTO {table}({table}) VALUES ('optimize')")
+    return tuple(slugs)
 
 
 def _connect() -> apsw.Connection:

@@ -41,7 +41,7 @@ from ..signals import signals_of
 from .loader import load_library
 from .manifest import FileState, content_files, listing_digest
 from .model import Library
-from .search import Card, IndexUnreadable, SearchIndex
+from .search import Card, IndexUnreadable, SearchIndex, remove_unfinished, write_index_file
 from .startup_cache import StartRecord, StartupCache
 from .stored import DamagedFile, let_go_of_pages_read
 from .words import KeyboardWords, chinese_key, chinese_words, keyboard_words
@@ -168,7 +168,7 @@ def prepare(library: Library, version: str = "", published: bool = False, index_
             previous: Content | None = None, cache: StartupCache | None = None) -> Content:
     """``library`` with its search index worked out now and its keyboard words being worked out, ready to be served.
 
-    With an ``index_folder`` the index is kept there as a file (see ``SearchIndex.from_bytes``);
+    With an ``index_folder`` the index is kept there as a file (see ``SearchIndex.build``);
     with the ``previous`` content too, the index is that content's, changed only where the articles differ.
     With the start-up ``cache`` that holds ``library``, its keyboard's Chinese words are kept there.
     """
@@ -205,10 +205,7 @@ def _index(library: Library, folder: Path | None, previous: Content | None) -> S
             updated = None
         if updated is not None:
             return updated
-    index = SearchIndex.build(library, INDEXED_LANGUAGES)
-    if folder is not None:
-        index = SearchIndex.from_bytes(index.to_bytes(), INDEXED_LANGUAGES, index.slugs, folder)
-    return index
+    return SearchIndex.build(library, INDEXED_LANGUAGES, folder)
 
 
 def _prepare_at_start(library: Library, cache: StartupCache) -> Content:
@@ -219,16 +216,16 @@ def _prepare_at_start(library: Library, cache: StartupCache) -> Content:
     if index is not None:
         return Content(library, _done(index), _keyboard_words(library, cache), datetime.now(UTC))
 
-    receive = _index_in_a_child(library)  # first: a fork is only safe while no thread runs
+    folder = cache.path.parent
+    remove_unfinished(folder)  # no index is being written yet
+    receive = _index_in_a_child(library, folder)  # first: a fork is only safe while no thread runs
     words = _keyboard_words(library, cache)
 
     def finish() -> SearchIndex:
-        data = receive() if receive else None
-        if data is None:
-            data = SearchIndex.build(library, INDEXED_LANGUAGES).to_bytes()
-        # A file of its own (or a fresh copy) holds the index alone, without the room building it took.
-        index = SearchIndex.from_bytes(data, INDEXED_LANGUAGES, tuple(library.articles), cache.path.parent)
-        del data
+        written = receive() if receive else None
+        index = SearchIndex.published(written, INDEXED_LANGUAGES, tuple(library.articles)) if written else None
+        if index is None:  # the child failed, or there was none: written here instead
+            index = SearchIndex.build(library, INDEXED_LANGUAGES, folder)
         cache.put_index(key, index)  # the next start opens it as it is
         release_free_memory()
         return index
@@ -236,15 +233,9 @@ def _prepare_at_start(library: Library, cache: StartupCache) -> Content:
     return Content(library, _in_background(finish, "kiosk-search-index"), words, datetime.now(UTC))
 
 
-_PIECE_BYTES = 1 << 16
-"""The child sends the index in pieces of this size (a pipe's own), each received into its place. One message
-of the whole index is read by the pipe's small reads, each into a buffer as large as what is left to read,
-which the scrubbing allocator the kiosk runs under fills and clears every time: 40 MiB took 7 s that way, and
-the index of 10,000 articles in twelve languages tens of minutes."""
-
-
-def _index_in_a_child(library: Library):
-    """Fork a process that indexes ``library`` and sends the index back; returns how to receive it.
+def _index_in_a_child(library: Library, folder: Path):
+    """Fork a process that writes the index of ``library`` into a file in ``folder`` (``write_index_file``) and
+    sends back its path; returns how to receive that path (None if the child failed).
 
     Only while this process runs no other thread (a fork copies one thread, and
     another's locks with it); otherwise None, and the caller builds it itself.
@@ -253,14 +244,15 @@ def _index_in_a_child(library: Library):
         return None
     context = multiprocessing.get_context("fork")
     ours, theirs = context.Pipe(duplex=False)
-    child = context.Process(target=_send_index, args=(library, theirs), name="kiosk-search-index", daemon=True)
+    child = context.Process(target=_write_index, args=(library, folder, theirs), name="kiosk-search-index",
+                            daemon=True)
     child.start()
     theirs.close()
 
-    def receive() -> bytearray | None:
+    def receive() -> Path | None:
         try:
-            return receive_in_pieces(ours)
-        except (EOFError, OSError):  # the child failed: build it here instead
+            return Path(ours.recv())
+        except (EOFError, OSError):  # the child failed: built here instead
             return None
         finally:
             ours.close()
@@ -268,27 +260,14 @@ def _index_in_a_child(library: Library):
     return receive
 
 
-def _send_index(library: Library, connection) -> None:
-    send_in_pieces(connection, SearchIndex.build(library, INDEXED_LANGUAGES).to_bytes())
+def _write_index(library: Library, folder: Path, connection) -> None:
+    try:
+        written = write_index_file(library, INDEXED_LANGUAGES, folder)
+    except (OSError, IndexUnreadable):  # the folder cannot hold it: the parent says so, and holds it in memory
+        connection.close()
+        return
+    connection.send(str(written))
     connection.close()
-
-
-def send_in_pieces(connection, data: bytes) -> None:
-    """Send ``data`` through a ``multiprocessing`` connection as its length, then pieces of ``_PIECE_BYTES``."""
-    connection.send_bytes(len(data).to_bytes(8, "little"))
-    view = memoryview(data)
-    for start in range(0, len(data), _PIECE_BYTES):
-        connection.send_bytes(view[start:start + _PIECE_BYTES])
-
-
-def receive_in_pieces(connection) -> bytearray:
-    """What ``send_in_pieces`` sent, each piece read into its place in one buffer."""
-    size = int.from_bytes(connection.recv_bytes(8), "little")
-    data = bytearray(size)
-    received = 0
-    while received < size:
-        received += connection.recv_bytes_into(data, received)
-    return data
 
 
 def release_free_memory() -> None:
