@@ -217,9 +217,10 @@ def written_bytes(pid: int) -> int:
     return 0
 
 
-def resident_mib(pid: int) -> float:
+def resident_mib(pid: int, field: str = "VmRSS") -> float:
+    """The process's resident memory now, or at its peak so far with ``field="VmHWM"`` (the kernel keeps it)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(f"{field}:"):
             return round(int(line.split()[1]) / 1024, 1)
     return float("nan")
 
@@ -597,7 +598,8 @@ def library_at_scale(work: Path, articles: int, shipped_rss: float, kiwix: bool 
     """A generated library of ``articles`` x 12 languages: build, restart, memory, pages, search, an update.
 
     - build: from the kiosk's start with an empty instance folder to the end of its background work
-      (every article parsed, the search index, the keyboard words, every article page rendered);
+      (every article parsed, the search index, the keyboard words, every article page rendered), and the
+      kiosk process's peak resident memory meanwhile (its worker processes' not counted);
     - restart: from starting the kiosk as ``reading-kiosk`` does to the first article page served, with the
       build kept (``restarts_as_deployed``);
     - memory: resident after ``SCALE_ARTICLE_VIEWS`` distinct article views and ``SCALE_SEARCHES``
@@ -617,7 +619,8 @@ def library_at_scale(work: Path, articles: int, shipped_rss: float, kiwix: bool 
                            wait_s=7200)
     try:
         settle(port)
-        built = {"build_s": round(time.perf_counter() - began, 1), "cold_first_article_s": round(first, 2)}
+        built = {"build_s": round(time.perf_counter() - began, 1), "cold_first_article_s": round(first, 2),
+                 "build_peak_rss_mib": resident_mib(process.pid, "VmHWM")}
     finally:
         stop(process)
     return built | built_library(work, content, instance, shipped_rss, kiwix)
@@ -759,7 +762,8 @@ def print_scale(figures: dict, shipped_rss: float) -> None:
     pages = figures["article_pages"]
     print(f"Library of {figures['articles']:,} articles x {figures['languages']} languages:")
     print(f"  build {figures['build_s']} s (first article after {figures['cold_first_article_s']} s), "
-          f"{figures['build_mib_on_disk']} MiB in the instance folder")
+          f"{figures['build_mib_on_disk']} MiB in the instance folder; the kiosk process's resident memory "
+          f"peaked at {figures['build_peak_rss_mib']} MiB meanwhile")
     print(f"  restart to first article: median {figures['restart_s']} s of {figures['restarts_s']} "
           f"(target at most {targets['restart_s']})")
     print(f"  idle, looking at its folder as it does by default: {figures['idle_cpu_percent']}% of one core")
@@ -1040,7 +1044,7 @@ def scale_built(work: Path, content: Path, instance: Path, kiwix: bool = True) -
     shipped_rss, shipped_restart = shipped_figures(work)
     print(f"  resident memory {shipped_rss} MiB, restart to first article {shipped_restart} s", flush=True)
     figures = built_library(work, content.resolve(), instance.resolve(), shipped_rss, kiwix)
-    print_scale(figures | {"build_s": "-", "cold_first_article_s": "-"}, shipped_rss)
+    print_scale(figures | {"build_s": "-", "cold_first_article_s": "-", "build_peak_rss_mib": "-"}, shipped_rss)
     return {"shipped_rss_mib": shipped_rss, "shipped_restart_s": shipped_restart, "targets": SCALE_TARGETS,
             str(figures["articles"]): figures}
 
