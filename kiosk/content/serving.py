@@ -210,14 +210,14 @@ def _index(library: Library, folder: Path | None, previous: Content | None) -> S
 
 def _prepare_at_start(library: Library, cache: StartupCache) -> Content:
     """``library`` with the index the last start kept, or one being built in the background."""
+    folder = cache.path.parent
+    remove_unfinished(folder)  # left by a process cut short while it wrote an index; none is being written yet
     key = cache.index_key(INDEXED_LANGUAGES)
     stored = cache.index(key)
     index = SearchIndex.open(stored[0], stored[1], INDEXED_LANGUAGES, stored[2]) if stored else None
     if index is not None:
         return Content(library, _done(index), _keyboard_words(library, cache), datetime.now(UTC))
 
-    folder = cache.path.parent
-    remove_unfinished(folder)  # no index is being written yet
     receive = _index_in_a_child(library, folder)  # first: a fork is only safe while no thread runs
     words = _keyboard_words(library, cache)
 
