@@ -86,6 +86,18 @@ def folder_rows(instance: Path) -> int:
         return db.execute("SELECT count(*) FROM folders").fetchone()[0]
 
 
+def test_code_replaced_on_disk_while_the_kiosk_runs_does_not_empty_the_cache_it_serves(library_copy, tmp_path,
+                                                                                     monkeypatch):
+    # An upgrade puts the next version's files in place before the restart; an update taken meanwhile by the
+    # running kiosk would otherwise key its rows by code it does not run, and empty the file it serves from.
+    load(library_copy, tmp_path / "instance")
+    upgraded = tmp_path / "loader.py"
+    upgraded.write_text(Path(loader.__file__).read_text(encoding="utf-8") + "\n# the next version\n",
+                        encoding="utf-8")
+    monkeypatch.setattr(loader, "__file__", str(upgraded))
+    assert load(library_copy, tmp_path / "instance")[1].hits == 6
+
+
 def test_a_first_build_cut_short_resumes_from_the_articles_it_had_written(library_copy, tmp_path, monkeypatch):
     # A power cut during a long first build: what was written is not parsed again.
     monkeypatch.setattr(startup_cache, "WRITTEN_AT_ONCE", 4)

@@ -196,7 +196,8 @@ def _load_folders(folders: list[Path], topics: frozenset[str] | None, cache: Fol
     keys = ([cache.fingerprint(folder, topics, real_parent) for folder in folders] if cache
             else [None] * len(folders))
     found: list[FolderResult | None] = [cache.get(key) if cache else None for key in keys]
-    parsed = _parse_folders([folder for folder, result in zip(folders, found, strict=True) if result is None], topics, meanwhile)
+    missing = [folder for folder, result in zip(folders, found, strict=True) if result is None]
+    parsed = _parse_folders(missing, topics, meanwhile)
     for key, result in zip(keys, found, strict=True):
         if result is None:
             result = next(parsed)

@@ -32,6 +32,7 @@ reads it. A damaged file is set aside, named in one log line, and built again
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import pickle
@@ -55,9 +56,9 @@ if TYPE_CHECKING:  # search reads fingerprints from here
 CACHE_FILE = "content-cache.sqlite"
 _FORMAT = 6
 KEPT_UNUSED_SECONDS = 86400
+"""How long rows no recorded library uses are kept (for another kiosk process on the same instance folder)."""
 WRITTEN_AT_ONCE = 100
 """Articles parsed and held before they are written in one transaction (100 are some 20 MiB in twelve languages)."""
-"""How long rows no recorded library uses are kept (for another kiosk process on the same instance folder)."""
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS folders (key TEXT PRIMARY KEY, result BLOB NOT NULL, used_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS versions (key TEXT, language TEXT, version BLOB NOT NULL,
@@ -69,7 +70,11 @@ CREATE TABLE IF NOT EXISTS state (name TEXT PRIMARY KEY, value BLOB NOT NULL);
 """
 
 
+@functools.cache
 def _code_key() -> bytes:
+    """A digest of the code that parses, renders and stores articles, read once, at the start: files an
+    upgrade puts in place while the kiosk runs are the next start's, and must not make the running kiosk
+    throw away the rows it serves (another key empties the file)."""
     digest = hashlib.blake2b(str(_FORMAT).encode(), digest_size=16)
     digest.update(Path(__file__).read_bytes())  # how this file is laid out
     for module in (loader, markdown, model, narration, stored, timings):
