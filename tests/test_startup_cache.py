@@ -141,6 +141,9 @@ def test_a_disk_that_fills_during_a_build_costs_memory_and_no_article(library_co
     library = cache.keep(load_library(library_copy, cache=cache), listing_digest(content_files(library_copy)))
     assert not isinstance(library.articles, StoredArticles)  # held in memory, as with a read-only instance folder
     assert folder_rows(tmp_path / "instance") == 2
+    written_before = next(iter(library.articles))
+    version = library.articles[written_before].versions["en"]
+    assert library.articles[written_before].versions["en"] is not version  # read anew: what was read is not held
     fresh = load_library(library_copy)
     assert [library.articles[slug] == fresh.articles[slug] for slug in fresh.articles] == [True] * 6
 

@@ -133,13 +133,16 @@ class StoredVersions(Mapping):
         self._tags = tags
         self._read = read
         self._versions: dict[str, ArticleVersion] = dict(read_already or {})
+        self._holds_what_it_reads = True
 
     def __getitem__(self, tag: str) -> ArticleVersion:
         version = self._versions.get(tag)
         if version is None:
             if tag not in self._tags:
                 raise KeyError(tag)
-            version = self._versions[tag] = self._read(tag)
+            version = self._read(tag)
+            if self._holds_what_it_reads:
+                self._versions[tag] = version
         return version
 
     def __iter__(self) -> Iterator[str]:
@@ -152,8 +155,11 @@ class StoredVersions(Mapping):
         return tag in self._tags
 
     def let_go(self) -> None:
-        """Let go of the versions held (they are in the file now): each is read again when next asked for."""
+        """Let go of the versions held (they are in the file now), and hold none read from now on: each is read
+        again whenever it is asked for. Such a mapping may outlive a request (in a library held in memory when
+        the rest of it could not be written), and what it held would tell which articles were read."""
         self._versions.clear()
+        self._holds_what_it_reads = False
 
     def __reduce__(self):  # sent or stored whole: every version read
         return (model.FrozenMap, (dict(self.items()),))
