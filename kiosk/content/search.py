@@ -156,7 +156,7 @@ class SearchIndex:
             try:
                 written = write_index_file(library, languages, Path(folder))
             except (OSError, apsw.Error) as error:
-                log.warning("the search index cannot be kept in %s (%s): it is held in memory", folder, error)
+                _say_held_in_memory(folder, error)
             else:
                 index = cls.published(written, languages, tuple(library.articles))
                 if index is not None:
@@ -187,7 +187,7 @@ class SearchIndex:
                     writer.close()
                 connection = _read_only(path)
             except (OSError, IndexUnreadable) as error:
-                log.warning("the search index cannot be kept in %s (%s): it is held in memory", folder, error)
+                _say_held_in_memory(folder, error)
                 with contextlib.suppress(OSError):
                     written.unlink(missing_ok=True)
                     _remove(path)
@@ -394,6 +394,10 @@ def write_index_file(library: Library, languages: Collection[str], folder: Path)
         path.unlink(missing_ok=True)
         raise
     return path
+
+
+def _say_held_in_memory(folder: Path, error: Exception) -> None:
+    log.warning("the search index cannot be kept in %s (%s): it is held in memory", folder, error)
 
 
 def remove_unfinished(folder: Path) -> None:

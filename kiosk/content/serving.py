@@ -317,7 +317,8 @@ def init_app(app: Flask) -> None:
     else:
         listed = listed if listed is not None else content_files(folder)
         cache = StartupCache(app.instance_path, listed)
-        library = cache.keep(load_library(folder, cache=cache, meanwhile=lambda: signals_of(app).content_loading.send(app)),
+        loading = signals_of(app).content_loading
+        library = cache.keep(load_library(folder, cache=cache, meanwhile=lambda: loading.send(app)),
                              listing_digest(listed))
         release_free_memory()  # the parsed library is on disk now, and read from there
     cache.forget_unused()
