@@ -131,7 +131,7 @@ class OtherLayout(apsw.Error):
 
 @dataclass(frozen=True)
 class SearchIndex:
-    """An in-memory FTS5 index of one library, shared by all request threads."""
+    """The FTS5 index of one library (read from its file, or held in memory), shared by all request threads."""
 
     connection: apsw.Connection
     lock: threading.Lock
