@@ -71,14 +71,15 @@ ALL_DISPLAY_CHOICES: tuple[DisplayChoices, ...] = tuple(
 _BY_QUERY = {choices.query.encode(): choices for choices in ALL_DISPLAY_CHOICES}
 
 
-def is_display_query(query_string: bytes) -> bool:
-    """Whether a query string holds only display choices, exactly as the kiosk's own links write them."""
-    return query_string in _BY_QUERY
+def display_of_query(query_string: bytes) -> DisplayChoices | None:
+    """The display choices a query string holds, if it holds nothing else and is written exactly as the
+    kiosk's own links write it (most addresses are); else None, and its arguments must be read."""
+    return _BY_QUERY.get(query_string)
 
 
 def display_choices() -> DisplayChoices:
     """The display choices of the current request."""
     display = g.get("display")
     if display is None:
-        display = g.display = _BY_QUERY.get(request.query_string) or DisplayChoices.from_query(request.args)
+        display = g.display = display_of_query(request.query_string) or DisplayChoices.from_query(request.args)
     return display

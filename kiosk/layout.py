@@ -37,7 +37,7 @@ from .display import (
     DISPLAY_ARGUMENTS,
     DisplayChoices,
     display_choices,
-    is_display_query,
+    display_of_query,
 )
 from .i18n import compile_templates, current_language, default_language, offered_languages, render_in_language
 from .instance import set_aside
@@ -159,7 +159,7 @@ class PageAddress:
             return cls("")
         parts = request.path.split("/", 2)
         tail = parts[2] if len(parts) == 3 else ""
-        if is_display_query(request.query_string):
+        if display_of_query(request.query_string) is not None:
             return cls(tail)
         return cls(tail, tuple((key, value) for key, value in request.args.items(multi=True)
                                if key not in DISPLAY_ARGUMENTS))

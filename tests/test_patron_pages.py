@@ -226,6 +226,16 @@ def test_display_choices_are_carried_by_every_kiosk_link(client):
         assert "size=3" in link and "contrast=high" in link, link
 
 
+
+@pytest.mark.parametrize("query", ["", "?size=3&contrast=high", "?contrast=high&size=3", "?from=search",
+                                   "?compare=fr"])
+def test_an_article_page_says_it_is_html_in_utf_8_however_it_is_asked_for(client, query):
+    # Sent with nosniff: a browser trusts this header alone for how to read the page.
+    response = client.get(f"/uk/articles/intimacy{query}")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert '<html lang="uk"' in response.get_data(as_text=True)
+
 def test_text_size_has_at_least_three_steps_and_stops_at_the_ends(client):
     smallest = client.get("/en/").get_data(as_text=True)
     assert re.search(r'<span class="button smaller-text" aria-disabled="true">.*?Smaller text', smallest)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from itertools import zip_longest
 
-from flask import Blueprint, abort, current_app, redirect, request, url_for
+from flask import Blueprint, Response, abort, current_app, redirect, request, url_for
 from flask_babel import gettext
 
 from ..content.markdown import split_sections
 from ..content.model import Article, ArticleVersion
 from ..content.search import clean_query
 from ..content.serving import get_library, search_articles, search_cards
-from ..display import display_choices, is_display_query
+from ..display import display_choices, display_of_query
 from ..i18n import (
     current_language,
     default_language,
@@ -22,6 +22,8 @@ from ..reading import article_or_404, printed_today_in_html, second_language
 from .article_pages import article_pages
 
 bp = Blueprint("patron", __name__)
+
+HTML = "text/html; charset=utf-8"
 
 
 @bp.get("/")
@@ -68,9 +70,9 @@ def article(slug: str):
     if slug not in library.articles:
         abort(404)
     language = current_language()
-    # Most addresses carry at most the display choices; only others need their arguments read.
-    display_only = is_display_query(request.query_string)
-    other = None if display_only else second_language("compare")
+    # Most addresses carry no more than the display choices; only others need their arguments read.
+    display = display_of_query(request.query_string)
+    other = None if display is not None else second_language("compare")
     if other is not None:
         found = article_or_404(slug)
         title = found.version_for(language.tag).title
@@ -79,12 +81,14 @@ def article(slug: str):
         rows = zip_longest(*(split_sections(version.html) for _, version in columns), fillvalue="")
         return render_page("patron/compare.html", f"{title} · {side_by_side}", article=found, columns=columns,
                            rows=list(rows), other=other, zip=zip)
-    display = display_choices()
     # The page as stored reads one record, never the article itself. Its address is known here, unless
     # it carries arguments of its own that its links must keep (read from the request then).
+    here = PageAddress(f"articles/{slug}") if display is not None else None
+    display = display or display_choices()
     title, main = article_pages().page(library, slug, language, display, printed_today_in_html(language))
-    return fill_layout(main, title, language=language, display=display,
-                       here=PageAddress(f"articles/{slug}") if display_only else None)
+    # Sent as made: given bytes alone, werkzeug looks for a content type among no headers by raising and
+    # catching an exception, which cost as much as this page's own look-ups.
+    return Response(fill_layout(main, title, language=language, display=display, here=here), content_type=HTML)
 
 
 @bp.get("/<lang>/about")
