@@ -316,16 +316,17 @@ def links() -> Links:
 
 
 def fill_layout(main: str | bytes, title: str, *, kind: str = "patron", language: Language | None = None,
-                display: DisplayChoices | None = None, here: PageAddress | None = None, **values: Any) -> str | bytes:
+                display: DisplayChoices | None = None, here: PageAddress | None = None,
+                every_layout: Layouts | None = None, **values: Any) -> str | bytes:
     """The whole page: ``main`` (finished HTML) inside its layout, for this request.
 
-    ``language``, ``display`` and ``here`` (the page's address) save looking up the request's own again. A
-    ``main`` in UTF-8 (a page read from disk) gives the whole page in UTF-8,
+    ``language``, ``display``, ``here`` (the page's address) and ``every_layout`` (the app's ``Layouts``) save
+    looking up the request's own again. A ``main`` in UTF-8 (a page read from disk) gives the whole page in UTF-8,
     never decoded and encoded again.
     """
     if kind not in ("patron", "pristine"):
         display = DEFAULT_DISPLAY
-    layout = layouts().get(kind, (language or current_language()).tag, display or display_choices())
+    layout = (every_layout or layouts()).get(kind, (language or current_language()).tag, display or display_choices())
     fill = layout.fill if isinstance(main, str) else layout.fill_encoded
     return fill({"title": title, "main": main, "query": "", **values}, here or PageAddress.of_request())
 

@@ -41,7 +41,8 @@ from ..display import ALL_DISPLAY_CHOICES, DisplayChoices
 from ..handouts.qr import codes_drawn_once
 from ..i18n import render_in_language
 from ..languages import Language
-from ..layout import Links, SlotTemplate, late, layouts, rendering_in
+from ..layout import Links, PageAddress, SlotTemplate, fill_layout, late, layouts, rendering_in
+from ..reading import printed_today_in_html
 from ..settings import rendered_settings
 from ..shipped import code_digest
 from ..signals import signals_of
@@ -247,6 +248,20 @@ class ArticlePages:
         self._store.compact([complete, *(page_name(context, key, language.tag) for key in keys.values()
                                          for language in self.app.config["KIOSK_LANGUAGES"])], KEPT_UNUSED_SECONDS)
         return True
+
+    def whole_page(self, slug: str, language: Language, display: DisplayChoices) -> bytes | None:
+        """The article page of ``slug`` at its own address (no argument but the display choices), in ``language``
+        and in its layout, in UTF-8; None when the library served has no such article.
+
+        The page the kiosk serves most, made with the fewest look-ups: the library served is taken here, once
+        (this request reads nothing else of it), and the kiosk's parts through ``self.app``, not the request.
+        """
+        library = content_holder(self.app).current.library
+        if slug not in library.articles:
+            return None
+        title, main = self.page(library, slug, language, display, printed_today_in_html(language))
+        return fill_layout(main, title, language=language, display=display, here=PageAddress(f"articles/{slug}"),
+                           every_layout=layouts(self.app))
 
     def page(self, library: Library, slug: str, language: Language, display: DisplayChoices,
              printed_on: bytes) -> tuple[str, bytes]:

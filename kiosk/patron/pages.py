@@ -17,13 +17,15 @@ from ..i18n import (
     default_language,
     offered_languages,
 )
-from ..layout import Links, PageAddress, fill_layout, layouts, render_page
+from ..layout import Links, fill_layout, layouts, render_page
 from ..reading import article_or_404, printed_today_in_html, second_language
 from .article_pages import article_pages
 
 bp = Blueprint("patron", __name__)
 
 HTML = "text/html; charset=utf-8"
+"""An article page's type, given with the bytes: given them alone, werkzeug looks for a type among no headers by
+raising and catching an exception, which cost as much as the page's own look-ups."""
 
 
 @bp.get("/")
@@ -66,13 +68,17 @@ def _cards(articles: list[Article], language: str) -> list[tuple[str, ArticleVer
 @bp.get("/<lang>/articles/<slug>")
 def article(slug: str):
     """One article, or with ``?compare=<lang2>`` two languages side by side."""
+    language = current_language()
+    display = display_of_query(request.query_string)
+    if display is not None:  # no argument but the display choices, as the kiosk's own links ask: nearly always
+        page = article_pages().whole_page(slug, language, display)
+        if page is None:
+            abort(404)
+        return Response(page, content_type=HTML)
     library = get_library()
     if slug not in library.articles:
         abort(404)
-    language = current_language()
-    # Most addresses carry no more than the display choices; only others need their arguments read.
-    display = display_of_query(request.query_string)
-    other = None if display is not None else second_language("compare")
+    other = second_language("compare")
     if other is not None:
         found = article_or_404(slug)
         title = found.version_for(language.tag).title
@@ -81,14 +87,10 @@ def article(slug: str):
         rows = zip_longest(*(split_sections(version.html) for _, version in columns), fillvalue="")
         return render_page("patron/compare.html", f"{title} · {side_by_side}", article=found, columns=columns,
                            rows=list(rows), other=other, zip=zip)
-    # The page as stored reads one record, never the article itself. Its address is known here, unless
-    # it carries arguments of its own that its links must keep (read from the request then).
-    here = PageAddress(f"articles/{slug}") if display is not None else None
-    display = display or display_choices()
+    # Arguments of its own, which its links keep (read from the request by the layout).
+    display = display_choices()
     title, main = article_pages().page(library, slug, language, display, printed_today_in_html(language))
-    # Sent as made: given bytes alone, werkzeug looks for a content type among no headers by raising and
-    # catching an exception, which cost as much as this page's own look-ups.
-    return Response(fill_layout(main, title, language=language, display=display, here=here), content_type=HTML)
+    return Response(fill_layout(main, title, language=language, display=display), content_type=HTML)
 
 
 @bp.get("/<lang>/about")
