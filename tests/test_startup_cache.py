@@ -231,6 +231,39 @@ def test_at_a_start_a_forked_child_writes_the_index_file_and_this_process_only_o
     assert filled_by != ours and (in_the_folder, found) == ("True", "consent")
 
 
+NAMING_FAILS = """
+import logging, sys
+from pathlib import Path
+from kiosk.content import search
+from kiosk.content.loader import load_library
+from kiosk.content.manifest import content_files, listing_digest
+from kiosk.content.serving import _prepare_at_start
+from kiosk.content.startup_cache import StartupCache
+folder, instance = Path(sys.argv[1]), Path(sys.argv[2])
+logging.basicConfig(stream=sys.stdout, format="%(message)s")
+def rename_fails(source, target):
+    raise PermissionError("the folder turned read-only")
+search.os.replace = rename_fails
+writes = []
+real_write = search.write_index_file
+search.write_index_file = lambda *arguments: writes.append(1) or real_write(*arguments)
+cache = StartupCache(instance)
+library = cache.keep(load_library(folder, cache=cache), listing_digest(content_files(folder)))
+index = _prepare_at_start(library, cache).index.result(timeout=240)
+print("found", index.search("en", "consent")[0], "path", index.path, "written here", len(writes))
+"""
+
+
+def test_an_index_the_child_wrote_but_could_not_be_named_is_held_in_memory_said_once(library_copy, tmp_path):
+    # A fresh interpreter: the child is only forked from a process running no other thread.
+    finished = subprocess.run([sys.executable, "-c", NAMING_FAILS, str(library_copy), str(tmp_path / "instance")],
+                              cwd=ROOT, capture_output=True, text=True, timeout=300, check=True)
+    lines = finished.stdout.splitlines()
+    assert lines[-1] == "found consent path None written here 0"
+    assert sum("the search index cannot be kept" in line for line in lines) == 1
+    assert not [path for path in (tmp_path / "instance").iterdir() if "search-index" in path.name]
+
+
 def test_a_start_cut_short_while_its_index_was_written_leaves_nothing_behind_after_the_next(library_copy, make_app):
     from kiosk.content.search import write_index_file
     from kiosk.content.serving import content_holder

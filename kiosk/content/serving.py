@@ -224,8 +224,10 @@ def _prepare_at_start(library: Library, cache: StartupCache) -> Content:
     def finish() -> SearchIndex:
         written = receive() if receive else None
         index = SearchIndex.published(written, INDEXED_LANGUAGES, tuple(library.articles)) if written else None
-        if index is None:  # the child failed, or there was none: written here instead
-            index = SearchIndex.build(library, INDEXED_LANGUAGES, folder)
+        if index is None:  # the child failed, or there was none: made here instead
+            # In memory at once if the child's file could not be named (the folder failed meanwhile, and
+            # ``published`` said so): writing it again would fail, and say it, again.
+            index = SearchIndex.build(library, INDEXED_LANGUAGES, None if written else folder)
         cache.put_index(key, index)  # the next start opens it as it is
         release_free_memory()
         return index
