@@ -13,6 +13,7 @@ import io
 import json
 import random
 import re
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -139,6 +140,76 @@ def test_the_checker_names_each_file_that_differs(folder):
         f"topics.yaml: {len(TOPICS) + 29} bytes, the manifest says {len(TOPICS) + 12}",
         "articles/rest/fr.md: not in the manifest",
     ]
+
+
+def hashed_files(monkeypatch) -> list[str]:
+    """The content files the checker hashes from now on, by name, in order."""
+    from kiosk.content import manifest
+    hashed, real = [], manifest.sha256_of
+    monkeypatch.setattr(manifest, "sha256_of", lambda path: hashed.append(Path(path).name) or real(path))
+    return hashed
+
+
+def test_a_checker_after_a_restart_hashes_only_the_files_changed_since_it_last_checked(folder, tmp_path,
+                                                                                      monkeypatch):
+    from kiosk.content.manifest import CHECKED_FILE
+    kept = tmp_path / CHECKED_FILE
+    assert Checker(kept).differences(folder, read_manifest(folder), content_files(folder)) == []
+    en = folder / "articles" / "rest" / "en.md"
+    en.write_text(en.read_text().replace("v1", "v2"))
+    (folder / "articles" / "rest" / "es.md").unlink()
+    publish(folder, "v2")
+    hashed = hashed_files(monkeypatch)
+    restarted = Checker(kept)  # nothing of the first held in memory
+    assert restarted.differences(folder, read_manifest(folder), content_files(folder)) == []
+    assert hashed == ["en.md"]
+    with sqlite3.connect(kept) as store:  # one row a present file: the one removed went
+        assert sorted(path for (path,) in store.execute("SELECT path FROM hashes")) == [
+            "articles/rest/en.md", "topics.yaml"]
+    assert kept.stat().st_mode & 0o777 == 0o600
+
+
+def test_a_damaged_file_of_checked_hashes_is_set_aside_in_one_line_and_the_check_stays_right(folder, tmp_path,
+                                                                                            caplog):
+    from kiosk.content.manifest import CHECKED_FILE
+    kept = tmp_path / CHECKED_FILE
+    kept.write_bytes(b"not a database, whatever its name says" * 100)
+    en = folder / "articles" / "rest" / "en.md"
+    en.write_text(en.read_text().replace("v1", "v9"))  # same size, other bytes
+    checker = Checker(kept)
+    assert checker.differences(folder, read_manifest(folder), content_files(folder)) == [
+        "articles/rest/en.md: different content"]
+    said = [record.getMessage() for record in caplog.records if CHECKED_FILE in record.getMessage()]
+    assert len(said) == 1 and "set aside" in said[0]
+    assert (tmp_path / (CHECKED_FILE + ".damaged")).exists()
+    assert checker.differences(folder, read_manifest(folder), content_files(folder)) == [
+        "articles/rest/en.md: different content"]  # made again, and kept there
+    with sqlite3.connect(kept) as store:
+        assert store.execute("SELECT count(*) FROM hashes").fetchone()[0] == 3
+
+
+def test_where_the_checked_hashes_cannot_be_kept_they_are_held_in_memory(folder, tmp_path, caplog, monkeypatch):
+    from kiosk.content.manifest import CHECKED_FILE
+    kept = tmp_path / "no-such-folder" / CHECKED_FILE  # cannot be made, even by root
+    checker = Checker(kept)
+    assert checker.differences(folder, read_manifest(folder), content_files(folder)) == []
+    assert sum("cannot be kept" in record.getMessage() for record in caplog.records) == 1
+    hashed = hashed_files(monkeypatch)
+    assert checker.differences(folder, read_manifest(folder), content_files(folder)) == []
+    assert hashed == [] and not kept.parent.exists()
+
+
+def test_a_kiosk_keeps_its_checked_hashes_in_its_instance_folder(kiosk, folder, monkeypatch):
+    from kiosk.content.manifest import CHECKED_FILE
+    app, _updates, clock = kiosk
+    assert (Path(app.instance_path) / CHECKED_FILE).exists()
+    restarted = ContentUpdates(app, clock=clock)
+    en = folder / "articles" / "rest" / "en.md"
+    en.write_text(en.read_text().replace("v1", "v2"))
+    publish(folder, "v2")
+    hashed = hashed_files(monkeypatch)
+    restarted.take_now()
+    assert health(app)["content_version"] == "v2" and hashed == ["en.md"]
 
 
 def test_content_publish_writes_the_manifest(app, tmp_path):

@@ -42,6 +42,7 @@ from ..instance import set_aside
 from ..signals import signals_of
 from .loader import ContentFolderError, load_library
 from .manifest import (
+    CHECKED_FILE,
     MANIFEST,
     Checker,
     FileState,
@@ -95,7 +96,7 @@ class ContentUpdates:
         self.poll_seconds = app.config["KIOSK_CONTENT_POLL_SECONDS"]
         self.settle_seconds = app.config["KIOSK_CONTENT_SETTLE_SECONDS"]
         self._clock = clock
-        self._checker = Checker()
+        self._checker = Checker(Path(app.instance_path) / CHECKED_FILE)
         # Listed before the start read the folder, so that a change made while it read is seen; kept
         # as a digest once the start is judged (the listing takes tens of MiB for a big library).
         self._listed_at_start = self.holder.listed_at_start
