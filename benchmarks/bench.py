@@ -451,7 +451,9 @@ SCRUBBING = {"PYTHONMALLOC": "pymalloc_debug", "MALLOC_ARENA_MAX": "2"}
 
 
 def generate_library(folder: Path, articles: int, languages: tuple[str, ...] = SCALE_LANGUAGES) -> None:
-    """A large library made from the shipped one: every article copied under new slugs, in ``languages``."""
+    """A large library made from the shipped one: every article copied under new slugs, in ``languages``, and
+    published (``manifest.json``), as a clinic network feeds its kiosks."""
+    from kiosk.content.manifest import publish
     shutil.copy(ROOT / "content" / "topics.yaml", folder / "topics.yaml")
     sources = sorted((ROOT / "content" / "articles").iterdir())
     for index in range(articles):
@@ -461,6 +463,7 @@ def generate_library(folder: Path, articles: int, languages: tuple[str, ...] = S
         for file in (source / f"{tag}.md" for tag in languages):
             text = file.read_text(encoding="utf-8").replace("title: ", f"title: {index:05d} ", 1)
             (target / file.name).write_text(text, encoding="utf-8")
+    publish(folder)
 
 
 def search_words() -> dict[str, list[str]]:
@@ -707,13 +710,16 @@ def built_library(work: Path, content: Path, instance: Path, shipped_rss: float,
 
 def change_and_take(port: int, content: Path, slug: str) -> dict:
     """Change article ``slug``'s English file (its title, back and forth: each time a new version of the article),
-    have the kiosk on ``port`` take the folder's new version at once, as after a staff change, and wait until
-    its pages are rendered; what ``/bench/take-now`` answered."""
+    publish the folder again if it is published, have the kiosk on ``port`` take the folder's new version at
+    once, as after a staff change, and wait until its pages are rendered; what ``/bench/take-now`` answered."""
+    from kiosk.content.manifest import MANIFEST, publish
     changed = content / "articles" / slug / "en.md"
     text = changed.read_text(encoding="utf-8")
     text = (text.replace("title: Changed ", "title: ", 1) if "title: Changed " in text
             else text.replace("title: ", "title: Changed ", 1))
     changed.write_text(text, encoding="utf-8")
+    if (content / MANIFEST).exists():  # published again, as a new version reaches a clinic's kiosks
+        publish(content)
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=3600)
     connection.request("POST", "/bench/take-now")
     taken = json.loads(connection.getresponse().read())
