@@ -249,9 +249,11 @@ class ArticlePages:
                                          for language in self.app.config["KIOSK_LANGUAGES"])], KEPT_UNUSED_SECONDS)
         return True
 
-    def whole_page(self, slug: str, language: Language, display: DisplayChoices) -> bytes | None:
-        """The article page of ``slug`` at its own address (no argument but the display choices), in ``language``
-        and in its layout, in UTF-8; None when the library served has no such article.
+    def whole_page(self, slug: str, language: Language, display: DisplayChoices,
+                   here: PageAddress | None) -> bytes | None:
+        """The article page of ``slug`` in ``language`` with ``display``, in its layout and in UTF-8, its links
+        to itself ``here`` (None: the request's address, with its own arguments); None when the library
+        served has no such article.
 
         The page the kiosk serves most, made with the fewest look-ups: the library served is taken here, once
         (this request reads nothing else of it), and the kiosk's parts through ``self.app``, not the request.
@@ -260,8 +262,7 @@ class ArticlePages:
         if slug not in library.articles:
             return None
         title, main = self.page(library, slug, language, display, printed_today_in_html(language))
-        return fill_layout(main, title, language=language, display=display, here=PageAddress(f"articles/{slug}"),
-                           every_layout=layouts(self.app))
+        return fill_layout(main, title, language=language, display=display, here=here, every_layout=layouts(self.app))
 
     def page(self, library: Library, slug: str, language: Language, display: DisplayChoices,
              printed_on: bytes) -> tuple[str, bytes]:

@@ -17,8 +17,8 @@ from ..i18n import (
     default_language,
     offered_languages,
 )
-from ..layout import Links, fill_layout, layouts, render_page
-from ..reading import article_or_404, printed_today_in_html, second_language
+from ..layout import Links, PageAddress, layouts, render_page
+from ..reading import article_or_404, second_language
 from .article_pages import article_pages
 
 bp = Blueprint("patron", __name__)
@@ -69,16 +69,10 @@ def _cards(articles: list[Article], language: str) -> list[tuple[str, ArticleVer
 def article(slug: str):
     """One article, or with ``?compare=<lang2>`` two languages side by side."""
     language = current_language()
+    # Most addresses carry no argument but the display choices, as the kiosk's own links ask: only others
+    # need their arguments read.
     display = display_of_query(request.query_string)
-    if display is not None:  # no argument but the display choices, as the kiosk's own links ask: nearly always
-        page = article_pages().whole_page(slug, language, display)
-        if page is None:
-            abort(404)
-        return Response(page, content_type=HTML)
-    library = get_library()
-    if slug not in library.articles:
-        abort(404)
-    other = second_language("compare")
+    other = None if display is not None else second_language("compare")
     if other is not None:
         found = article_or_404(slug)
         title = found.version_for(language.tag).title
@@ -87,10 +81,12 @@ def article(slug: str):
         rows = zip_longest(*(split_sections(version.html) for _, version in columns), fillvalue="")
         return render_page("patron/compare.html", f"{title} · {side_by_side}", article=found, columns=columns,
                            rows=list(rows), other=other, zip=zip)
-    # Arguments of its own, which its links keep (read from the request by the layout).
-    display = display_choices()
-    title, main = article_pages().page(library, slug, language, display, printed_today_in_html(language))
-    return Response(fill_layout(main, title, language=language, display=display), content_type=HTML)
+    # Its address is known here, unless it carries arguments of its own, which its links keep.
+    page = article_pages().whole_page(slug, language, display or display_choices(),
+                                      PageAddress(f"articles/{slug}") if display is not None else None)
+    if page is None:
+        abort(404)
+    return Response(page, content_type=HTML)
 
 
 @bp.get("/<lang>/about")
