@@ -10,8 +10,11 @@ import os
 import re
 import shutil
 import socket
+import subprocess
 import tempfile
 import threading
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -74,6 +77,21 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def wait_until_answering(base: str, server: subprocess.Popen, path: str = "/healthz", timeout: float = 180) -> None:
+    """Wait until the kiosk ``server`` started at ``base`` answers ``path`` with 200 (a loaded machine starts it
+    slowly); fail at once if it ended instead."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert server.poll() is None, f"the kiosk ended as it started (exit {server.returncode})"
+        try:
+            with urllib.request.urlopen(base + path, timeout=10) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.05)
+    raise AssertionError(f"the kiosk did not answer {path} within {timeout} s")
 
 
 @functools.cache

@@ -11,6 +11,7 @@ import gc
 import hashlib
 import io
 import json
+import logging
 import random
 import re
 import sqlite3
@@ -32,7 +33,7 @@ from kiosk.content.updates import ContentUpdates, content_updates
 from kiosk.deploy.readiness import run_checks
 from kiosk.patron.article_pages import article_pages
 
-from .conftest import ROOT, free_port, seeded, signed_in
+from .conftest import ROOT, free_port, seeded, signed_in, wait_until_answering
 
 TOPICS = "care:\n  en: Taking care\n  es: Cuidarse\n"
 
@@ -89,6 +90,8 @@ def kiosk(folder, tmp_path):
                       "languages": "en,es", "content_settle_seconds": 5})
     clock = Clock()
     updates = app.extensions["kiosk_content_updates"] = ContentUpdates(app, clock=clock)
+    # Its index built: a look is then a child's (``taking``), as in a kiosk past its first start.
+    updates.holder.current.index.result()
     updates.check()
     return app, updates, clock
 
@@ -200,16 +203,26 @@ def test_where_the_checked_hashes_cannot_be_kept_they_are_held_in_memory(folder,
 
 
 def test_a_kiosk_keeps_its_checked_hashes_in_its_instance_folder(kiosk, folder, monkeypatch):
+    from kiosk.content.loader import load_library
     from kiosk.content.manifest import CHECKED_FILE
-    app, _updates, clock = kiosk
-    assert (Path(app.instance_path) / CHECKED_FILE).exists()
-    restarted = ContentUpdates(app, clock=clock)
+    app, updates, clock = kiosk
+    kept = Path(app.instance_path) / CHECKED_FILE
+    assert kept.exists()
     en = folder / "articles" / "rest" / "en.md"
     en.write_text(en.read_text().replace("v1", "v2"))
     publish(folder, "v2")
+    assert updates.take_now()  # checked by a child, against the hashes kept
+    with sqlite3.connect(kept) as store:
+        assert dict(store.execute("SELECT path, sha256 FROM hashes")) == {
+            path: sha256 for path, (_size, sha256) in read_manifest(folder).files.items()}
+    # The kiosk's own checker (a library held in memory is looked at by the kiosk itself) reads the same file.
+    updates.holder.replace(load_library(folder), "v2", True)
+    restarted = ContentUpdates(app, clock=clock)
+    en.write_text(en.read_text().replace("v2", "v3"))
+    publish(folder, "v3")
     hashed = hashed_files(monkeypatch)
-    restarted.take_now()
-    assert health(app)["content_version"] == "v2" and hashed == ["en.md"]
+    assert restarted.take_now()
+    assert health(app)["content_version"] == "v3" and hashed == ["en.md"]
 
 
 def test_content_publish_writes_the_manifest(app, tmp_path):
@@ -268,9 +281,13 @@ def test_a_new_article_and_a_changed_translation_are_served_once_published(kiosk
     assert not updates.check()  # nothing new: nothing done
 
 
-def test_a_version_taken_goes_over_the_folder_listing_once_for_its_digest(kiosk, folder, monkeypatch):
+@pytest.mark.parametrize("held_in_memory", [False, True])
+def test_a_version_taken_goes_over_the_folder_listing_once_for_its_digest(kiosk, folder, monkeypatch,
+                                                                          held_in_memory):
     # Each pass over a 10,000-article library's 120,000 files took a tenth of a second or more of an update.
+    # The kiosk walks its folder; a child lists it (none of its passes is counted here), or else the kiosk.
     from kiosk.content import manifest
+    from kiosk.content.loader import load_library
     app, updates, _ = kiosk
     # Counted in this thread alone: a kiosk of an earlier test in this process may still look at its own folder.
     # A listing is a list by then (sorted); a walk hands its files over one by one, keeping none.
@@ -278,20 +295,29 @@ def test_a_version_taken_goes_over_the_folder_listing_once_for_its_digest(kiosk,
     monkeypatch.setattr(manifest, "_digest", lambda files: (
         passes.append("listing" if isinstance(files, list) else "walk") if threading.get_ident() == here else None,
         real(files))[1])
-    write_version(folder, 2)
-    publish(folder, "v2")
-    assert updates.check() and health(app)["content_version"] == "v2"
-    assert passes == ["walk", "listing"]  # the look's walk found a change; the listing then, once
-    passes.clear()
-    write_version(folder, 3)
-    publish(folder, "v3")
-    assert updates.take_now() and passes == ["listing"]
+    for number in (2, 3):
+        if held_in_memory:
+            updates.holder.replace(load_library(folder), f"v{number - 1}", True)
+        write_version(folder, number)
+        publish(folder, f"v{number}")
+        passes.clear()
+        assert (updates.check() if number == 2 else updates.take_now())
+        assert health(app)["content_version"] == f"v{number}"
+        # The look's walk found a change; the listing then, once.
+        walked = ["walk"] if number == 2 else []
+        assert passes == (walked + ["listing"] if held_in_memory else walked)
 
 
-def test_a_version_taken_gives_back_its_room_once_its_listing_is_let_go_of(kiosk, folder, monkeypatch):
+@pytest.mark.parametrize("held_in_memory", [False, True])
+def test_a_version_taken_gives_back_its_room_once_its_listing_is_let_go_of(kiosk, folder, monkeypatch,
+                                                                          held_in_memory):
     # At 10,000 articles the listing is 600,000 objects; given back before it was let go of, 65 MiB stayed taken.
+    # A child lists the folder and the kiosk none; a kiosk whose library is held in memory lists it itself.
     from kiosk.content import updates as updates_module
+    from kiosk.content.loader import load_library
     _, updates, _ = kiosk
+    if held_in_memory:
+        updates.holder.replace(load_library(folder), "v1", True)
 
     class Listing(dict):
         """A listing that can be watched going."""
@@ -307,12 +333,14 @@ def test_a_version_taken_gives_back_its_room_once_its_listing_is_let_go_of(kiosk
     write_version(folder, 2)
     publish(folder, "v2")
     assert updates.check()
-    assert given_back == [[True]]  # once, the listing gone
+    assert given_back == [[True] if held_in_memory else []]  # once, the listing gone
     assert not updates.check()  # nothing new: nothing to give back
     write_version(folder, 3)
     publish(folder, "v3")
     assert updates.take_now()
-    assert given_back == [[True], [True, True]]
+    # (v2, read by the kiosk itself, was recorded in the start-up cache: v3 is a child's to read.)
+    assert given_back == ([[True], [True]] if held_in_memory else [[], []])
+    assert health(kiosk[0])["content_version"] == "v3"
 
 
 def test_a_look_at_a_folder_that_has_not_changed_walks_it_and_keeps_no_listing(kiosk, folder, monkeypatch):
@@ -325,7 +353,7 @@ def test_a_look_at_a_folder_that_has_not_changed_walks_it_and_keeps_no_listing(k
     assert listed == []
     (folder / "topics.yaml").write_text(f"# edited\n{TOPICS}", encoding="utf-8")
     assert not updates.check()  # a change against the manifest: listed, judged, and not taken
-    assert listed == [folder] and updates.holder.waiting is not None
+    assert listed == [] and updates.holder.waiting is not None  # by a child: the kiosk holds no listing
 
 
 def test_a_look_that_takes_long_is_followed_by_a_longer_pause_unless_it_took_a_new_version():
@@ -353,6 +381,26 @@ def test_a_look_that_takes_long_is_followed_by_a_longer_pause_unless_it_took_a_n
     # After a look that took 0.02 s of a core and nothing else: at least 0.02 / LOOKS_SHARE = 0.4 s.
     assert min(stop.pauses[2:]) >= 0.02 / updates_module.LOOKS_SHARE
     assert updates_module.pause_after(3, 0.01) == 3
+
+
+def test_the_processor_time_of_a_looks_child_counts_in_its_pause():
+    from kiosk.content import updates as updates_module
+    busy = "import time\nbegan = time.process_time()\nwhile time.process_time() - began < 0.1:\n    pass\n"
+
+    class Watcher:
+        def look(self):
+            subprocess.run([sys.executable, "-c", busy], check=True)  # as a look's child spends it
+            return False
+
+    class Stop:
+        pauses: list[float] = []
+
+        def wait(self, seconds):
+            self.pauses.append(seconds)
+            return len(self.pauses) > 2
+    stop = Stop()
+    updates_module._look_every(lambda: Watcher(), stop, 0.1)
+    assert min(stop.pauses[1:]) >= 0.1 / updates_module.LOOKS_SHARE
 
 
 def test_a_half_arrived_version_is_never_served_and_says_what_is_missing(kiosk, folder, tmp_path):
@@ -518,6 +566,76 @@ def test_readiness_says_whether_the_folder_is_synced_and_published(folder, tmp_p
     assert line.startswith("WARN  content updates: a Syncthing folder; version v1 is not complete (1 of its files not as published)")
 
 
+# A new version read by a process of its own
+
+def test_a_new_version_is_read_by_a_process_of_its_own_and_served_as_it_recorded_it(kiosk, folder, monkeypatch):
+    # Reading a version leaves its room behind in the process that read it: the kiosk reads nothing itself.
+    from kiosk.content import loader, taking
+    from kiosk.content import updates as updates_module
+    from kiosk.content.stored import StoredArticles
+    app, updates, _ = kiosk
+    before = updates.holder.current
+    outcomes = []
+    monkeypatch.setattr(updates_module, "look_in_a_child", lambda order: (
+        outcomes.append(taking.look_in_a_child(order)), outcomes[-1])[1])
+    monkeypatch.setattr(updates_module, "content_files", lambda *_: pytest.fail("the kiosk listed its folder"))
+    monkeypatch.setattr(loader, "_load_folder", lambda *_: pytest.fail("an article was read by the kiosk"))
+    write_version(folder, 2, extra=True)
+    publish(folder, "v2")
+    assert updates.check()
+    assert [outcome.result for outcome in outcomes] == [taking.TAKEN] and outcomes[0].indexed
+    after = updates.holder.current
+    assert after.version == "v2" and after.published and isinstance(after.library.articles, StoredArticles)
+    assert "Rest v2" in page(app, "/en/articles/rest") and "Water v2" in page(app, "/en/articles/water")
+    assert after.search.path == before.search.path and after.search.generation == before.search.generation + 1
+    assert after.search.search("en", "water") == ["water"] and before.search.search("en", "water") == []
+    assert health(app)["content_version"] == "v2"
+
+
+def test_a_child_that_fails_leaves_the_version_to_the_kiosk_with_one_line(kiosk, folder, monkeypatch, caplog):
+    from kiosk.content import taking
+    app, updates, _ = kiosk
+    monkeypatch.setattr(taking, "COMMAND", (sys.executable, "-c", "raise SystemExit('no room for a child')"))
+    write_version(folder, 2)
+    publish(folder, "v2")
+    assert updates.check()
+    assert "Rest v2" in page(app, "/en/articles/rest") and health(app)["content_version"] == "v2"
+    said = [record.getMessage() for record in caplog.records if record.levelno >= logging.WARNING]
+    assert said == ["content: the kiosk looks at its folder itself: the child failed (no room for a child)"]
+
+
+def test_a_library_held_in_memory_is_never_handed_to_a_child(kiosk, folder, monkeypatch, caplog):
+    # The child reads the served library from the start-up cache's file: one held in memory (the instance
+    # folder could not hold it) is not there, and the kiosk takes the new version itself, without a word.
+    from kiosk.content import taking
+    from kiosk.content.loader import load_library
+    app, updates, _ = kiosk
+    updates.holder.replace(load_library(folder), "v1", True)
+    monkeypatch.setattr(taking, "COMMAND", (sys.executable, "-c", "raise SystemExit('a child was started')"))
+    write_version(folder, 2)
+    publish(folder, "v2")
+    assert updates.check()
+    assert "Rest v2" in page(app, "/en/articles/rest")
+    assert [record.getMessage() for record in caplog.records if record.levelno >= logging.WARNING] == []
+
+
+def test_what_the_child_logs_is_said_by_the_kiosk_once(kiosk, folder, caplog):
+    # The served search index, damaged on disk: the child sets it aside in one line naming it, and builds the
+    # new version's whole; the kiosk says that line, and serves the new index.
+    app, updates, _ = kiosk
+    served = updates.holder.current.search.path
+    with open(served, "r+b") as file:
+        file.seek(0)
+        file.write(b"not a database at all, not any more" * 4)
+    write_version(folder, 2)
+    publish(folder, "v2")
+    assert updates.check()
+    lines = [record.getMessage() for record in caplog.records if str(served) in record.getMessage()]
+    assert len(lines) == 1 and "set aside" in lines[0], lines
+    assert updates.holder.current.search.search("en", "rest") == ["rest"]
+    assert updates.holder.current.search.path != served
+
+
 # A real kiosk, a steady load, a hundred versions
 
 def test_a_hundred_versions_under_load_never_fail_or_mix(tmp_path):
@@ -541,12 +659,7 @@ def test_a_hundred_versions_under_load_never_fail_or_mix(tmp_path):
             return error.code, ""
 
     try:
-        for _ in range(200):
-            try:
-                if get("/healthz")[0] == 200:
-                    break
-            except OSError:
-                time.sleep(0.05)
+        wait_until_answering(base, server)
         published = {0}
         failures: list[str] = []
         pages_seen = [0]
@@ -578,9 +691,9 @@ def test_a_hundred_versions_under_load_never_fail_or_mix(tmp_path):
                     published.add(number)  # complete from the next write on
                 (folder / name).write_bytes((staging / name).read_bytes())
                 time.sleep(0.15 if slowly else 0.002)
-            deadline = time.monotonic() + 10
+            deadline = time.monotonic() + 60  # a loaded machine may take long; taken at all is what counts
             while json.loads(get("/healthz")[1])["content_version"] != f"v{number}":
-                assert time.monotonic() < deadline, f"v{number} was not taken within 10 s"
+                assert time.monotonic() < deadline, f"v{number} was not taken within 60 s"
                 time.sleep(0.01)
         stop.set()
         for client in clients:

@@ -24,7 +24,7 @@ from kiosk import create_app
 from kiosk.content.manifest import MANIFEST, publish
 from kiosk.deploy.readiness import run_checks
 
-from .conftest import CONTENT, ROOT, free_port
+from .conftest import CONTENT, ROOT, free_port, wait_until_answering
 from .syncthing_pair import SyncthingPair, syncthing_available
 
 if syncthing_available() is None:
@@ -75,12 +75,7 @@ def test_a_kiosk_fed_by_syncthing_takes_each_published_version_and_never_half_of
                                   stderr=subprocess.DEVNULL)
         base = f"http://127.0.0.1:{port}"
         try:
-            for _ in range(300):
-                try:
-                    if get(base, "/healthz")[0] == 200:
-                        break
-                except OSError:
-                    time.sleep(0.05)
+            wait_until_answering(base, server)
             status = health(base)
             assert status["content_version"] == "v1" and status["content_published"] is True
             app = create_app({"TESTING": True, "instance": tmp_path / "instance-check",

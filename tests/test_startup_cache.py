@@ -373,7 +373,7 @@ def test_a_restart_that_does_not_poll_serves_at_once_and_then_takes_what_changed
     source = library_copy / "articles" / "boundaries" / "en.md"
     source.write_text(source.read_text(encoding="utf-8").replace("title: ", "title: Zebrafinch ", 1),
                       encoding="utf-8")
-    listed = []  # which thread listed this library's folder (other kiosks of the run may list theirs)
+    listed = []  # which thread of the kiosk listed this library's folder (other kiosks of the run may list theirs)
 
     def note(folder, real):
         if Path(folder).resolve() == library_copy.resolve():
@@ -381,6 +381,9 @@ def test_a_restart_that_does_not_poll_serves_at_once_and_then_takes_what_changed
         return real(folder)
     for module in (serving, updates):
         monkeypatch.setattr(module, "content_files", lambda folder, real=module.content_files: note(folder, real))
+    looked = []  # which thread had a child look at the folder
+    monkeypatch.setattr(updates, "look_in_a_child", lambda order, real=updates.look_in_a_child: (
+        looked.append(threading.current_thread().name), real(order))[1])
     # Not a test kiosk: one whose threads run, as --content-poll-seconds 0 starts it.
     app = create_app({"instance": tmp_path / "instance", "content": library_copy, "languages": "en,ar",
                       "content_poll_seconds": 0})
@@ -390,9 +393,37 @@ def test_a_restart_that_does_not_poll_serves_at_once_and_then_takes_what_changed
     assert content_updates(app)._first_page.is_set()  # the look did not wait its longest (10 s) for it
     look = content_updates(app)._thread
     content_updates(app).wait_for_look(120)
-    assert not look.is_alive() and listed == ["kiosk-content-look"]
+    assert not look.is_alive() and looked == ["kiosk-content-look"] and listed == []  # the kiosk lists nothing
     assert content_holder(app).current.library.articles["boundaries"].versions["en"].title.startswith("Zebrafinch ")
     assert "Zebrafinch" in app.test_client().get("/en/articles/boundaries").get_data(as_text=True)
+
+
+def test_a_version_named_while_its_search_index_is_recorded_keeps_both(library_copy, tmp_path, monkeypatch):
+    # A start names its version as its index, built in the background, is recorded: one change once wrote over
+    # the other, and the next start built the whole index again, or the next update could not change it.
+    from kiosk.content.search import SearchIndex
+    from kiosk.content.serving import INDEXED_LANGUAGES
+    library, cache = load(library_copy, tmp_path / "instance")
+    index = SearchIndex.build(library, INDEXED_LANGUAGES, tmp_path / "instance")
+    real_dumps, naming, go_on = startup_cache.pickle.dumps, threading.Event(), threading.Event()
+
+    def slowly_for_the_name(record, protocol):
+        if record.version == "v7" and not go_on.is_set():  # the name is being written...
+            naming.set()
+            go_on.wait()
+        return real_dumps(record, protocol=protocol)
+    monkeypatch.setattr(startup_cache.pickle, "dumps", slowly_for_the_name)
+    name = threading.Thread(target=cache.name_version, args=("v7", True))
+    name.start()
+    naming.wait()
+    put = threading.Thread(target=cache.put_index, args=(cache.index_key(INDEXED_LANGUAGES), index))
+    put.start()  # ...when the index is recorded
+    put.join(1)  # (given time to write over the name, as it once did)
+    go_on.set()
+    name.join()
+    put.join()
+    record = StartupCache(tmp_path / "instance").trusted(library_copy)[1]
+    assert record.version == "v7" and record.index is not None and record.index[1] == index.path.name
 
 
 @pytest.mark.parametrize("written_at_once", [startup_cache.WRITTEN_AT_ONCE, 1])
@@ -429,25 +460,20 @@ def test_an_update_lists_the_folder_once_and_reads_again_a_file_changed_while_it
 
 def test_a_one_article_change_reads_that_article_and_changes_the_index_for_it_alone(library_copy, make_app,
                                                                                    monkeypatch):
-    from kiosk.content import search
     from kiosk.content.serving import content_holder
     from kiosk.content.updates import content_updates
     app = make_app(content=library_copy)
     before = content_holder(app).current
     assert before.search.path is not None
+    rows_before = folder_rows(Path(app.instance_path))
     source = library_copy / "articles" / "boundaries" / "en.md"
     source.write_text(source.read_text(encoding="utf-8").replace("title: ", "title: Zebrafinch ", 1),
                       encoding="utf-8")
-    parsed, indexed = [], []
-    real_load_folder, real_build = loader._load_folder, search.SearchIndex.build.__func__
-    monkeypatch.setattr(loader, "_load_folder", lambda folder, topics: (parsed.append(folder.name),
-                                                                       real_load_folder(folder, topics))[1])
-    monkeypatch.setattr(search.SearchIndex, "build", classmethod(lambda cls, *arguments: (
-        indexed.append(arguments), real_build(cls, *arguments))[1]))
     file = before.search.path.stat()
-    assert content_updates(app).take_now()
+    assert content_updates(app).take_now()  # read by a process of its own
     after = content_holder(app).current
-    assert parsed == ["boundaries"] and indexed == []  # the index was changed in its own file, not built whole
+    assert folder_rows(Path(app.instance_path)) == rows_before + 1  # that article alone was read from its files
+    # The index was changed in its own file, not built whole.
     assert after.search.path == before.search.path and after.search.path.stat().st_ino == file.st_ino
     assert after.search.generation == before.search.generation + 1
     assert after.search.search("en", "zebrafinch") == ["boundaries"]

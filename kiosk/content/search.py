@@ -202,14 +202,26 @@ class SearchIndex:
     @classmethod
     def open(cls, path: Path, slugs: tuple[str | None, ...], languages: Collection[str],
              generation: int) -> SearchIndex | None:
-        """The index file ``path`` (named by ``published``, changed ``generation`` times since), read as it is
-        needed; None if it is damaged, cut short, or not changed as often as that.
+        """The index file ``path`` (named by ``published``, changed ``generation`` times since), at a start, its
+        write-ahead log folded into it first, read as it is needed; None if it is damaged, cut short, or not
+        changed as often as that.
 
         A damaged file is set aside (with one log line naming it); one laid out by another
         version of the kiosk is left to be replaced by the index built again.
         """
+        return cls._opened(path, slugs, languages, generation, whole=_settle(path))
+
+    @classmethod
+    def reading(cls, path: Path, slugs: tuple[str | None, ...], languages: Collection[str],
+                generation: int) -> SearchIndex | None:
+        """The index file ``path`` as ``open`` reads it, while another connection may still read it (its log is
+        left as it is: a new version's index, changed by another process while this one serves the last)."""
+        return cls._opened(path, slugs, languages, generation, whole=False)
+
+    @classmethod
+    def _opened(cls, path: Path, slugs: tuple[str | None, ...], languages: Collection[str], generation: int,
+                whole: bool) -> SearchIndex | None:
         try:
-            whole = _settle(path)
             connection = _read_only(path)
         except OtherLayout:
             return None

@@ -124,7 +124,7 @@ class ContentHolder:
         with self._index_lock:
             if self._content is damaged:
                 damaged.search.set_aside()
-                index = _done(_index(damaged.library, self._index_folder, None))
+                index = _done(indexed(damaged.library, self._index_folder))
                 self._content = dataclasses.replace(damaged, index=index)
             return self._content
 
@@ -134,6 +134,24 @@ class ContentHolder:
         start-up ``cache`` that holds it, what is worked out for it once (the keyboard's Chinese words) is kept."""
         content = prepare(library, version, published, self._index_folder, previous=self._content, cache=cache)
         self._content = content  # one assignment: a request sees the old content or the new, never a mix
+        self.waiting = None
+        return content
+
+    def replace_with_recorded(self, cache: StartupCache, library: Library, record: StartRecord,
+                              in_file: bool) -> Content:
+        """Serve from now on the version last recorded in ``cache`` (``library`` and its ``record``, as
+        ``cache.trusted`` reads them), as a restart would: its search index as recorded (``in_file``: one was; if
+        not, or if it cannot be read, built here, in memory where there was none), its keyboard's words read from
+        the cache or worked out."""
+        key = cache.index_key(INDEXED_LANGUAGES)
+        stored = cache.index(key) if in_file else None
+        index = SearchIndex.reading(stored[0], stored[1], INDEXED_LANGUAGES, stored[2]) if stored else None
+        if index is None:
+            index = SearchIndex.build(library, INDEXED_LANGUAGES, self._index_folder if in_file else None)
+            cache.put_index(key, index)  # the next start opens it
+        content = Content(library, _done(index), _keyboard_words(library, cache), datetime.now(UTC),
+                          record.version, record.published)
+        self._content = content
         self.waiting = None
         return content
 
@@ -173,8 +191,9 @@ def prepare(library: Library, version: str = "", published: bool = False, index_
     With the start-up ``cache`` that holds ``library``, its keyboard's Chinese words are kept there.
     """
     words = _keyboard_words(library, cache)
-    return Content(library, _done(_index(library, index_folder, previous)), words, datetime.now(UTC),
-                   version, published)
+    index = (indexed(library, index_folder, previous.library, previous.search)
+             if previous is not None and previous.index.done() else indexed(library, index_folder))
+    return Content(library, _done(index), words, datetime.now(UTC), version, published)
 
 
 def _keyboard_words(library: Library, cache: StartupCache | None) -> Future:
@@ -195,10 +214,13 @@ def _keyboard_words(library: Library, cache: StartupCache | None) -> Future:
     return _in_background(work, "kiosk-keyboard-words")
 
 
-def _index(library: Library, folder: Path | None, previous: Content | None) -> SearchIndex:
-    if folder is not None and previous is not None and previous.index.done():
+def indexed(library: Library, folder: Path | None, before: Library | None = None,
+            previous: SearchIndex | None = None) -> SearchIndex:
+    """The search index of ``library``: ``previous`` (``before``'s index, a file in ``folder``) changed only where
+    the articles differ, or else built whole (kept in ``folder`` as a file, if there is one)."""
+    if folder is not None and before is not None and previous is not None:
         try:
-            updated = previous.search.updated(previous.library, library)
+            updated = previous.updated(before, library)
         except (OSError, IndexUnreadable, DamagedFile) as error:
             # The index file, or the last library's articles in a damaged start-up cache: built whole instead.
             log.warning("the search index could not be changed (%s): it is built again", type(error).__name__)

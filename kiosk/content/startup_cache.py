@@ -37,8 +37,9 @@ import hashlib
 import os
 import pickle
 import sqlite3
+import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -144,6 +145,7 @@ class StartupCache:
         self._unwritten: list[str] = []  # keys of ``_new`` not written yet
         self._writable = True
         self._record: StartRecord | None = None
+        self._record_lock = threading.Lock()
         self._connections = stored.ThreadConnections(lambda: _connect(self.path))
         self.hits = 0
         self.usable = self._open()
@@ -392,24 +394,29 @@ class StartupCache:
 
     def name_version(self, version: str, published: bool) -> None:
         """Name the version of the library last recorded (known once the folder is judged, after it is read)."""
-        if self._record is not None:
-            self._write_record(replace(self._record, version=version, published=published))
+        self._change_record(lambda record: replace(record, version=version, published=published))
 
-    def _write_record(self, record: StartRecord) -> None:
-        try:
-            db = self._db()
-            with db:
-                db.execute("INSERT OR REPLACE INTO state VALUES ('start', ?)",
-                           (pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL),))
-        except sqlite3.Error:
-            return
-        self._record = record
+    def _change_record(self, change: Callable[[StartRecord], StartRecord]) -> None:
+        """Record ``change`` of the record, if there is one. One change at a time: a start names its version while
+        its search index, built in the background, is recorded, and neither may write over the other."""
+        with self._record_lock:
+            if self._record is None:
+                return
+            record = change(self._record)
+            try:
+                db = self._db()
+                with db:
+                    db.execute("INSERT OR REPLACE INTO state VALUES ('start', ?)",
+                               (pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL),))
+            except sqlite3.Error:
+                return
+            self._record = record
 
     def put_index(self, key: str, index: SearchIndex) -> None:
         """Record ``index`` as the search index of the library last recorded (under ``key``), if it is a file."""
-        if self._record is None or index.path is None:
-            return
-        self._write_record(replace(self._record, index=(key, index.path.name, index.generation, index.slugs)))
+        if index.path is not None:
+            self._change_record(lambda record: replace(record, index=(key, index.path.name, index.generation,
+                                                                      index.slugs)))
 
     def kept_chinese_words(self, key: str) -> tuple[tuple[str, str], ...] | None:
         """The keyboard's Chinese words kept under ``key`` (``words.chinese_key``), if the last kept are those."""

@@ -5,8 +5,10 @@ digest of its files' sizes, times and inodes; nothing more happens unless that
 changed. A walk costs a few milliseconds for the shipped library, but most of a
 second of a core for a library of 10,000 articles in twelve languages (120,000
 files, each asked for its size and time): the thread then waits longer between
-walks, so that they never take more than ``LOOKS_SHARE`` of a core. When the
-digest changed, the folder is listed in full, and:
+walks, so that they never take more than ``LOOKS_SHARE`` of a core (a child's
+processor time counted in). When the digest changed, the rest of the look is
+done by a short-lived process of its own (``taking``, which says why), and
+the folder is listed in full:
 
 - a folder with a ``manifest.json`` (published with ``flask content publish``,
   and usually synced from elsewhere) is taken only once every file is exactly
@@ -17,9 +19,10 @@ digest changed, the folder is listed in full, and:
 
 Either way the folder is read into a new library (a file that is now broken
 keeps its last good version), checked not to have changed while it was read
-(the files read are looked at again, not the whole folder), indexed, and served
-from then on in one step: a request that began with the old version finishes
-with it. ``content_replaced`` then tells whoever renders ahead.
+(the files read are looked at again, not the whole folder), indexed, and
+recorded in the start-up cache; the kiosk opens that record as a restart does,
+and serves it from then on in one step: a request that began with the old
+version finishes with it. ``content_replaced`` then tells whoever renders ahead.
 
 A kiosk that does not poll (``--content-poll-seconds 0``) looks once, in the
 background, when it restarts serving the build it kept: what changed while it
@@ -29,6 +32,9 @@ wait for a big library's listing.
 
 from __future__ import annotations
 
+import dataclasses
+import logging
+import resource
 import threading
 import time
 import weakref
@@ -40,23 +46,26 @@ from werkzeug.exceptions import InternalServerError
 
 from ..instance import set_aside
 from ..signals import signals_of
-from .loader import ContentFolderError, load_library
-from .manifest import (
-    CHECKED_FILE,
-    MANIFEST,
-    Checker,
-    FileState,
-    Manifest,
-    ManifestError,
-    content_files,
-    folder_digest,
-    listing_digest,
-    local_version,
-    read_manifest,
-)
-from .serving import INDEXED_LANGUAGES, ContentHolder, Waiting, content_holder, release_free_memory
+from .manifest import CHECKED_FILE, Checker, FileState, content_files, folder_digest, listing_digest, local_version
+from .serving import INDEXED_LANGUAGES, Content, ContentHolder, Waiting, content_holder, release_free_memory
 from .startup_cache import StartupCache
-from .stored import DamagedFile
+from .stored import DamagedFile, StoredArticles, fingerprints
+from .taking import (
+    ELSEWHERE,
+    LOOK,
+    NEW,
+    NOW,
+    SAME,
+    TAKEN,
+    WAITING,
+    Order,
+    Outcome,
+    decided,
+    judge,
+    look_in_a_child,
+    read,
+    served_digest,
+)
 
 LOOKS_SHARE = 0.05
 """The most of one core the watcher's looks may take: a look that took a second of the processor is followed by
@@ -64,27 +73,6 @@ twenty seconds without one, whatever ``--content-poll-seconds`` asks (a kiosk of
 quarter of a core listing its folder every three seconds)."""
 LOOK_AT_THE_LATEST_SECONDS = 10
 """How long a restart that does not poll waits for its first page to be served before it looks at the folder."""
-
-
-def judge(folder: Path, files: Mapping[str, FileState], checker: Checker,
-          served: str | None = None) -> tuple[Manifest | None, Waiting | None]:
-    """The folder's complete manifest if it has one; otherwise what keeps its manifest's version back.
-
-    (None, None) for a folder without a manifest. ``served`` is the version being served.
-    """
-    if MANIFEST not in files:
-        return None, None
-    try:
-        manifest = read_manifest(folder)
-    except ManifestError as error:
-        return None, Waiting(None, (str(error),), "unreadable")
-    if manifest is None:  # removed since the folder was listed
-        return None, None
-    differences = checker.differences(folder, manifest, files)
-    if differences:
-        kind = "changed" if manifest.version == served else "arriving"
-        return None, Waiting(manifest.version, tuple(differences), kind)
-    return manifest, None
 
 
 class ContentUpdates:
@@ -136,7 +124,8 @@ class ContentUpdates:
     def check(self) -> bool:
         """Look at the folder once; True if a new version is served from now on."""
         with self._lock:
-            taken = self._check()
+            # Walked, not listed, unless it changed (or a change is still to be judged): no listing to let go of.
+            taken = (self._changed_at is not None or folder_digest(self.folder) != self._seen) and self._look(LOOK)
         return _let_go(taken)
 
     def take_now(self) -> bool:
@@ -145,17 +134,8 @@ class ContentUpdates:
         A published folder is still taken only if every file matches its manifest.
         """
         with self._lock:
-            taken = self._take_listed(content_files(self.folder))
+            taken = self._look(NOW)
         return _let_go(taken)
-
-    def _take_listed(self, files: Mapping[str, FileState]) -> bool:
-        self._seen = listing_digest(files)
-        manifest, waiting = judge(self.folder, files, self._checker, self.holder.current.version)
-        if waiting is not None:
-            self.holder.waiting, self._changed_at = waiting, None
-            return False
-        version = manifest.version if manifest is not None else local_version(files)
-        return self._take(files, self._seen, version, published=manifest is not None)
 
     def first_page_served(self, _app: Flask, **_extra: object) -> None:
         """Let the look a restart makes begin (``_look_once``): the first page is out. Heard from Flask's
@@ -171,7 +151,7 @@ class ContentUpdates:
         try:
             with self._lock:
                 if folder_digest(self.folder) != self._seen:  # the folder is listed only when it changed
-                    self._take_listed(content_files(self.folder))
+                    self._look(NOW)
         except Exception as error:  # the kept build is served on
             self.app.logger.error("content: could not take the new version (%s)", type(error).__name__)
         finally:  # the listing (tens of MiB for a big library) is given back
@@ -188,60 +168,82 @@ class ContentUpdates:
         threading.Thread(target=self._build_again, name="kiosk-content-rebuild", daemon=True).start()
 
     def _build_again(self) -> None:
-        with self._lock:
+        with self._lock:  # read here: the start-up cache a child would read the served library from was set aside
             current = self.holder.current
             files = content_files(self.folder)
-            self._take(files, listing_digest(files), current.version, published=current.published)
+            verdict = Outcome(NEW, listing_digest(files), version=current.version, published=current.published)
+            self._served(*self._take_here(files, verdict))
 
-    def _check(self) -> bool:
-        if self._changed_at is None and folder_digest(self.folder) == self._seen:
-            return False  # nothing changed since the last decision (walked, not listed: no listing to let go of)
+    def _look(self, kind: str) -> bool:
+        """Look at the folder (``kind``: ``LOOK`` or ``NOW``), in a child where it can be (``taking``), so that
+        none of the room the look takes stays in the kiosk; True if a new version is served from now on."""
+        current = self.holder.current
+        unsettled_for = self._clock() - self._changed_at if self._changed_at is not None else None
+        order = Order(str(self.folder), self.app.instance_path, kind, self._seen, unsettled_for, self.settle_seconds,
+                      current.version, current.published)
+        outcome, content = self._looked_by_a_child(order), None
+        for name, level, message in outcome.logged:
+            logging.getLogger(name).log(level, "%s", message)
+        if outcome.result == TAKEN:
+            cache = StartupCache(self.app.instance_path)
+            trusted = cache.trusted(self.folder)
+            if trusted is not None and (trusted[1].listed, trusted[1].version) == (outcome.listed, outcome.version):
+                content = self.holder.replace_with_recorded(cache, *trusted, outcome.indexed)
+            else:
+                outcome = Outcome(ELSEWHERE, reason="what it recorded is not the version taken")
+        if outcome.result == ELSEWHERE:
+            if outcome.reason:
+                self.app.logger.warning("content: the kiosk looks at its folder itself: %s", outcome.reason)
+            outcome, content = self._look_here(order)
+        if outcome.listed is not None:
+            if kind == LOOK and outcome.listed != self._seen:
+                self._changed_at = self._clock()
+            self._seen = outcome.listed
+        return self._served(outcome, content)
+
+    def _looked_by_a_child(self, order: Order) -> Outcome:
+        """What a child made of ``order`` (``taking.look``); ``ELSEWHERE``, without one, if the library served is
+        not wholly read from the start-up cache (the child takes it as a new version's fallback) or its search
+        index is not a file (the child changes that file)."""
+        current = self.holder.current
+        library = current.library
+        index = current.search if current.index.done() and current.index.exception() is None else None
+        if not isinstance(library.articles, StoredArticles) or index is None or index.path is None:
+            return Outcome(ELSEWHERE)
+        index.pin()  # requests that took the version served read its index as it is, whatever the child writes
+        keys = fingerprints(library)  # as recorded: in order, and none for an article held
+        served = served_digest((slug, keys.get(slug, "")) for slug in library.articles)
+        return look_in_a_child(dataclasses.replace(order, served=served, index=(index.path.name, index.generation)))
+
+    def _look_here(self, order: Order) -> tuple[Outcome, Content | None]:
+        """``taking.look``, done in this process: what it found, and the content served from now on if any."""
         files = content_files(self.folder)
-        now = self._clock()
-        listed = listing_digest(files)
-        if listed != self._seen:
-            self._seen, self._changed_at = listed, now
-        elif self._changed_at is None:
-            return False  # nothing changed since the last decision
-        manifest, waiting = judge(self.folder, files, self._checker, self.holder.current.version)
-        if waiting is not None:
-            self.holder.waiting = waiting
-            self._changed_at = None  # judged: look again when a file changes
-            return False
-        current = self.holder.current
-        if manifest is not None:
-            if manifest.version == current.version and current.published:
-                self.holder.waiting, self._changed_at = None, None
-                return False
-            return self._take(files, listed, manifest.version, published=True)
-        if now - self._changed_at < self.settle_seconds:
-            return False  # still being edited, perhaps: wait for it to settle
-        version = local_version(files)
-        if version == current.version:
-            self.holder.waiting, self._changed_at = None, None
-            return False
-        return self._take(files, listed, version, published=False)
+        verdict = decided(order, files, listing_digest(files), self._checker)
+        return self._take_here(files, verdict) if verdict.result == NEW else (verdict, None)
 
-    def _take(self, files: Mapping[str, FileState], listed: str, version: str, *, published: bool) -> bool:
-        """Serve the library in the folder as ``files`` lists it (``listed``: their ``listing_digest``, worked out
-        once: at 10,000 articles each pass over the listing is a tenth of a second or more)."""
-        current = self.holder.current
+    def _take_here(self, files: Mapping[str, FileState], verdict: Outcome) -> tuple[Outcome, Content | None]:
+        """Read the version ``verdict`` names in this process, and serve it."""
         cache = StartupCache(self.app.instance_path, files)
-        try:
-            library = load_library(self.folder, fallback=current.library, cache=cache)
-        except ContentFolderError as error:
-            self.holder.waiting = Waiting(None, (str(error),), "unreadable")
-            self._changed_at = None
-            return False
-        if cache.changed_since_listed(self.folder):
-            return False  # changed while it was read: read it again when it settles
-        library = cache.keep(library, listed, version, published)  # written, and from now on read from the file
-        content = self.holder.replace(library, version, published, cache)
+        outcome, library = read(self.folder, files, verdict, self.holder.current.library, cache)
+        if library is None:
+            return outcome, None
+        content = self.holder.replace(library, outcome.version, outcome.published, cache)
         cache.put_index(cache.index_key(INDEXED_LANGUAGES), content.search)
-        self._changed_at = None
-        for problem in library.problems:
+        return outcome, content
+
+    def _served(self, outcome: Outcome, content: Content | None) -> bool:
+        """Note what a look found; with ``content``, say it is served from now on and tell whoever renders
+        ahead."""
+        if outcome.result in (WAITING, SAME):
+            self.holder.waiting = outcome.waiting
+        if outcome.result in (WAITING, SAME, TAKEN):
+            self._changed_at = None  # judged: looked at again when a file changes
+        if content is None:
+            return False
+        for problem in content.library.problems:
             self.app.logger.warning("content: %s", problem)
-        self.app.logger.info("content: now serving version %s (%d articles)", version, len(library.articles))
+        self.app.logger.info("content: now serving version %s (%d articles)", content.version,
+                             len(content.library.articles))
         signals_of(self.app).content_replaced.send(self.app)
         return True
 
@@ -302,10 +304,16 @@ def _look_every(held: weakref.ref[ContentUpdates], stop: threading.Event, second
         updates = held()
         if updates is None:
             return
-        began = time.thread_time()
+        began = _processor_time()
         taken = updates.look()
-        pause = seconds if taken else pause_after(seconds, time.thread_time() - began)
+        pause = seconds if taken else pause_after(seconds, _processor_time() - began)
         del updates  # held only weakly between looks
+
+
+def _processor_time() -> float:
+    """The processor time of this thread and of the kiosk's children that ended (a look's child among them)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.thread_time() + children.ru_utime + children.ru_stime
 
 
 def pause_after(seconds: float, spent: float) -> float:
