@@ -34,6 +34,7 @@ import os
 import pickle
 import subprocess
 import sys
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -123,6 +124,8 @@ class Outcome:
     indexed: bool = False
     logged: tuple[tuple[str, int, str], ...] = ()
     """(logger, level, message) of each line the child logged, for the kiosk to say."""
+    processor_seconds: float = 0.0
+    """The processor time the child took, its start included."""
 
 
 def judge(folder: Path, files: Mapping[str, FileState], checker: Checker,
@@ -260,7 +263,8 @@ def main() -> None:
     logging.getLogger().addHandler(kept)
     logging.getLogger().setLevel(logging.INFO)
     outcome = look(order)
-    sys.stdout.buffer.write(pickle.dumps(dataclasses.replace(outcome, logged=tuple(kept.lines))))
+    sys.stdout.buffer.write(pickle.dumps(dataclasses.replace(outcome, logged=tuple(kept.lines),
+                                                             processor_seconds=time.process_time())))
 
 
 if __name__ == "__main__":  # run as a module: its classes are pickled under their own module's name

@@ -5,8 +5,8 @@ digest of its files' sizes, times and inodes; nothing more happens unless that
 changed. A walk costs a few milliseconds for the shipped library, but most of a
 second of a core for a library of 10,000 articles in twelve languages (120,000
 files, each asked for its size and time): the thread then waits longer between
-walks, so that they never take more than ``LOOKS_SHARE`` of a core (a child's
-processor time counted in). When the digest changed, the rest of the look is
+walks, so that they never take more than ``LOOKS_SHARE`` of a core (a look's
+child's processor time counted in). When the digest changed, the rest of the look is
 done by a short-lived process of its own (``taking``, which says why), and
 the folder is listed in full:
 
@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import resource
 import threading
 import time
 import weakref
@@ -102,6 +101,8 @@ class ContentUpdates:
         self._damaged_lock = threading.Lock()
         self._set_aside: set[Path] = set()
         self._first_page = threading.Event()
+        self.children_seconds = 0.0
+        """The processor time the looks' children have taken (counted in the looks' share of a core)."""
 
     @property
     def holder(self) -> ContentHolder:
@@ -213,7 +214,9 @@ class ContentUpdates:
         index.pin()  # requests that took the version served read its index as it is, whatever the child writes
         keys = fingerprints(library)  # as recorded: in order, and none for an article held
         served = served_digest((slug, keys.get(slug, "")) for slug in library.articles)
-        return look_in_a_child(dataclasses.replace(order, served=served, index=(index.path.name, index.generation)))
+        outcome = look_in_a_child(dataclasses.replace(order, served=served, index=(index.path.name, index.generation)))
+        self.children_seconds += outcome.processor_seconds
+        return outcome
 
     def _look_here(self, order: Order) -> tuple[Outcome, Content | None]:
         """``taking.look``, done in this process: what it found, and the content served from now on if any."""
@@ -304,16 +307,10 @@ def _look_every(held: weakref.ref[ContentUpdates], stop: threading.Event, second
         updates = held()
         if updates is None:
             return
-        began = _processor_time()
+        began = time.thread_time() + updates.children_seconds
         taken = updates.look()
-        pause = seconds if taken else pause_after(seconds, _processor_time() - began)
+        pause = seconds if taken else pause_after(seconds, time.thread_time() + updates.children_seconds - began)
         del updates  # held only weakly between looks
-
-
-def _processor_time() -> float:
-    """The processor time of this thread and of the kiosk's children that ended (a look's child among them)."""
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return time.thread_time() + children.ru_utime + children.ru_stime
 
 
 def pause_after(seconds: float, spent: float) -> float:
