@@ -614,16 +614,16 @@ come every twenty seconds or so."""
 
 def idle_cpu_percent(instance: Path, content: Path | None, probe: str) -> float:
     """The share of one core a kiosk started as ``reading-kiosk`` does, looking at its folder as it does by default
-    (``--content-poll-seconds`` not given), takes while no one uses it: counted over ``IDLE_SECONDS``, from its
-    first look on."""
+    (``--content-poll-seconds`` not given), takes while no one uses it, with the children its looks start: counted
+    over ``IDLE_SECONDS``, from its first look on."""
     content_options = ["--content", str(content)] if content else []
     port = free_port()
     process, _took = start_command([PYTHON, "run_kiosk.py", "--no-browser", "--port", str(port), "--instance",
                                     str(instance), *content_options], port, probe, SCRUBBING)
     try:
-        def ticks() -> int:  # user and system time of the process, in clock ticks
+        def ticks() -> int:  # user and system time of the process and of its children that ended (a look's)
             fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-            return int(fields[11]) + int(fields[12])
+            return sum(int(field) for field in fields[11:15])
         time.sleep(5)  # past the first look (after three seconds), which judges the folder as a restart finds it
         before, began = ticks(), time.perf_counter()
         time.sleep(IDLE_SECONDS)
