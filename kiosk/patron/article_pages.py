@@ -23,6 +23,7 @@ and not kept.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import pickle
 import threading
 import weakref
@@ -245,8 +246,10 @@ class ArticlePages:
         if not rendered:
             return False  # nothing more to leave out than at the last round
         # The pages of versions and settings no longer served go once they take more room than the rest.
-        self._store.compact([complete, *(page_name(context, key, language.tag) for key in keys.values()
-                                         for language in self.app.config["KIOSK_LANGUAGES"])], KEPT_UNUSED_SECONDS)
+        # (Named one by one, never listed: 120,000 names at 10,000 articles in twelve languages.)
+        self._store.compact(itertools.chain((complete,), (page_name(context, key, language.tag) for key in keys.values()
+                                                          for language in self.app.config["KIOSK_LANGUAGES"])),
+                            KEPT_UNUSED_SECONDS)
         return True
 
     def whole_page(self, slug: str, language: Language, display: DisplayChoices,

@@ -35,7 +35,7 @@ import threading
 import time
 import zlib
 from array import array
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -267,7 +267,7 @@ class PageFile:
                     raise
             self._index = index.with_pages(added, written_at, start + len(segment))
 
-    def compact(self, kept: Collection[bytes], kept_unused_seconds: int) -> bool:
+    def compact(self, kept: Iterable[bytes], kept_unused_seconds: int) -> bool:
         """Write the file again without the pages no longer needed, when they take more room than the rest.
 
         Kept: the pages named in ``kept`` (the library served), and every page written less than
@@ -280,12 +280,16 @@ class PageFile:
                 return False
             wanted = {_digest(name) for name in kept}
             recent = int(time.time()) - kept_unused_seconds
-            keep = [place for place, digest in enumerate(index.digests)
-                    if digest in wanted or index.written_at[place] > recent]
-            kept_bytes = sum(index.lengths[place] for place in keep)
+
+            def kept_places() -> Iterator[int]:
+                return (place for place, digest in enumerate(index.digests)
+                        if digest in wanted or index.written_at[place] > recent)
+            # Counted first, listed only to be written again: checked after every update, the list of a big
+            # library's places (and of its page names, which ``kept`` may hand over one by one) was tens of MiB.
+            kept_bytes = sum(index.lengths[place] for place in kept_places())
             if index.end - kept_bytes <= max(kept_bytes, 1 << 20):
                 return False
-            self._index = self._written_again(index, keep)
+            self._index = self._written_again(index, list(kept_places()))
             return True
 
     def _written_again(self, index: _Index, keep: list[int]) -> _Index:
