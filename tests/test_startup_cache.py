@@ -426,6 +426,27 @@ def test_a_version_named_while_its_search_index_is_recorded_keeps_both(library_c
     assert record.version == "v7" and record.index is not None and record.index[1] == index.path.name
 
 
+@pytest.mark.parametrize("in_file", [True, False])
+def test_a_recorded_version_whose_index_cannot_be_read_is_indexed_again(library_copy, make_app, in_file):
+    # A child recorded a new version; its index file is gone when the kiosk opens the record (or the child could
+    # not keep one in a file at all): the kiosk builds it, kept in a file and recorded where the child's was.
+    from kiosk.content.serving import INDEXED_LANGUAGES, content_holder
+    app = make_app(content=library_copy)
+    holder = content_holder(app)
+    holder.current.index.result()
+    cache = StartupCache(Path(app.instance_path))
+    library, record = cache.trusted(library_copy)
+    cache.index(cache.index_key(INDEXED_LANGUAGES))[0].unlink()
+    content = holder.replace_with_recorded(cache, library, record, in_file)
+    assert holder.current is content and content.search.search("en", "consent")[0] == "consent"
+    reopened = StartupCache(Path(app.instance_path))
+    recorded = reopened.index(reopened.index_key(INDEXED_LANGUAGES))
+    if in_file:
+        assert content.search.path.is_file() and recorded[0] == content.search.path
+    else:
+        assert content.search.path is None and recorded is None
+
+
 @pytest.mark.parametrize("written_at_once", [startup_cache.WRITTEN_AT_ONCE, 1])
 def test_an_update_lists_the_folder_once_and_reads_again_a_file_changed_while_it_was_read(library_copy, make_app,
                                                                                         monkeypatch, written_at_once):
