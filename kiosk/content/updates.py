@@ -147,7 +147,8 @@ class ContentUpdates:
     def _look_once(self) -> None:
         """Take what changed in the folder while the kiosk was off (a restart serving its kept build, with no
         watcher to come): the start served at once, and the folder's files (120,000 in a big library) are
-        listed here, once the first page is served (listing them took the first page as long again)."""
+        walked, and listed by a look's child if they changed, once the first page is served (listing them took
+        the first page as long again)."""
         self._first_page.wait(LOOK_AT_THE_LATEST_SECONDS)
         try:
             with self._lock:
@@ -155,7 +156,7 @@ class ContentUpdates:
                     self._look(NOW)
         except Exception as error:  # the kept build is served on
             self.app.logger.error("content: could not take the new version (%s)", type(error).__name__)
-        finally:  # the listing (tens of MiB for a big library) is given back
+        finally:  # what the look made here (a listing, where the kiosk looks itself) is given back
             release_free_memory()
 
     def build_again(self, damaged: Path) -> None:
