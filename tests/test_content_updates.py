@@ -14,6 +14,7 @@ import json
 import logging
 import random
 import re
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -170,6 +171,33 @@ def test_a_checker_after_a_restart_hashes_only_the_files_changed_since_it_last_c
         assert sorted(path for (path,) in store.execute("SELECT path FROM hashes")) == [
             "articles/rest/en.md", "topics.yaml"]
     assert kept.stat().st_mode & 0o777 == 0o600
+
+
+def test_the_hashes_kept_are_matched_to_the_manifest_in_one_pass_whatever_comes_and_goes(folder, tmp_path,
+                                                                                        monkeypatch):
+    from kiosk.content.manifest import CHECKED_FILE
+    kept = tmp_path / CHECKED_FILE
+    # Names that sort around each other ("-" before "/", before letters), some kept, some not yet.
+    for name in ("a", "a-b", "b", "rest-0", "z"):
+        shutil.copytree(folder / "articles" / "rest", folder / "articles" / name)
+    publish(folder, "v1")
+    assert Checker(kept).differences(folder, read_manifest(folder), content_files(folder)) == []
+    with sqlite3.connect(kept) as store, store:
+        store.execute("DELETE FROM hashes WHERE path LIKE 'articles/a-b/%' OR path = 'articles/z/en.md'")
+    shutil.rmtree(folder / "articles" / "a")  # kept, and now gone
+    shutil.copytree(folder / "articles" / "rest", folder / "articles" / "c")  # neither kept nor checked yet
+    changed = folder / "articles" / "b" / "en.md"
+    changed.write_text(changed.read_text().replace("v1", "v2"))
+    publish(folder, "v2")
+    from kiosk.content import manifest
+    hashed, real = [], manifest.sha256_of
+    monkeypatch.setattr(manifest, "sha256_of",
+                        lambda path: hashed.append(Path(path).relative_to(folder).as_posix()) or real(path))
+    assert Checker(kept).differences(folder, read_manifest(folder), content_files(folder)) == []
+    assert hashed == ["articles/a-b/en.md", "articles/a-b/es.md", "articles/b/en.md", "articles/c/en.md",
+                      "articles/c/es.md", "articles/z/en.md"]
+    assert Checker(kept).differences(folder, read_manifest(folder), content_files(folder)) == []
+    assert len(hashed) == 6  # every one kept since
 
 
 def test_a_damaged_file_of_checked_hashes_is_set_aside_in_one_line_and_the_check_stays_right(folder, tmp_path,

@@ -222,6 +222,7 @@ class Checker:
         found: list[str] = []
         hashes: dict[tuple[str, FileState], str] = {}  # in memory: only what the present files need
         new: list[tuple[str, int, int, int, str]] = []  # on disk: what was hashed this time
+        kept = _KeptInOrder(store) if store is not None else None
         for path, (size, digest) in sorted(manifest.files.items()):
             state = files.get(path)
             if state is None:
@@ -231,7 +232,7 @@ class Checker:
                 found.append(f"{path}: {state.size} bytes, the manifest says {size}")
                 continue
             key = (path, state)
-            actual = self._hashes.get(key) if store is None else _kept_hash(store, path, state)
+            actual = self._hashes.get(key) if kept is None else kept.hash_of(path, state)
             if actual is None:
                 try:
                     actual = sha256_of(folder / path)
@@ -275,9 +276,24 @@ class Checker:
         self._kept = None
 
 
-def _kept_hash(store: sqlite3.Connection, path: str, state: FileState) -> str | None:
-    row = store.execute("SELECT size, modified_ns, inode, sha256 FROM hashes WHERE path = ?", (path,)).fetchone()
-    return row[3] if row is not None and row[:3] == (state.size, state.modified_ns, state.inode) else None
+class _KeptInOrder:
+    """The hashes kept in ``CHECKED_FILE``, read in one pass in the order of their paths, as the manifest's files
+    are checked: one look-up a file took a second and a half for 120,000 files, the pass a tenth of that."""
+
+    def __init__(self, store: sqlite3.Connection):
+        # SQLite orders text by its UTF-8 bytes, which is the order of Python's strings.
+        self._rows = store.execute("SELECT path, size, modified_ns, inode, sha256 FROM hashes ORDER BY path")
+        self._row = self._rows.fetchone()
+
+    def hash_of(self, path: str, state: FileState) -> str | None:
+        """The hash kept for ``path`` if it was worked out for the file as it is (``state``); asked in the order
+        of the paths."""
+        while self._row is not None and self._row[0] < path:
+            self._row = self._rows.fetchone()
+        row = self._row
+        if row is None or row[0] != path or row[1:4] != (state.size, state.modified_ns, state.inode):
+            return None
+        return row[4]
 
 
 def _keep_hashes(store: sqlite3.Connection, new: list[tuple[str, int, int, int, str]],
