@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from .conftest import ROOT, free_port
+from .conftest import ROOT, free_port, wait_until_answering
 
 
 class KioskProcess:
@@ -35,17 +33,12 @@ def kiosk_process(*arguments: str, command: Sequence[str] = (sys.executable, "ru
                                cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     kiosk = KioskProcess(f"http://127.0.0.1:{port}")
     try:
-        deadline = time.monotonic() + start_seconds
-        while True:
-            try:
-                urllib.request.urlopen(kiosk.base + "/healthz", timeout=5).read()
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    process.terminate()
-                    kiosk.output = process.communicate(timeout=120)[0]
-                    pytest.fail(f"the kiosk never answered; it wrote:\n{kiosk.output}")
-                time.sleep(0.1)
+        try:
+            wait_until_answering(kiosk.base, process, timeout=start_seconds)
+        except AssertionError:
+            process.terminate()
+            kiosk.output = process.communicate(timeout=120)[0]
+            pytest.fail(f"the kiosk never answered; it wrote:\n{kiosk.output}")
         yield kiosk
     finally:
         if process.returncode is None:

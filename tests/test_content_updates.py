@@ -384,6 +384,19 @@ def test_a_look_at_a_folder_that_has_not_changed_walks_it_and_keeps_no_listing(k
     assert listed == [] and updates.holder.waiting is not None  # by a child: the kiosk holds no listing
 
 
+class StopAfter:
+    """The watcher's stop event, for ``_look_every``: notes each pause it is asked to wait, and stops the watcher
+    after ``looks`` of them."""
+
+    def __init__(self, looks: int):
+        self.pauses: list[float] = []
+        self._looks = looks
+
+    def wait(self, seconds: float) -> bool:
+        self.pauses.append(seconds)
+        return len(self.pauses) > self._looks
+
+
 def test_a_look_that_takes_long_is_followed_by_a_longer_pause_unless_it_took_a_new_version():
     """Looks take at most ``LOOKS_SHARE`` of a core, whatever the poll: a big library's walk takes most of a second."""
     from kiosk.content import updates as updates_module
@@ -398,13 +411,7 @@ def test_a_look_that_takes_long_is_followed_by_a_longer_pause_unless_it_took_a_n
                 pass
             return next(taken)
 
-    class Stop:
-        pauses: list[float] = []
-
-        def wait(self, seconds):
-            self.pauses.append(seconds)
-            return len(self.pauses) > 3
-    watcher, stop = Watcher(), Stop()
+    watcher, stop = Watcher(), StopAfter(3)
     updates_module._look_every(lambda: watcher, stop, 0.1)
     # The first look after the poll's 0.1 s; after the look that took a version, 0.1 s again: more may come.
     assert stop.pauses[:2] == [0.1, 0.1]
@@ -428,13 +435,7 @@ def test_the_processor_time_of_a_looks_child_counts_in_its_pause(kiosk, folder):
             self.children_seconds += 0.1  # a tenth of a second of the processor, spent by its child
             return False
 
-    class Stop:
-        pauses: list[float] = []
-
-        def wait(self, seconds):
-            self.pauses.append(seconds)
-            return len(self.pauses) > 2
-    stop, watcher = Stop(), Watcher()
+    stop, watcher = StopAfter(2), Watcher()
     updates_module._look_every(lambda: watcher, stop, 0.1)
     assert min(stop.pauses[1:]) >= 0.1 / updates_module.LOOKS_SHARE
 

@@ -278,7 +278,7 @@ class Checker:
 
 class _KeptInOrder:
     """The hashes kept in ``CHECKED_FILE``, read in one pass in the order of their paths, as the manifest's files
-    are checked: one look-up a file took a second and a half for 120,000 files, the pass a tenth of that."""
+    are checked: with one look-up a file, checking 120,000 files took 1.5 s; with the pass, 0.56 s."""
 
     def __init__(self, store: sqlite3.Connection):
         # SQLite orders text by its UTF-8 bytes, which is the order of Python's strings.
