@@ -118,19 +118,27 @@
       });
     }
 
+    // The strip says it is busy from the key that asks for new suggestions until they are shown (or none
+    // come): what it shows meanwhile answers the letters before, and may change under a finger.
+    function settled(question) {
+      if (question === asked) { candidatesList().removeAttribute("aria-busy"); }
+    }
+
     function askForSuggestions() {
       if (!keyboard.dataset.suggestions) { return; }
       clearTimeout(waiting);
+      candidatesList().setAttribute("aria-busy", "true");
       waiting = setTimeout(function () {
         var typed = keyboard.dataset.spellsPinyin ? (pinyin || field.value) : field.value;
         var question = ++asked;
-        if (!typed.trim()) { offer({ words: [], completions: [] }); return; }
+        if (!typed.trim()) { offer({ words: [], completions: [] }); settled(question); return; }
         var query = displayArguments();
         query.set("typed", typed);
         fetch(keyboard.dataset.suggestions + "?" + query.toString(), { credentials: "same-origin", cache: "no-store" })
           .then(function (response) { return response.ok ? response.json() : { words: [], completions: [] }; })
           .then(function (found) { if (question === asked) { offer(found); } })
-          .catch(function () { /* no suggestions: the keys still work */ });
+          .catch(function () { /* no suggestions: the keys still work */ })
+          .then(function () { settled(question); });
       }, 80);
     }
 

@@ -52,6 +52,11 @@ def tap_keys(page, letters):
             page.tap(f".keyboard .key[data-mark='{mark}']")
 
 
+def suggestions_shown(page):
+    """Wait until the suggestions strip answers every letter tapped (it shows the letters before's meanwhile)."""
+    page.wait_for_selector(".keyboard-candidates:not([aria-busy])", state="attached")
+
+
 @pytest.mark.parametrize("tag", SHIPPED_TAGS)
 def test_a_patron_finds_an_article_with_taps_alone(screens, live_kiosk, tag):
     page = screens()
@@ -60,6 +65,7 @@ def test_a_patron_finds_an_article_with_taps_alone(screens, live_kiosk, tag):
     word, candidate = TITLE_WORDS[tag]
     tap_keys(page, word)
     if candidate:
+        suggestions_shown(page)
         page.locator(".keyboard-candidates button", has_text=candidate).first.tap()
         assert page.input_value("#search-q") == candidate
     else:
@@ -93,8 +99,29 @@ def test_a_title_offered_while_typing_opens_the_article(screens, live_kiosk):
     page.goto(f"{live_kiosk.url}/fr/?size=2")
     open_keyboard(page)
     tap_keys(page, "consen")
+    suggestions_shown(page)
     page.locator(".keyboard-candidates a[lang='fr']", has_text="Le consentement").tap()
     page.wait_for_url("**/fr/articles/consent?size=2")
+
+
+def test_the_suggestions_strip_is_busy_until_it_answers_the_last_letter(touch, live_kiosk):
+    # What the strip shows while the next letters' suggestions are awaited may change under a finger: it says so.
+    page = touch()
+    page.clock.install()
+    page.goto(f"{live_kiosk.url}/zh-Hans/")
+    open_keyboard(page)
+    page.clock.pause_at(page.evaluate("Date.now()") / 1000 + 1)  # (seconds) suggestions are asked for when let
+    strip = page.locator(".keyboard-candidates")
+    tap_keys(page, "tong")
+    assert strip.get_attribute("aria-busy") == "true" and strip.locator("li").count() == 0
+    page.clock.run_for(100)
+    suggestions_shown(page)
+    assert strip.locator("li", has_text="同意").count() == 1
+    tap_keys(page, "y")
+    assert strip.get_attribute("aria-busy") == "true"
+    page.clock.run_for(100)
+    suggestions_shown(page)
+    assert strip.locator("li", has_text="同意").count() == 1
 
 
 def test_the_keys_delete_clear_and_hide(screens, live_kiosk):
