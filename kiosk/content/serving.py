@@ -132,10 +132,8 @@ class ContentHolder:
                 cache: StartupCache | None = None) -> Content:
         """Index ``library`` and serve it from now on; requests already running keep the old one. With the
         start-up ``cache`` that holds it, what is worked out for it once (the keyboard's Chinese words) is kept."""
-        content = prepare(library, version, published, self._index_folder, previous=self._content, cache=cache)
-        self._content = content  # one assignment: a request sees the old content or the new, never a mix
-        self.waiting = None
-        return content
+        return self._serve(prepare(library, version, published, self._index_folder, previous=self._content,
+                                   cache=cache))
 
     def replace_with_recorded(self, cache: StartupCache, library: Library, record: StartRecord,
                               in_file: bool) -> Content:
@@ -149,10 +147,12 @@ class ContentHolder:
         if index is None:
             index = SearchIndex.build(library, INDEXED_LANGUAGES, self._index_folder if in_file else None)
             cache.put_index(key, index)  # the next start opens it
-        content = Content(library, _done(index), _keyboard_words(library, cache), datetime.now(UTC),
-                          record.version, record.published)
-        self._content = content
-        self.waiting = None
+        return self._serve(Content(library, _done(index), _keyboard_words(library, cache), datetime.now(UTC),
+                                   record.version, record.published))
+
+    def _serve(self, content: Content) -> Content:
+        self._content = content  # one assignment: a request sees the old content or the new, never a mix
+        self.waiting = None  # what was arriving is what is served now
         return content
 
 
