@@ -57,7 +57,10 @@ def live_kiosk(tmp_path_factory):
 @pytest.fixture(scope="session")
 def browser():
     """One Chromium for the whole run."""
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+    # An expectation waits for its condition as long as an action waits for its element (Playwright's own
+    # default is 5 s, which a keyboard fetched on a touch exceeded on a machine running four test workers).
+    expect.set_options(timeout=30_000)
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
