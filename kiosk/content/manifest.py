@@ -207,6 +207,10 @@ class Checker:
 
         Each difference names a file: missing, a different size or content, or not in the manifest.
         """
+        return [f"{path}: {what}" for path, what in self.differing(folder, manifest, files)]
+
+    def differing(self, folder: Path, manifest: Manifest, files: Mapping[str, FileState]) -> list[tuple[str, str]]:
+        """``differences``, each as the file's path and what is wrong with it."""
         store = self._store()
         try:
             return self._differences(folder, manifest, files, store)
@@ -218,18 +222,18 @@ class Checker:
                 store.close()
 
     def _differences(self, folder: Path, manifest: Manifest, files: Mapping[str, FileState],
-                     store: sqlite3.Connection | None) -> list[str]:
-        found: list[str] = []
+                     store: sqlite3.Connection | None) -> list[tuple[str, str]]:
+        found: list[tuple[str, str]] = []
         hashes: dict[tuple[str, FileState], str] = {}  # in memory: only what the present files need
         new: list[tuple[str, int, int, int, str]] = []  # on disk: what was hashed this time
         kept = _KeptInOrder(store) if store is not None else None
         for path, (size, digest) in sorted(manifest.files.items()):
             state = files.get(path)
             if state is None:
-                found.append(f"{path}: missing")
+                found.append((path, "missing"))
                 continue
             if state.size != size:
-                found.append(f"{path}: {state.size} bytes, the manifest says {size}")
+                found.append((path, f"{state.size} bytes, the manifest says {size}"))
                 continue
             key = (path, state)
             actual = self._hashes.get(key) if kept is None else kept.hash_of(path, state)
@@ -237,14 +241,14 @@ class Checker:
                 try:
                     actual = sha256_of(folder / path)
                 except OSError:
-                    found.append(f"{path}: cannot be read")
+                    found.append((path, "cannot be read"))
                     continue
                 new.append((path, state.size, state.modified_ns, state.inode, actual))
             if store is None:
                 hashes[key] = actual
             if actual != digest:
-                found.append(f"{path}: different content")
-        found.extend(f"{path}: not in the manifest" for path in sorted(files)
+                found.append((path, "different content"))
+        found.extend((path, "not in the manifest") for path in sorted(files)
                      if path != MANIFEST and path not in manifest.files)
         if store is None:
             self._hashes = hashes

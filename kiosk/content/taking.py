@@ -83,6 +83,9 @@ cannot be written): the kiosk looks itself. With a ``reason`` when the child its
 
 COMMAND = (sys.executable, "-m", __name__)
 """The child: this module, run by the kiosk's own Python."""
+WATCHED_AT_MOST = 100
+"""The most files a version kept back may still lack for the watcher to watch them between looks (``Waiting``):
+more, and a version is arriving whole, which the next look sees."""
 CHILD_SECONDS = 3600
 """The longest a child may take (a new version of a big library whose every article changed takes minutes)."""
 
@@ -142,10 +145,12 @@ def judge(folder: Path, files: Mapping[str, FileState], checker: Checker,
         return None, Waiting(None, (str(error),), "unreadable")
     if manifest is None:  # removed since the folder was listed
         return None, None
-    differences = checker.differences(folder, manifest, files)
+    differences = checker.differing(folder, manifest, files)
     if differences:
         kind = "changed" if manifest.version == served else "arriving"
-        return None, Waiting(manifest.version, tuple(differences), kind)
+        awaited = tuple((path, files.get(path)) for path, _ in differences)
+        return None, Waiting(manifest.version, tuple(f"{path}: {what}" for path, what in differences), kind,
+                             awaited if len(awaited) <= WATCHED_AT_MOST else ())
     return manifest, None
 
 

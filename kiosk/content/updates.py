@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import threading
 import time
 import weakref
@@ -302,16 +303,58 @@ def _let_go(taken: bool) -> bool:
 
 def _look_every(held: weakref.ref[ContentUpdates], stop: threading.Event, seconds: float) -> None:
     """A look every ``seconds`` (or longer: ``pause_after``) until ``stop``, for as long as the watcher ``held``
-    is in use."""
-    pause = seconds
-    while not stop.wait(pause):
+    is in use.
+
+    After a look that found a version half-arrived, the few files it still lacks are watched through the pause
+    (``Waiting.awaited``), and the folder looked at again as soon as every one of them has changed: a big
+    library's version is then served seconds after its last file lands, not a pause (up to a minute) later. Once
+    a pause: a look made early is followed by its whole pause, so files written again and again cannot make
+    looks take more than twice their share of a core."""
+    pause, folder, awaited = seconds, Path(), ()
+    while (early := _paused(stop, pause, seconds, folder, awaited)) is not None:
         updates = held()
         if updates is None:
             return
         began = time.thread_time() + updates.children_seconds
         taken = updates.look()
         pause = seconds if taken else pause_after(seconds, time.thread_time() + updates.children_seconds - began)
+        folder, awaited = updates.folder, watched_after(updates.holder.waiting, taken, early)
         del updates  # held only weakly between looks
+
+
+def watched_after(waiting: Waiting | None, taken: bool, early: bool) -> tuple[tuple[str, FileState | None], ...]:
+    """The files to watch through the pause after a look (``_look_every``): those the version ``waiting`` still
+    lacks, unless the look took a version, or was itself made early."""
+    return waiting.awaited if waiting is not None and not taken and not early else ()
+
+
+def _paused(stop: threading.Event, pause: float, seconds: float, folder: Path,
+            awaited: tuple[tuple[str, FileState | None], ...]) -> bool | None:
+    """Wait ``pause`` seconds: False once waited; True if cut short because every file ``awaited`` (in ``folder``,
+    looked at every ``seconds``) has changed; None when ``stop`` came."""
+    if not awaited:
+        return None if stop.wait(pause) else False
+    deadline = time.monotonic() + pause
+    while (left := deadline - time.monotonic()) > 0:
+        if stop.wait(min(seconds, left)):
+            return None
+        if arrived(folder, awaited):
+            return True
+    return False
+
+
+def arrived(folder: Path, awaited: tuple[tuple[str, FileState | None], ...]) -> bool:
+    """Whether every file ``awaited`` in ``folder`` has changed since it was judged: come, gone or written again."""
+    for path, judged in awaited:
+        try:
+            found = os.stat(folder / path, follow_symlinks=False)
+        except OSError:
+            now = None
+        else:
+            now = FileState(found.st_size, found.st_mtime_ns, found.st_ino)
+        if now == judged:
+            return False
+    return True
 
 
 def pause_after(seconds: float, spent: float) -> float:
