@@ -487,6 +487,23 @@ def test_the_files_a_half_arrived_version_lacks_are_watched_through_the_pause_on
     assert updates_module.watched_after(None, taken=False, early=False) == ()
 
 
+def test_only_the_folders_own_files_that_a_version_lacks_are_watched(folder):
+    from kiosk.content.taking import judge
+    data = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    data["version"] = "v2"
+    data["files"]["articles/rest/fr.md"] = {"size": 1, "sha256": "0" * 64}
+    (folder / MANIFEST).write_text(json.dumps(data), encoding="utf-8")
+    manifest, waiting = judge(folder, content_files(folder), Checker())
+    assert manifest is None and waiting.version == "v2" and waiting.awaited == (("articles/rest/fr.md", None),)
+    # A manifest that names files elsewhere (damaged, or hostile) is never complete: nothing outside is watched.
+    for elsewhere in ("../outside.md", "/etc/hostname", "articles/../../outside.md"):
+        data["files"][elsewhere] = {"size": 1, "sha256": "0" * 64}
+        (folder / MANIFEST).write_text(json.dumps(data), encoding="utf-8")
+        manifest, waiting = judge(folder, content_files(folder), Checker())
+        assert manifest is None and f"{elsewhere}: missing" in waiting.reasons and waiting.awaited == ()
+        del data["files"][elsewhere]
+
+
 def test_a_big_librarys_version_caught_half_arrived_is_served_once_its_last_file_lands(folder, tmp_path,
                                                                                          monkeypatch):
     # At 10,000 articles a look that finds a version half-arrived takes about 2.5 s of a core, and the pause

@@ -37,7 +37,7 @@ import sys
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from .loader import ContentFolderError, load_library
 from .manifest import (
@@ -149,9 +149,18 @@ def judge(folder: Path, files: Mapping[str, FileState], checker: Checker,
     if differences:
         kind = "changed" if manifest.version == served else "arriving"
         awaited = tuple((path, files.get(path)) for path, _ in differences)
+        # Only the folder's own files are watched: a manifest that names one elsewhere (damaged, or hostile) is
+        # never complete, and the kiosk looks at nothing outside its folder for it.
+        watched = len(awaited) <= WATCHED_AT_MOST and all(_in_folder(path) for path, _ in awaited)
         return None, Waiting(manifest.version, tuple(f"{path}: {what}" for path, what in differences), kind,
-                             awaited if len(awaited) <= WATCHED_AT_MOST else ())
+                             awaited if watched else ())
     return manifest, None
+
+
+def _in_folder(path: str) -> bool:
+    """Whether ``path``, as a manifest names it, is a path inside the content folder."""
+    parts = PurePosixPath(path).parts
+    return bool(parts) and not PurePosixPath(path).is_absolute() and ".." not in parts
 
 
 def decided(order: Order, files: Mapping[str, FileState], listed: str, checker: Checker) -> Outcome:
