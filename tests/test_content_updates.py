@@ -388,7 +388,6 @@ class Watching:
     """What ``_look_every`` reads of a watcher beside its looks: its folder, and what it is waiting for."""
 
     folder = Path()
-    holder = None
 
     def __init__(self) -> None:
         from types import SimpleNamespace

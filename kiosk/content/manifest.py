@@ -45,6 +45,15 @@ class FileState:
     inode: int
 
 
+def state_of(path: Path) -> FileState | None:
+    """The file at ``path`` as a listing sees it (a link itself, not what it points to); None if it is not there."""
+    try:
+        found = os.stat(path, follow_symlinks=False)
+    except OSError:
+        return None
+    return FileState(found.st_size, found.st_mtime_ns, found.st_ino)
+
+
 def synced_by_syncthing(folder: Path) -> bool:
     """Whether ``folder`` is a Syncthing folder (it holds Syncthing's ``.stfolder`` marker)."""
     return (folder / ".stfolder").exists()

@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING
 
 from ..instance import set_aside
 from . import loader, markdown, model, narration, stored, timings
-from .manifest import FileState, content_files
+from .manifest import FileState, content_files, state_of
 from .model import Article, HelpList, Library, Problem, Topic
 from .stored import DAMAGED, StoredArticles, StoredVersions, packed, unpacked, version_reader
 from .words import title_words
@@ -229,14 +229,7 @@ class StartupCache:
             # Written under their files as listed, they may hold what the files say now: they go.
             self._remove(changed)
             return True
-        for name, state in self._listed_elsewhere:
-            try:
-                found = os.stat(folder / name, follow_symlinks=False)
-            except OSError:
-                return True
-            if FileState(found.st_size, found.st_mtime_ns, found.st_ino) != state:
-                return True
-        return False
+        return any(state_of(folder / name) != state for name, state in self._listed_elsewhere)
 
     def get(self, key: str) -> loader.FolderResult | None:
         """The stored result for ``key``, if an earlier load stored one."""

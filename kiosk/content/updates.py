@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import os
 import threading
 import time
 import weakref
@@ -46,7 +45,16 @@ from werkzeug.exceptions import InternalServerError
 
 from ..instance import set_aside
 from ..signals import signals_of
-from .manifest import CHECKED_FILE, Checker, FileState, content_files, folder_digest, listing_digest, local_version
+from .manifest import (
+    CHECKED_FILE,
+    Checker,
+    FileState,
+    content_files,
+    folder_digest,
+    listing_digest,
+    local_version,
+    state_of,
+)
 from .serving import INDEXED_LANGUAGES, Content, ContentHolder, Waiting, content_holder, release_free_memory
 from .startup_cache import StartupCache
 from .stored import DamagedFile, StoredArticles, fingerprints
@@ -345,16 +353,7 @@ def _paused(stop: threading.Event, pause: float, seconds: float, folder: Path,
 
 def arrived(folder: Path, awaited: tuple[tuple[str, FileState | None], ...]) -> bool:
     """Whether every file ``awaited`` in ``folder`` has changed since it was judged: come, gone or written again."""
-    for path, judged in awaited:
-        try:
-            found = os.stat(folder / path, follow_symlinks=False)
-        except OSError:
-            now = None
-        else:
-            now = FileState(found.st_size, found.st_mtime_ns, found.st_ino)
-        if now == judged:
-            return False
-    return True
+    return all(state_of(folder / path) != judged for path, judged in awaited)
 
 
 def pause_after(seconds: float, spent: float) -> float:
