@@ -87,8 +87,9 @@ class Waiting:
     """``arriving``: a new version, not complete yet; ``changed``: files differ from the version
     served, under the same manifest; ``unreadable``: the manifest cannot be read."""
     awaited: tuple[tuple[str, FileState | None], ...] = ()
-    """The files that keep it back, each as listed when it was judged (None: not there), when there are few
-    enough to watch (``WATCHED_AT_MOST``): the watcher looks again once every one of them has changed."""
+    """The files whose change it waits for, each as listed when it was judged (None: not there): for a version
+    ``arriving``, those that keep it back, when there are few enough to watch (``WATCHED_AT_MOST``); otherwise
+    the manifest. The watcher looks again once every one of them has changed."""
 
 
 class ContentHolder:

@@ -139,22 +139,27 @@ def judge(folder: Path, files: Mapping[str, FileState], checker: Checker,
     """
     if MANIFEST not in files:
         return None, None
+    # A manifest that cannot be read, or files that differ from the version served under its manifest (a new
+    # version's files come before its manifest, as a sync may deliver them; or files edited without
+    # publishing): what is awaited is the manifest written again.
+    manifest_written_again = ((MANIFEST, files[MANIFEST]),)
     try:
         manifest = read_manifest(folder)
     except ManifestError as error:
-        return None, Waiting(None, (str(error),), "unreadable")
+        return None, Waiting(None, (str(error),), "unreadable", manifest_written_again)
     if manifest is None:  # removed since the folder was listed
         return None, None
     differences = checker.differing(folder, manifest, files)
-    if differences:
-        kind = "changed" if manifest.version == served else "arriving"
-        awaited = tuple((path, files.get(path)) for path, _ in differences)
-        # Only the folder's own files are watched: a manifest that names one elsewhere (damaged, or hostile) is
-        # never complete, and the kiosk looks at nothing outside its folder for it.
-        watched = len(awaited) <= WATCHED_AT_MOST and all(_in_folder(path) for path, _ in awaited)
-        return None, Waiting(manifest.version, tuple(f"{path}: {what}" for path, what in differences), kind,
-                             awaited if watched else ())
-    return manifest, None
+    if not differences:
+        return manifest, None
+    reasons = tuple(f"{path}: {what}" for path, what in differences)
+    if manifest.version == served:
+        return None, Waiting(manifest.version, reasons, "changed", manifest_written_again)
+    awaited = tuple((path, files.get(path)) for path, _ in differences)
+    # Only the folder's own files are watched: a manifest that names one elsewhere (damaged, or hostile) is
+    # never complete, and the kiosk looks at nothing outside its folder for it.
+    watched = len(awaited) <= WATCHED_AT_MOST and all(_in_folder(path) for path, _ in awaited)
+    return None, Waiting(manifest.version, reasons, "arriving", awaited if watched else ())
 
 
 def _in_folder(path: str) -> bool:
