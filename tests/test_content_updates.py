@@ -518,73 +518,66 @@ def test_files_changed_under_the_served_manifest_or_a_manifest_unreadable_have_t
     assert manifest is None and waiting.kind == "unreadable" and waiting.awaited == ((MANIFEST, files[MANIFEST]),)
 
 
-def test_a_big_librarys_version_whose_manifest_comes_last_is_served_once_it_lands(folder, tmp_path, monkeypatch):
+@pytest.fixture
+def slowly_looking(folder, tmp_path, monkeypatch):
+    """A running kiosk over ``folder`` whose every child's look is followed by a minute or more, as at 10,000
+    articles (a share of a core a tenth of the kiosk's own); and version 2, published in a staging folder."""
+    from kiosk.content import updates as updates_module
+    monkeypatch.setattr(updates_module, "LOOKS_SHARE", 0.005)
+    staging = tmp_path / "staging"
+    write_version(staging, 2)
+    publish(staging, "v2")
+    app = create_app({"instance": seeded(tmp_path / "instance"), "content": folder, "languages": "en,es",
+                      "content_poll_seconds": 0.1})
+    yield app, content_holder(app), staging
+    content_updates(app).stop()
+
+
+def served_well_before_the_pause(app, holder, landed: float) -> None:
+    """Wait for version 2 to be served after what it waited for ``landed`` (``time.monotonic``): well before
+    the whole pause after the look that found it kept back, at least 0.25 s / 0.005 = 50 s here."""
+    while holder.current.version != "v2":
+        assert time.monotonic() - landed < 45, "served only after the whole pause"
+        time.sleep(0.01)
+    assert holder.waiting is None and "Rest v2" in page(app, "/en/articles/rest")
+
+
+def test_a_big_librarys_version_whose_manifest_comes_last_is_served_once_it_lands(folder, slowly_looking):
     # A sync may deliver a version's files before its manifest; a look between them finds files that differ
-    # from the version served. At 10,000 articles the pause after such a look is about 50 s; here a minute or
-    # more (a share of a core a tenth of the kiosk's own), and the version must be served well before that.
-    from kiosk.content import updates as updates_module
-    monkeypatch.setattr(updates_module, "LOOKS_SHARE", 0.005)
-    staging = tmp_path / "staging"
-    write_version(staging, 2)
-    publish(staging, "v2")
-    app = create_app({"instance": seeded(tmp_path / "instance"), "content": folder, "languages": "en,es",
-                      "content_poll_seconds": 0.1})
-    holder = content_holder(app)
-    try:
-        for name in ("topics.yaml", "articles/rest/en.md", "articles/rest/es.md"):
-            (folder / name).write_bytes((staging / name).read_bytes())
-        deadline = time.monotonic() + 120
-        # (A look between two of the files finds fewer changed; whichever it found, all are there before the
-        # manifest, and none changes again.)
-        while holder.waiting is None or holder.waiting.kind != "changed":
-            assert time.monotonic() < deadline, "the version's files were never looked at"
-            time.sleep(0.01)
-        assert holder.current.version == "v1"
-        landed = time.monotonic()
-        # As Syncthing puts a file in place: written beside it, then renamed over it.
-        (folder / ".syncthing.manifest.json.tmp").write_bytes((staging / MANIFEST).read_bytes())
-        (folder / ".syncthing.manifest.json.tmp").replace(folder / MANIFEST)
-        while holder.current.version != "v2":
-            # The pause after the look that found the files changed is at least 0.25 s / 0.005 = 50 s here.
-            assert time.monotonic() - landed < 45, "served only after the whole pause"
-            time.sleep(0.01)
-        assert holder.waiting is None and "Rest v2" in page(app, "/en/articles/rest")
-    finally:
-        content_updates(app).stop()
+    # from the version served. At 10,000 articles the pause after such a look is about 50 s.
+    app, holder, staging = slowly_looking
+    for name in ("topics.yaml", "articles/rest/en.md", "articles/rest/es.md"):
+        (folder / name).write_bytes((staging / name).read_bytes())
+    deadline = time.monotonic() + 120
+    # (A look between two of the files finds fewer changed; whichever it found, all are there before the
+    # manifest, and none changes again.)
+    while holder.waiting is None or holder.waiting.kind != "changed":
+        assert time.monotonic() < deadline, "the version's files were never looked at"
+        time.sleep(0.01)
+    assert holder.current.version == "v1"
+    landed = time.monotonic()
+    # As Syncthing puts a file in place: written beside it, then renamed over it.
+    (folder / ".syncthing.manifest.json.tmp").write_bytes((staging / MANIFEST).read_bytes())
+    (folder / ".syncthing.manifest.json.tmp").replace(folder / MANIFEST)
+    served_well_before_the_pause(app, holder, landed)
 
 
-def test_a_big_librarys_version_caught_half_arrived_is_served_once_its_last_file_lands(folder, tmp_path,
-                                                                                         monkeypatch):
+def test_a_big_librarys_version_caught_half_arrived_is_served_once_its_last_file_lands(folder, slowly_looking):
     # At 10,000 articles a look that finds a version half-arrived takes about 2.5 s of a core, and the pause
-    # after it about 50 s; here every child's look is followed by a minute or more (a share of a core a tenth
-    # of the kiosk's own), and the version must be served well before that.
-    from kiosk.content import updates as updates_module
-    monkeypatch.setattr(updates_module, "LOOKS_SHARE", 0.005)
-    staging = tmp_path / "staging"
-    write_version(staging, 2)
-    publish(staging, "v2")
-    app = create_app({"instance": seeded(tmp_path / "instance"), "content": folder, "languages": "en,es",
-                      "content_poll_seconds": 0.1})
-    holder = content_holder(app)
-    try:
-        for name in (MANIFEST, "topics.yaml", "articles/rest/es.md"):  # the English file is still on its way
-            (folder / name).write_bytes((staging / name).read_bytes())
-        deadline = time.monotonic() + 120
-        while holder.waiting is None or holder.waiting.version != "v2":
-            assert time.monotonic() < deadline, "the half-arrived version was never looked at"
-            time.sleep(0.01)
-        # (A look between two of the files copied lacks more; the English one is lacked whenever it looks.)
-        assert ("articles/rest/en.md", content_files(folder)["articles/rest/en.md"]) in holder.waiting.awaited
-        assert holder.current.version == "v1"
-        arrived = time.monotonic()
-        (folder / "articles" / "rest" / "en.md").write_bytes((staging / "articles" / "rest" / "en.md").read_bytes())
-        while holder.current.version != "v2":
-            # The pause after the look that found it half-arrived is at least 0.25 s / 0.005 = 50 s here.
-            assert time.monotonic() - arrived < 45, "served only after the whole pause"
-            time.sleep(0.01)
-        assert holder.waiting is None and "Rest v2" in page(app, "/en/articles/rest")
-    finally:
-        content_updates(app).stop()
+    # after it about 50 s.
+    app, holder, staging = slowly_looking
+    for name in (MANIFEST, "topics.yaml", "articles/rest/es.md"):  # the English file is still on its way
+        (folder / name).write_bytes((staging / name).read_bytes())
+    deadline = time.monotonic() + 120
+    while holder.waiting is None or holder.waiting.version != "v2":
+        assert time.monotonic() < deadline, "the half-arrived version was never looked at"
+        time.sleep(0.01)
+    # (A look between two of the files copied lacks more; the English one is lacked whenever it looks.)
+    assert ("articles/rest/en.md", content_files(folder)["articles/rest/en.md"]) in holder.waiting.awaited
+    assert holder.current.version == "v1"
+    landed = time.monotonic()
+    (folder / "articles" / "rest" / "en.md").write_bytes((staging / "articles" / "rest" / "en.md").read_bytes())
+    served_well_before_the_pause(app, holder, landed)
 
 
 def test_a_half_arrived_version_is_never_served_and_says_what_is_missing(kiosk, folder, tmp_path):

@@ -313,9 +313,10 @@ def _look_every(held: weakref.ref[ContentUpdates], stop: threading.Event, second
     """A look every ``seconds`` (or longer: ``pause_after``) until ``stop``, for as long as the watcher ``held``
     is in use.
 
-    After a look that found a version half-arrived, the few files it still lacks are watched through the pause
-    (``Waiting.awaited``), and the folder looked at again as soon as every one of them has changed: a big
-    library's version is then served seconds after its last file lands, not a pause (up to a minute) later. Once
+    After a look that found a version kept back, what it waits for (``Waiting.awaited``: the few files a version
+    half-arrived still lacks, or the manifest) is watched through the pause, and the folder looked at again as
+    soon as every one of those files has changed: a big library's version is then served seconds after its last
+    file lands, not a pause (up to a minute) later. Once
     a pause: a look made early is followed by its whole pause, so files written again and again cannot make
     looks take more than twice their share of a core."""
     pause, folder, awaited = seconds, Path(), ()
@@ -331,8 +332,8 @@ def _look_every(held: weakref.ref[ContentUpdates], stop: threading.Event, second
 
 
 def watched_after(waiting: Waiting | None, taken: bool, early: bool) -> tuple[tuple[str, FileState | None], ...]:
-    """The files to watch through the pause after a look (``_look_every``): those the version ``waiting`` still
-    lacks, unless the look took a version, or was itself made early."""
+    """The files to watch through the pause after a look (``_look_every``): those the version ``waiting`` waits
+    for, unless the look took a version, or was itself made early."""
     return waiting.awaited if waiting is not None and not taken and not early else ()
 
 
