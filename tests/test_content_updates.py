@@ -452,7 +452,7 @@ def test_the_processor_time_of_a_looks_child_counts_in_its_pause(kiosk, folder):
 
 def test_the_files_a_half_arrived_version_lacks_are_watched_through_the_pause_once_a_pause(tmp_path):
     from kiosk.content import updates as updates_module
-    from kiosk.content.serving import Waiting
+    from kiosk.content.manifest import Waiting
     (tmp_path / "articles").mkdir()
     (tmp_path / "articles" / "here.md").write_text("old", encoding="utf-8")
     judged = content_files(tmp_path)["articles/here.md"]

@@ -403,8 +403,7 @@ def test_a_restart_that_does_not_poll_serves_at_once_and_then_takes_what_changed
 def test_a_version_named_while_its_search_index_is_recorded_keeps_both(library_copy, tmp_path, monkeypatch):
     # A start names its version as its index, built in the background, is recorded: one change once wrote over
     # the other, and the next start built the whole index again, or the next update could not change it.
-    from kiosk.content.search import SearchIndex
-    from kiosk.content.serving import INDEXED_LANGUAGES
+    from kiosk.content.search import INDEXED_LANGUAGES, SearchIndex
     library, cache = load(library_copy, tmp_path / "instance")
     index = SearchIndex.build(library, INDEXED_LANGUAGES, tmp_path / "instance")
     real_dumps, naming, go_on = startup_cache.pickle.dumps, threading.Event(), threading.Event()
@@ -432,7 +431,8 @@ def test_a_version_named_while_its_search_index_is_recorded_keeps_both(library_c
 def test_a_recorded_version_whose_index_cannot_be_read_is_indexed_again(library_copy, make_app, in_file):
     # A child recorded a new version; its index file is gone when the kiosk opens the record (or the child could
     # not keep one in a file at all): the kiosk builds it, kept in a file and recorded where the child's was.
-    from kiosk.content.serving import INDEXED_LANGUAGES, content_holder
+    from kiosk.content.search import INDEXED_LANGUAGES
+    from kiosk.content.serving import content_holder
     app = make_app(content=library_copy)
     holder = content_holder(app)
     holder.current.index.result()

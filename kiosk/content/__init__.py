@@ -6,9 +6,10 @@ while the kiosk runs (``updates``) and ``flask content ...`` (``cli``).
 
 from __future__ import annotations
 
-from flask import Flask
+from typing import TYPE_CHECKING
 
-from . import cli, serving, updates
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def init_app(app: Flask) -> None:
@@ -17,6 +18,10 @@ def init_app(app: Flask) -> None:
     Call it before anything starts a thread: the content is loaded first, while
     the kiosk still runs a single thread (see ``serving``).
     """
+    # Imported here, not with the package: a look's child (``python -m kiosk.content.taking``) imports the
+    # package too, and needs nothing of Flask (a third of a second of every look).
+    from . import cli, serving, updates
+
     serving.init_app(app)
     updates.init_app(app)
     cli.init_app(app)

@@ -157,6 +157,22 @@ class Manifest:
                           indent=1, ensure_ascii=False) + "\n"
 
 
+@dataclass(frozen=True)
+class Waiting:
+    """Why what the folder holds now is not served (each reason names a file)."""
+
+    version: str | None
+    """The version its manifest names (None when the manifest itself cannot be read)."""
+    reasons: tuple[str, ...]
+    kind: str = "arriving"
+    """``arriving``: a new version, not complete yet; ``changed``: files differ from the version
+    served, under the same manifest; ``unreadable``: the manifest cannot be read."""
+    awaited: tuple[tuple[str, FileState | None], ...] = ()
+    """The files whose change it waits for, each as listed when it was judged (None: not there): for a version
+    ``arriving``, those that keep it back, when there are few enough to watch (``taking.WATCHED_AT_MOST``);
+    otherwise the manifest. The watcher looks again once every one of them has changed."""
+
+
 def read_manifest(folder: Path) -> Manifest | None:
     """The folder's manifest, None if it has none; ``ManifestError`` if it cannot be read as one."""
     try:

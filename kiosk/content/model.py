@@ -13,8 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from flask_babel import lazy_pgettext
-
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 """The name of an article, a topic or a help service, in addresses and file names: lower-case ASCII
 letters and digits, joined by single hyphens."""
@@ -43,16 +41,20 @@ class TranslationState(enum.Enum):
     @property
     def label(self) -> str:
         """The state's name for staff, in the interface language."""
-        return _STATE_LABELS[self]
+        # Imported here: only the app's pages show a label, and a look's child reads the model without Flask.
+        from flask_babel import pgettext
 
-
-_STATE_LABELS = {
-    TranslationState.SOURCE: lazy_pgettext("translation state, on the staff screen", "original"),
-    TranslationState.REVIEWED: lazy_pgettext("translation state, on the staff screen", "reviewed"),
-    TranslationState.UNREVIEWED: lazy_pgettext("translation state, on the staff screen", "not yet reviewed"),
-    TranslationState.OUTDATED: lazy_pgettext("translation state, on the staff screen", "out of date"),
-    TranslationState.MISSING: lazy_pgettext("translation state, on the staff screen", "missing"),
-}
+        match self:
+            case TranslationState.SOURCE:
+                return pgettext("translation state, on the staff screen", "original")
+            case TranslationState.REVIEWED:
+                return pgettext("translation state, on the staff screen", "reviewed")
+            case TranslationState.UNREVIEWED:
+                return pgettext("translation state, on the staff screen", "not yet reviewed")
+            case TranslationState.OUTDATED:
+                return pgettext("translation state, on the staff screen", "out of date")
+            case TranslationState.MISSING:
+                return pgettext("translation state, on the staff screen", "missing")
 
 
 class Severity(enum.Enum):

@@ -48,9 +48,10 @@ import apsw
 
 from ..atomic import fsync_folder
 from ..instance import set_aside
+from ..languages import LANGUAGES
 from .markdown import CJK_CHARACTER, fold_for_search, plain_text
 from .model import Article, ArticleVersion, Library
-from .stored import fingerprints
+from .stored import DamagedFile, fingerprints
 
 log = logging.getLogger(__name__)
 MAX_QUERY_CHARACTERS = 200
@@ -488,3 +489,23 @@ def _prepared(memo: dict[int, tuple[str, str, str]], version: ArticleVersion) ->
 def _table(language: str) -> str:
     """The table of one language; tags come from the registry, never from a request."""
     return "passages_" + language.replace("-", "_")
+
+
+INDEXED_LANGUAGES = tuple(language.tag for language in LANGUAGES)
+"""Every registered language is indexed, so staff can offer another one without a restart."""
+
+
+def indexed(library: Library, folder: Path | None, before: Library | None = None,
+            previous: SearchIndex | None = None) -> SearchIndex:
+    """The search index of ``library``: ``previous`` (``before``'s index, a file in ``folder``) changed only where
+    the articles differ, or else built whole (kept in ``folder`` as a file, if there is one)."""
+    if folder is not None and before is not None and previous is not None:
+        try:
+            updated = previous.updated(before, library)
+        except (OSError, IndexUnreadable, DamagedFile) as error:
+            # The index file, or the last library's articles in a damaged start-up cache: built whole instead.
+            log.warning("the search index could not be changed (%s): it is built again", type(error).__name__)
+            updated = None
+        if updated is not None:
+            return updated
+    return SearchIndex.build(library, INDEXED_LANGUAGES, folder)

@@ -36,14 +36,21 @@ from pathlib import Path
 
 from flask import Flask, current_app, g
 
-from ..languages import LANGUAGES
 from ..signals import signals_of
 from .loader import load_library
-from .manifest import FileState, content_files, listing_digest
+from .manifest import FileState, Waiting, content_files, listing_digest
 from .model import Library
-from .search import Card, IndexUnreadable, SearchIndex, remove_unfinished, write_index_file
+from .search import (
+    INDEXED_LANGUAGES,
+    Card,
+    IndexUnreadable,
+    SearchIndex,
+    indexed,
+    remove_unfinished,
+    write_index_file,
+)
 from .startup_cache import StartRecord, StartupCache
-from .stored import DamagedFile, let_go_of_pages_read
+from .stored import let_go_of_pages_read
 from .words import KeyboardWords, chinese_key, chinese_words, keyboard_words
 
 log = logging.getLogger(__name__)
@@ -74,22 +81,6 @@ class Content:
     def keyboard_words(self) -> KeyboardWords:
         """The titles, topics and Chinese words the keyboard offers, once they are worked out."""
         return self.words.result()
-
-
-@dataclass(frozen=True)
-class Waiting:
-    """Why what the folder holds now is not served (each reason names a file)."""
-
-    version: str | None
-    """The version its manifest names (None when the manifest itself cannot be read)."""
-    reasons: tuple[str, ...]
-    kind: str = "arriving"
-    """``arriving``: a new version, not complete yet; ``changed``: files differ from the version
-    served, under the same manifest; ``unreadable``: the manifest cannot be read."""
-    awaited: tuple[tuple[str, FileState | None], ...] = ()
-    """The files whose change it waits for, each as listed when it was judged (None: not there): for a version
-    ``arriving``, those that keep it back, when there are few enough to watch (``WATCHED_AT_MOST``); otherwise
-    the manifest. The watcher looks again once every one of them has changed."""
 
 
 class ContentHolder:
@@ -160,10 +151,6 @@ class ContentHolder:
         return content
 
 
-INDEXED_LANGUAGES = tuple(language.tag for language in LANGUAGES)
-"""Every registered language is indexed, so staff can offer another one without a restart."""
-
-
 def _done(value) -> Future:
     future: Future = Future()
     future.set_result(value)
@@ -216,22 +203,6 @@ def _keyboard_words(library: Library, cache: StartupCache | None) -> Future:
                 cache.keep_chinese_words(key, chinese)
         return keyboard_words(library, chinese=chinese or ())
     return _in_background(work, "kiosk-keyboard-words")
-
-
-def indexed(library: Library, folder: Path | None, before: Library | None = None,
-            previous: SearchIndex | None = None) -> SearchIndex:
-    """The search index of ``library``: ``previous`` (``before``'s index, a file in ``folder``) changed only where
-    the articles differ, or else built whole (kept in ``folder`` as a file, if there is one)."""
-    if folder is not None and before is not None and previous is not None:
-        try:
-            updated = previous.updated(before, library)
-        except (OSError, IndexUnreadable, DamagedFile) as error:
-            # The index file, or the last library's articles in a damaged start-up cache: built whole instead.
-            log.warning("the search index could not be changed (%s): it is built again", type(error).__name__)
-            updated = None
-        if updated is not None:
-            return updated
-    return SearchIndex.build(library, INDEXED_LANGUAGES, folder)
 
 
 def _prepare_at_start(library: Library, cache: StartupCache) -> Content:

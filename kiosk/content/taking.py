@@ -47,14 +47,14 @@ from .manifest import (
     FileState,
     Manifest,
     ManifestError,
+    Waiting,
     content_files,
     listing_digest,
     local_version,
     read_manifest,
 )
 from .model import Library
-from .search import SearchIndex
-from .serving import INDEXED_LANGUAGES, Waiting, indexed
+from .search import INDEXED_LANGUAGES, SearchIndex, indexed
 from .startup_cache import StartupCache
 from .stored import StoredArticles
 

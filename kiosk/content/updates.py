@@ -49,13 +49,15 @@ from .manifest import (
     CHECKED_FILE,
     Checker,
     FileState,
+    Waiting,
     content_files,
     folder_digest,
     listing_digest,
     local_version,
     state_of,
 )
-from .serving import INDEXED_LANGUAGES, Content, ContentHolder, Waiting, content_holder, release_free_memory
+from .search import INDEXED_LANGUAGES
+from .serving import Content, ContentHolder, content_holder, release_free_memory
 from .startup_cache import StartupCache
 from .stored import DamagedFile, StoredArticles, fingerprints
 from .taking import (
