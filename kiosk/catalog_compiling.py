@@ -14,9 +14,6 @@ import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-
 
 def catalog_files(folder: Path, locale: str) -> tuple[Path, Path]:
     """The ``messages.po`` and ``messages.mo`` of ``locale`` under ``folder``."""
@@ -26,6 +23,11 @@ def catalog_files(folder: Path, locale: str) -> tuple[Path, Path]:
 
 def compiled_catalog(po: Path, locale: str) -> bytes:
     """``po`` compiled (fuzzy entries left out, as gettext would)."""
+    # Imported only to compile: a start whose catalogs are compiled already (every start but the first after
+    # a change) reads none, and Babel's catalog reader and writer took 20 ms of each to import.
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
     with po.open("rb") as file:
         catalog = read_po(file, locale=locale)
     output = io.BytesIO()

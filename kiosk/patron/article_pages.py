@@ -42,7 +42,7 @@ from ..display import ALL_DISPLAY_CHOICES, DisplayChoices
 from ..handouts.qr import codes_drawn_once
 from ..i18n import render_in_language
 from ..languages import Language
-from ..layout import Links, PageAddress, SlotTemplate, fill_layout, late, layouts, rendering_in
+from ..layout import Links, PageAddress, SlotTemplate, ahead_of_time, fill_layout, late, layouts, rendering_in
 from ..reading import printed_today_in_html
 from ..settings import rendered_settings
 from ..shipped import code_digest
@@ -211,7 +211,7 @@ class ArticlePages:
             return
         rendered = True
         try:
-            with self.app.test_request_context(), codes_drawn_once():
+            with ahead_of_time(self.app), codes_drawn_once():
                 rendered = self._render_missing(content_holder(self.app).current.library)
         finally:
             # What this round read and rendered is let go of, so a big library's build leaves no room taken
