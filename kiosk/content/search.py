@@ -57,6 +57,8 @@ log = logging.getLogger(__name__)
 MAX_QUERY_CHARACTERS = 200
 MAX_QUERY_TERMS = 12
 MAX_RESULTS = 20
+INDEXED_LANGUAGES = tuple(language.tag for language in LANGUAGES)
+"""Every registered language is indexed, so staff can offer another one without a restart."""
 CHANGED_IN_PLACE = 8
 """Articles taken out or put in that an index is always changed for, rather than built whole (or a quarter)."""
 INDEX_FILE_PREFIX = "search-index-"
@@ -489,10 +491,6 @@ def _prepared(memo: dict[int, tuple[str, str, str]], version: ArticleVersion) ->
 def _table(language: str) -> str:
     """The table of one language; tags come from the registry, never from a request."""
     return "passages_" + language.replace("-", "_")
-
-
-INDEXED_LANGUAGES = tuple(language.tag for language in LANGUAGES)
-"""Every registered language is indexed, so staff can offer another one without a restart."""
 
 
 def indexed(library: Library, folder: Path | None, before: Library | None = None,
