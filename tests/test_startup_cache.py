@@ -692,6 +692,17 @@ def test_every_template_is_compiled_in_every_language_while_the_content_is_read(
         assert len(compiled) == len(names), tag
 
 
+def test_a_restart_serving_its_kept_build_imports_no_markdown_or_webvtt_parser(tmp_path):
+    # It parses nothing: markdown-it and webvtt-py took 40 to 50 ms of every restart to import.
+    code = ("import sys; from kiosk import create_app; "
+            f"create_app({{'instance': {str(tmp_path / 'instance')!r}, 'content_poll_seconds': 0}}); "
+            "print(sorted({'markdown_it', 'mdit_py_plugins', 'webvtt'} & {name.split('.')[0] for name in sys.modules}))")
+    first = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert first.stdout.strip() == "['markdown_it', 'mdit_py_plugins']"  # the first start parses the library
+    restart = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert restart.stdout.strip() == "[]"
+
+
 def test_a_start_imports_nothing_only_the_content_check_needs():
     # The readability formula's word lists and HTML parser took a tenth of a second of every start.
     code = ("import sys; from kiosk import create_app; "

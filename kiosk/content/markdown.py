@@ -10,17 +10,20 @@ line of defence.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
 from html import unescape
+from typing import TYPE_CHECKING
 
 import nh3
-from markdown_it import MarkdownIt
-from markdown_it.token import Token
-from mdit_py_plugins.container import container_plugin
 
 from .model import WEB_ADDRESS
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token
 
 ALLOWED_TAGS = {
     "p", "h2", "h3", "h4", "ul", "ol", "li", "strong", "em", "blockquote",
@@ -66,13 +69,20 @@ def _render_care(renderer, tokens, index, options, env) -> str:
     return '<aside class="care" role="note">\n' if tokens[index].nesting == 1 else "</aside>\n"
 
 
-_MARKDOWN = MarkdownIt("commonmark", {"html": True}).use(
-    container_plugin, "care", render=_render_care)
+@functools.cache
+def _markdown() -> MarkdownIt:
+    """The parser, made when the first body is parsed: a restart that serves its kept build parses none, and
+    markdown-it took 30 to 40 ms of every start to import."""
+    from markdown_it import MarkdownIt
+    from mdit_py_plugins.container import container_plugin
+
+    return MarkdownIt("commonmark", {"html": True}).use(container_plugin, "care", render=_render_care)
 
 
 def render_markdown(body: str) -> RenderedMarkdown:
     """Render an article body, reporting anything an author may not use."""
-    tokens = _MARKDOWN.parse(body)
+    parser = _markdown()
+    tokens = parser.parse(body)
     problems: list[MarkdownProblem] = []
     web_links: list[str] = []
     text_parts: list[str] = []
@@ -87,7 +97,7 @@ def render_markdown(body: str) -> RenderedMarkdown:
             token.children = _inline_children(token.children or [], line, problems, web_links, text_parts)
             text_parts.append("\n")
     _mark_speech_parts(tokens)
-    html = _MARKDOWN.renderer.render(tokens, _MARKDOWN.options, {})
+    html = parser.renderer.render(tokens, parser.options, {})
     return RenderedMarkdown(
         html=nh3.clean(html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES),
         text=" ".join("".join(text_parts).split()),
@@ -117,6 +127,8 @@ def _mark_speech_parts(tokens: list[Token]) -> None:
 
 def _inline_children(children: list[Token], line: int, problems: list[MarkdownProblem],
                      web_links: list[str], text_parts: list[str]) -> list[Token]:
+    from markdown_it.token import Token  # imported with the parser (``_markdown``), which made these children
+
     result: list[Token] = []
     for child in children:
         if child.type in {"softbreak", "hardbreak"}:
@@ -152,7 +164,7 @@ def _inline_children(children: list[Token], line: int, problems: list[MarkdownPr
 def text_blocks(body: str) -> list[tuple[int, str]]:
     """The plain text of each paragraph, heading and list item of a Markdown body, with its 1-based line."""
     blocks = []
-    for token in _MARKDOWN.parse(body):
+    for token in _markdown().parse(body):
         if token.type == "inline" and token.map:
             text = "".join(child.content if child.type in {"text", "code_inline"} else " "
                            for child in token.children or [] if child.type in {"text", "code_inline", "softbreak",

@@ -22,9 +22,6 @@ import re
 import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass
 
-import webvtt
-from webvtt.errors import MalformedCaptionError, MalformedFileError
-
 from .files import UnreadableFile
 
 SMIL_NAMESPACE = "http://www.w3.org/ns/SMIL"
@@ -82,6 +79,10 @@ def read_audacity_labels(text: str) -> list[Cue]:
 
 def read_webvtt(text: str) -> list[Cue]:
     """The cues of a WebVTT file."""
+    # Imported here: only a new version's recordings are read, and a restart serving its kept build reads none.
+    import webvtt
+    from webvtt.errors import MalformedCaptionError, MalformedFileError
+
     try:
         # Strict: a cue that cannot be read is an error, not silently left out.
         captions = webvtt.from_string(text, strict=True).captions
