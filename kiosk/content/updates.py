@@ -318,9 +318,8 @@ def _look_every(held: weakref.ref[ContentUpdates], stop: threading.Event, second
     After a look that found a version kept back, what it waits for (``Waiting.awaited``: the few files a version
     half-arrived still lacks, or the manifest) is watched through the pause, and the folder looked at again as
     soon as every one of those files has changed: a big library's version is then served seconds after its last
-    file lands, not a pause (up to a minute) later. Once
-    a pause: a look made early is followed by its whole pause, so files written again and again cannot make
-    looks take more than twice their share of a core."""
+    file lands, not a pause (up to a minute) later. Once a pause: a look made early is followed by its whole
+    pause, so files written again and again cannot make looks take more than twice their share of a core."""
     pause, folder, awaited = seconds, Path(), ()
     while (early := _paused(stop, pause, seconds, folder, awaited)) is not None:
         updates = held()
