@@ -173,7 +173,11 @@ def fetch(port: int, path: str) -> tuple[bytes, list[tuple[str, str]]]:
 
 def latencies(port: int, paths: list[str]) -> list[float]:
     """Time one request of each path in turn, over one connection."""
-    connection = http.client.HTTPConnection("127.0.0.1", port)
+    return timed(http.client.HTTPConnection("127.0.0.1", port), paths)
+
+
+def timed(connection: http.client.HTTPConnection, paths: list[str]) -> list[float]:
+    """Time one request of each path in turn, over ``connection``."""
     timings = []
     for path in paths:
         began = time.perf_counter()
@@ -279,15 +283,7 @@ def session_of_first_views(connection: http.client.HTTPConnection, paths: list[s
     """End the patron session (untimed), then time one view of each of ``paths`` in turn."""
     connection.request("POST", "/reset")
     connection.getresponse().read()
-    timings = []
-    for path in paths:
-        began = time.perf_counter()
-        connection.request("GET", path)
-        response = connection.getresponse()
-        response.read()
-        timings.append(time.perf_counter() - began)
-        assert response.status == 200, (path, response.status)
-    return timings
+    return timed(connection, paths)
 
 
 def counting_cost(work: Path) -> dict:
