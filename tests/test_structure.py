@@ -133,7 +133,6 @@ def test_every_module_imports(name):
     importlib.import_module(name)
 
 
-
 def test_a_looks_child_imports_nothing_of_the_web():
     # The child of every look at a big library's folder starts afresh: Flask and its kin took a third of a
     # second of each look, and, through the watcher's share of a core, made the pause after it six seconds longer.
