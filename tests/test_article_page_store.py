@@ -110,10 +110,57 @@ def test_a_page_is_one_read_of_the_pages_file_and_the_article_is_not_read(kiosk,
     assert b"/ar/articles/consent?size=2" in page
 
 
-def page_name_of(app) -> bytes:
+def test_a_page_of_the_default_display_choices_is_one_read_of_it_whole_in_its_layout(kiosk, reads, rendered,
+                                                                                      monkeypatch):
+    app = kiosk()
+    expected = served_as_rendered(app, monkeypatch)["/en/articles/consent"]
+    reads.clear()
+    rendered.clear()
+    laid_out = []
+    real = module.fill_layout
+    monkeypatch.setattr(module, "fill_layout", lambda *arguments, **values: (laid_out.append(arguments),
+                                                                              real(*arguments, **values))[1])
+    page = app.test_client().get("/en/articles/consent").get_data()
+    index = article_pages(app)._store._index
+    whole = module.in_layout_name(page_name_of(app, "en"))
+    assert reads == [(index.file.number, index.lengths[index.find(page_file._digest(whole))])]
+    assert rendered == [] and laid_out == []  # read whole: nothing rendered, nothing put in a layout
+    assert page == expected
+    # With other display choices, or arguments of its own, the page is put in its layout as the request asks.
+    assert app.test_client().get("/en/articles/consent?size=2").status_code == 200
+    assert app.test_client().get("/en/articles/consent?highlight=1").status_code == 200
+    assert len(laid_out) == 2
+
+
+def test_a_page_kept_in_its_layout_is_not_served_once_a_static_file_changed(kiosk, monkeypatch):
+    # A page in its layout names each static file with a digest of its content (so a browser takes the new one):
+    # a kiosk whose static files changed, its code and settings the same, must not serve the old names.
+    from kiosk import web
+    real = web.static_hashes
+    monkeypatch.setattr(web, "static_hashes", lambda folder: {**real(folder), "kiosk.css": "0123456789ab"})
+    app = kiosk()
+    page = app.test_client().get("/en/articles/consent").get_data()
+    assert b"kiosk.css?v=0123456789ab" in page
+    assert page == served_as_rendered(app, monkeypatch)["/en/articles/consent"]
+
+
+def test_a_page_kept_in_its_layout_follows_the_settings_staff_save(kiosk, monkeypatch):
+    # The idle time is in every layout: the pages kept in their layout are made again with the new one, never
+    # served with the old (the layouts are made again first, before the pages are).
+    from kiosk.settings import save_staff_settings
+    app = kiosk()
+    save_staff_settings(app, {"idle_seconds": "345"})
+    assert article_pages(app).wait_until_built()
+    page = app.test_client().get("/en/articles/consent").get_data()
+    assert b'data-idle-seconds="345"' in page
+    assert page == served_as_rendered(app, monkeypatch)["/en/articles/consent"]
+    assert article_pages(app)._store.has(module.in_layout_name(page_name_of(app, "en")))  # served whole again
+
+
+def page_name_of(app, language: str = "ar") -> bytes:
     pages = article_pages(app)
     library = content_holder(app).current.library
-    return page_file.page_name(pages.context_of(library), library.articles.keys_on_disk["consent"], "ar")
+    return page_file.page_name(pages.context_of(library), library.articles.keys_on_disk["consent"], language)
 
 
 def test_a_restart_with_every_page_stored_looks_none_of_them_up(kiosk, monkeypatch):
@@ -248,9 +295,10 @@ def test_a_new_version_adds_the_pages_of_the_article_that_changed_alone(kiosk, l
     assert pages.wait_until_built()
     after = path.read_bytes()
     assert path.stat().st_ino == inode and after.startswith(before)  # added to, nothing rewritten
-    # The changed article in its two languages, and the mark that every page of the new version is stored.
-    assert len(pages._store._index.digests) == count + 3
-    assert len(after) - len(before) < 3 * max(len(page) for page in pages_of(app).values())
+    # The changed article in its two languages (each page kept twice: alone, and whole in its layout), and the
+    # mark that every page of the new version is stored.
+    assert len(pages._store._index.digests) == count + 2 * 2 + 1
+    assert len(after) - len(before) < 2 * 2 * max(len(page) for page in pages_of(app).values())
     assert b"Zebrafinch " in app.test_client().get("/en/articles/boundaries").get_data()
 
 

@@ -15,7 +15,10 @@ library. Every article is rendered, read or not, in a background thread, so
 the kiosk serves at once: nothing here reflects what a patron opened, and a
 request reads its page in one read of the file, by an offset held in memory:
 the page holds all it needs (its title, and its content as UTF-8 text, the
-article's words in place). A request
+article's words in place). Each page is kept twice: its content with its holes,
+and whole in its layout for the default display choices, the date its only hole,
+so that most requests (the kiosk's own links, at the text size it starts with)
+are one read and one copy, nothing put together. A request
 that arrives before its page is ready gets it rendered on the spot, identical,
 and not kept.
 """
@@ -38,7 +41,7 @@ from ..content.model import Article, ArticleVersion, Library
 from ..content.serving import content_holder, get_library, release_free_memory
 from ..content.startup_cache import KEPT_UNUSED_SECONDS
 from ..content.stored import fingerprints, let_go_of_pages_read
-from ..display import ALL_DISPLAY_CHOICES, DisplayChoices
+from ..display import ALL_DISPLAY_CHOICES, DEFAULT_DISPLAY, DisplayChoices
 from ..handouts.qr import codes_drawn_once
 from ..i18n import render_in_language
 from ..languages import Language
@@ -94,6 +97,30 @@ def _stored(article: Article, language: Language) -> tuple[str, bytes]:
     return version.title, page
 
 
+def _in_layout(slug: str, title: str, page: bytes, language: Language) -> bytes:
+    """The page ``_stored`` gave for ``slug`` in its layout for the default display choices, its date left a
+    hole (``_DATE_HOLE``): most requests are served it with the date put in, and nothing else done."""
+    main = _filled(page, 0, (*_DISPLAY_HOLES[DEFAULT_DISPLAY], _DATE_HOLE))
+    return fill_layout(main, title, language=language, display=DEFAULT_DISPLAY, here=PageAddress(f"articles/{slug}"),
+                       every_layout=layouts())
+
+
+def _dated(record: bytes, start: int, printed_on: bytes) -> bytes:
+    """The page in its layout that begins at ``start`` in ``record``, its date holes filled with ``printed_on``:
+    the bytes read are copied once, into the response."""
+    view, pieces, place = memoryview(record), [], start
+    while (hole := record.find(_DATE_HOLE, place)) >= 0:
+        pieces += (view[place:hole], printed_on)
+        place = hole + 1
+    pieces.append(view[place:])
+    return b"".join(pieces)
+
+
+def in_layout_name(name: bytes) -> bytes:
+    """What the page stored under ``name`` is stored under in its layout for the default display choices."""
+    return name + b"\0in its layout"
+
+
 def _filled(page: bytes, start: int, values: tuple[bytes, ...]) -> bytes:
     """The stored page that begins at ``start`` in ``page`` with its holes filled with ``values`` (in the order
     of ``REQUEST_HOLES``, escaped and encoded)."""
@@ -107,6 +134,7 @@ _DISPLAY_HOLES = {display: tuple(str(escape(f"{joint}{display.query}" if display
                                  for joint in "?&")
                   for display in ALL_DISPLAY_CHOICES}
 """What fills a stored page's ``display_alone`` and ``display_after`` holes, for each display choice."""
+_DATE_HOLE = _HOLES[REQUEST_HOLES.index("printed_on")]
 
 
 _BATCH = 200
@@ -116,7 +144,9 @@ _BATCH = 200
 def _context_key(app: Flask, library: Library) -> str:
     """A digest of what every page of ``library`` depends on beside its article: code, settings, topics, help."""
     digest = hashlib.blake2b(code_digest(), digest_size=16)
-    digest.update(pickle.dumps((rendered_settings(app.config), sorted(library.topics.items()), library.help),
+    # The static files' digests are in each page's links to them (a page is kept in its layout too).
+    digest.update(pickle.dumps((rendered_settings(app.config), sorted(library.topics.items()), library.help,
+                                sorted(app.extensions["kiosk_static_hashes"].items())),
                                protocol=pickle.HIGHEST_PROTOCOL))
     return digest.hexdigest()
 
@@ -237,7 +267,9 @@ class ArticlePages:
                        if not self._store.has(page_name(context, key, language.tag))]
             if missing:
                 article = library.articles[slug]  # read once for all its languages
-                rows += [(page_name(context, key, language.tag), *_stored(article, language)) for language in missing]
+                for language in missing:
+                    name, (title, page) = page_name(context, key, language.tag), _stored(article, language)
+                    rows += [(name, title, page), (in_layout_name(name), title, _in_layout(slug, title, page, language))]
                 rendered = True
             if len(rows) >= _BATCH:
                 self._store.put(rows)
@@ -247,9 +279,9 @@ class ArticlePages:
             return False  # nothing more to leave out than at the last round
         # The pages of versions and settings no longer served go once they take more room than the rest.
         # (Named one by one, never listed: 120,000 names at 10,000 articles in twelve languages.)
-        self._store.compact(itertools.chain((complete,), (page_name(context, key, language.tag) for key in keys.values()
-                                                          for language in self.app.config["KIOSK_LANGUAGES"])),
-                            KEPT_UNUSED_SECONDS)
+        names = [page_name(context, key, language.tag) for key in keys.values()
+                 for language in self.app.config["KIOSK_LANGUAGES"]]
+        self._store.compact(itertools.chain((complete,), names, map(in_layout_name, names)), KEPT_UNUSED_SECONDS)
         return True
 
     def whole_page(self, slug: str, language: Language, display: DisplayChoices,
@@ -264,7 +296,15 @@ class ArticlePages:
         library = content_holder(self.app).current.library
         if slug not in library.articles:
             return None
-        title, main = self.page(library, slug, language, display, printed_today_in_html(language))
+        printed_on = printed_today_in_html(language)
+        if display == DEFAULT_DISPLAY and here is not None and not here.has_arguments:
+            # Kept whole in its layout: the date put in, and nothing else to do.
+            key, store = fingerprints(library).get(slug), self._store
+            stored = store.get(in_layout_name(page_name(self.context_of(library), key, language.tag))) \
+                if key and store else None
+            if stored is not None:
+                return _dated(stored[1], stored[2], printed_on)
+        title, main = self.page(library, slug, language, display, printed_on)
         return fill_layout(main, title, language=language, display=display, here=here, every_layout=layouts(self.app))
 
     def page(self, library: Library, slug: str, language: Language, display: DisplayChoices,
