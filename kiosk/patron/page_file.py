@@ -2,7 +2,8 @@
 
 A page is found in a small index held in memory (the sorted 64-bit digests of
 the pages' names, with each page's place and length beside them: 20 bytes a
-page, under 3 MiB for 10,000 articles in twelve languages) and read with one
+page, under 5 MiB for 10,000 articles in twelve languages, each article page
+kept twice) and read with one
 ``os.pread``. The file's bytes stay in the system's cache, never in the
 kiosk's memory (a mapping would count them there), and what a request read
 goes when its response does.
