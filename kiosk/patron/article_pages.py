@@ -142,7 +142,8 @@ _BATCH = 200
 
 
 def _context_key(app: Flask, library: Library) -> str:
-    """A digest of what every page of ``library`` depends on beside its article: code, settings, topics, help."""
+    """A digest of what every page of ``library`` depends on beside its article: code, settings, topics, help,
+    static files."""
     digest = hashlib.blake2b(code_digest(), digest_size=16)
     # The static files' digests are in each page's links to them (a page is kept in its layout too).
     digest.update(pickle.dumps((rendered_settings(app.config), sorted(library.topics.items()), library.help,
@@ -279,9 +280,10 @@ class ArticlePages:
             return False  # nothing more to leave out than at the last round
         # The pages of versions and settings no longer served go once they take more room than the rest.
         # (Named one by one, never listed: 120,000 names at 10,000 articles in twelve languages.)
-        names = [page_name(context, key, language.tag) for key in keys.values()
-                 for language in self.app.config["KIOSK_LANGUAGES"]]
-        self._store.compact(itertools.chain((complete,), names, map(in_layout_name, names)), KEPT_UNUSED_SECONDS)
+        names = (page_name(context, key, language.tag) for key in keys.values()
+                 for language in self.app.config["KIOSK_LANGUAGES"])
+        kept = itertools.chain.from_iterable((name, in_layout_name(name)) for name in names)
+        self._store.compact(itertools.chain((complete,), kept), KEPT_UNUSED_SECONDS)
         return True
 
     def whole_page(self, slug: str, language: Language, display: DisplayChoices,
