@@ -197,6 +197,10 @@ class ArticlePages:
 
     def forget_and_rebuild(self, *_sender: Any, **_extra: Any) -> None:
         """Stop using the pages at once, as new settings (read aloud, languages) change them, and build them again."""
+        # A page is kept in its layout too: the layouts are made for the new settings before any page is, whether
+        # or not their own receiver of the signal ran first (blinker calls receivers in no set order). A second
+        # build reads back what the first wrote.
+        layouts(self.app).build()
         self._settings_generation += 1
         self.rebuild()
 
