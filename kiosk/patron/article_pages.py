@@ -305,9 +305,7 @@ class ArticlePages:
         printed_on = printed_today_in_html(language)
         if display == DEFAULT_DISPLAY and here is not None and not here.has_arguments:
             # Kept whole in its layout: the date put in, and nothing else to do.
-            key, store = fingerprints(library).get(slug), self._store
-            stored = store.get(in_layout_name(page_name(self.context_of(library), key, language.tag))) \
-                if key and store else None
+            stored = self._read(library, slug, language, in_layout=True)
             if stored is not None:
                 return _dated(stored[1], stored[2], printed_on)
         title, main = self.page(library, slug, language, display, printed_on)
@@ -318,10 +316,18 @@ class ArticlePages:
         """The title and content (in UTF-8) of the page of article ``slug`` (which ``library``, the one
         served, holds) for this request: one read of the pages file when the page is stored, else rendered on
         the spot."""
-        key, store = fingerprints(library).get(slug), self._store
-        stored = store.get(page_name(self.context_of(library), key, language.tag)) if key and store else None
+        stored = self._read(library, slug, language, in_layout=False)
         title, page, start = stored if stored is not None else (*_stored(library.articles[slug], language), 0)
         return title, _filled(page, start, (*_DISPLAY_HOLES[display], printed_on))
+
+    def _read(self, library: Library, slug: str, language: Language, in_layout: bool) -> tuple[str, bytes, int] | None:
+        """The record kept of ``slug``'s page in ``language`` (``PageFile.get``), whole in its layout or its content
+        alone; None when it is not kept (yet)."""
+        key, store = fingerprints(library).get(slug), self._store
+        if not (key and store):
+            return None
+        name = page_name(self.context_of(library), key, language.tag)
+        return store.get(in_layout_name(name) if in_layout else name)
 
 
 def _keep_built(held: weakref.ref[ArticlePages], wanted: threading.Event) -> None:
